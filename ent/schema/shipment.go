@@ -1,0 +1,102 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/shipmentapp/shipmentapp/internal/domain"
+)
+
+// Shipment holds the schema definition for the Shipment entity: one
+// consignment of parcels from an origin to a destination for a Dolibarr customer.
+type Shipment struct {
+	ent.Schema
+}
+
+// Fields of the Shipment.
+func (Shipment) Fields() []ent.Field {
+	return []ent.Field{
+		idField(),
+		field.String("reference").
+			Unique().NotEmpty().MaxLen(64).Immutable().
+			Annotations(entgql.OrderField("REFERENCE")),
+		// customer_id is the rowid of the customer in Dolibarr's llx_societe.
+		// It is not an Ent edge: the customer lives in another database.
+		field.Int("customer_id").
+			Positive().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Enum("status").
+			GoType(domain.Status("")).
+			Default(string(domain.StatusDraft)).
+			Annotations(entgql.OrderField("STATUS"), entgql.Type("ShipmentStatus")),
+		field.String("carrier").
+			NotEmpty().MaxLen(64).
+			Annotations(entgql.OrderField("CARRIER")),
+		field.String("service_level").
+			Optional().MaxLen(64),
+		field.String("tracking_number").
+			Optional().Nillable().MaxLen(64),
+		field.JSON("origin", domain.Address{}).
+			Annotations(entgql.Type("Address")),
+		field.JSON("destination", domain.Address{}).
+			Annotations(entgql.Type("Address")),
+		field.JSON("parcels", []domain.Parcel{}).
+			Annotations(entgql.Type("[Parcel!]")),
+		field.Time("estimated_delivery_at").SchemaType(timeSchema).
+			Optional().Nillable().
+			Annotations(entgql.OrderField("ESTIMATED_DELIVERY_AT")),
+		field.Time("delivered_at").SchemaType(timeSchema).
+			Optional().Nillable().
+			Annotations(entgql.OrderField("DELIVERED_AT")),
+		field.String("cancel_reason").
+			Optional().Nillable().MaxLen(500),
+		field.Int("version").
+			Default(1).Positive().
+			Comment("optimistic concurrency: incremented by every change"),
+		field.Time("created_at").SchemaType(timeSchema).
+			Default(now).Immutable().
+			Annotations(entgql.OrderField("CREATED_AT")),
+		field.Time("updated_at").SchemaType(timeSchema).
+			Default(now).UpdateDefault(now).
+			Annotations(entgql.OrderField("UPDATED_AT")),
+		field.String("created_by").
+			MaxLen(128).Immutable().
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+		field.String("updated_by").
+			MaxLen(128).
+			Annotations(entgql.Skip(entgql.SkipWhereInput)),
+	}
+}
+
+// Edges of the Shipment.
+func (Shipment) Edges() []ent.Edge {
+	return []ent.Edge{
+		// Shipment.events is declared in schema/shipment.graphql with its
+		// defaults (newest first, 20 a page) and resolved in graph/.
+		edge.To("events", TrackingEvent.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+}
+
+// Indexes of the Shipment.
+func (Shipment) Indexes() []ent.Index {
+	return []ent.Index{
+		// Tracking numbers are unique per carrier, not globally.
+		index.Fields("carrier", "tracking_number").Unique(),
+		index.Fields("customer_id", "created_at"),
+		index.Fields("status", "created_at"),
+		index.Fields("created_at"),
+	}
+}
+
+// Annotations of the Shipment.
+func (Shipment) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entgql.RelayConnection(),
+		entgql.MultiOrder(),
+	}
+}

@@ -1,0 +1,7 @@
+package main
+
+// Code generation, in order: Ent (which also writes schema/ent.graphql through
+// entgql), then gqlgen. Run with `make generate`.
+
+//go:generate go run -mod=mod ./ent/entc.go
+//go:generate go tool gqlgen generate --config gqlgen.yml

@@ -1,0 +1,434 @@
+// Package config loads shipmentapp's configuration: built-in defaults (which
+// depend on APP_ENV), then an optional YAML file, then environment variables,
+// and validates the result in one pass that reports every problem at once.
+//
+// The environment variable names are those of the deployment architecture and
+// are the contract with operators. In a YAML file the same keys are written in
+// lower case (db_host: ...).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/confmap"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/v2"
+)
+
+// Environments.
+const (
+	EnvDevelopment = "development"
+	EnvStaging     = "staging"
+	EnvProduction  = "production"
+)
+
+// Database drivers, as DB_CONNECTION names them.
+const (
+	DriverMySQL    = "mysql"
+	DriverPostgres = "pgsql"
+	DriverSQLite   = "sqlite"
+)
+
+// Config is the validated configuration of one process.
+type Config struct {
+	Env     string `koanf:"app_env"`
+	Debug   bool   `koanf:"app_debug"`
+	URL     string `koanf:"app_url"`
+	Addr    string `koanf:"app_addr"`
+	DataDir string `koanf:"app_data_dir"`
+
+	LogLevel string `koanf:"log_level"`
+
+	DB       Database `koanf:",squash"`
+	Dolibarr Dolibarr `koanf:",squash"`
+	HTTP     HTTP     `koanf:",squash"`
+	GraphQL  GraphQL  `koanf:",squash"`
+
+	// DemoSeed seeds demo shipments into an empty database on start.
+	DemoSeed bool `koanf:"demo_seed"`
+}
+
+// Database is the main (read-write) database.
+type Database struct {
+	Connection      string        `koanf:"db_connection"`
+	Host            string        `koanf:"db_host"`
+	Port            int           `koanf:"db_port"`
+	Database        string        `koanf:"db_database"`
+	Username        string        `koanf:"db_username"`
+	Password        string        `koanf:"db_password"`
+	SSLMode         string        `koanf:"db_sslmode"`
+	MaxOpenConns    int           `koanf:"db_max_open_conns"`
+	MaxIdleConns    int           `koanf:"db_max_idle_conns"`
+	ConnMaxLifetime time.Duration `koanf:"db_conn_max_lifetime"`
+	// AutoMigrate applies pending migrations on serve. It may only be on in development.
+	AutoMigrate bool `koanf:"db_auto_migrate"`
+}
+
+// Dolibarr is the read-only Dolibarr ERP database.
+type Dolibarr struct {
+	Connection string `koanf:"dolibarr_db_connection"`
+	Host       string `koanf:"dolibarr_db_host"`
+	Port       int    `koanf:"dolibarr_db_port"`
+	Database   string `koanf:"dolibarr_db_database"`
+	Username   string `koanf:"dolibarr_db_username"`
+	Password   string `koanf:"dolibarr_db_password"`
+	SSLMode    string `koanf:"dolibarr_db_sslmode"`
+	Entity     int    `koanf:"dolibarr_entity"`
+	// DemoSeed creates and seeds a demo Dolibarr SQLite database when none exists.
+	DemoSeed bool `koanf:"dolibarr_demo_seed"`
+}
+
+// HTTP holds the HTTP server's limits.
+type HTTP struct {
+	ReadHeaderTimeout time.Duration `koanf:"http_read_header_timeout"`
+	ReadTimeout       time.Duration `koanf:"http_read_timeout"`
+	WriteTimeout      time.Duration `koanf:"http_write_timeout"`
+	IdleTimeout       time.Duration `koanf:"http_idle_timeout"`
+	ShutdownTimeout   time.Duration `koanf:"http_shutdown_timeout"`
+	RequestTimeout    time.Duration `koanf:"http_request_timeout"`
+	MaxBodyBytes      int64         `koanf:"http_max_body_bytes"`
+}
+
+// GraphQL holds the GraphQL endpoint's switches.
+type GraphQL struct {
+	Playground    bool `koanf:"graphql_playground"`
+	Introspection bool `koanf:"graphql_introspection"`
+	QueryCache    int  `koanf:"graphql_query_cache_size"`
+}
+
+// IsDevelopment reports whether the process runs in development mode.
+func (c *Config) IsDevelopment() bool { return c.Env == EnvDevelopment }
+
+// Keys returns every configuration key (as an environment variable name) in a
+// stable order, for documentation and for the environment filter.
+func Keys() []string {
+	var keys []string
+	collectKeys(reflect.TypeOf(Config{}), &keys)
+	return keys
+}
+
+// defaults returns the built-in defaults for the environment appEnv.
+func defaults(appEnv string) map[string]any {
+	dev := appEnv == EnvDevelopment
+	logLevel := "info"
+	if dev {
+		logLevel = "debug"
+	}
+	return map[string]any{
+		"app_env":                  appEnv,
+		"app_debug":                dev,
+		"app_url":                  "http://127.0.0.1:8080",
+		"app_addr":                 "127.0.0.1:8080",
+		"app_data_dir":             "./data",
+		"log_level":                logLevel,
+		"db_connection":            DriverSQLite,
+		"db_sslmode":               "prefer",
+		"db_max_open_conns":        20,
+		"db_max_idle_conns":        10,
+		"db_conn_max_lifetime":     "30m",
+		"db_auto_migrate":          dev,
+		"dolibarr_db_connection":   DriverSQLite,
+		"dolibarr_db_sslmode":      "prefer",
+		"dolibarr_entity":          1,
+		"dolibarr_demo_seed":       dev,
+		"http_read_header_timeout": "5s",
+		"http_read_timeout":        "30s",
+		"http_write_timeout":       "60s",
+		"http_idle_timeout":        "120s",
+		"http_shutdown_timeout":    "20s",
+		"http_request_timeout":     "30s",
+		"http_max_body_bytes":      1 << 20,
+		"graphql_playground":       dev,
+		"graphql_introspection":    dev,
+		"graphql_query_cache_size": 1000,
+		"demo_seed":                dev,
+	}
+}
+
+// Load reads the configuration from the YAML file at path (if path is not
+// empty) and from the environment given as KEY=VALUE pairs (os.Environ() in
+// production), then validates it.
+func Load(path string, environ []string) (*Config, error) {
+	envMap := filterEnv(environ)
+
+	// APP_ENV decides the defaults, so it is read first from the same sources.
+	if path != "" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("read config file: %w", err)
+		}
+	}
+	appEnv := EnvDevelopment
+	probe := koanf.New(".")
+	if path != "" {
+		if err := probe.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("parse config file %s: %w", path, err)
+		}
+	}
+	if err := probe.Load(confmap.Provider(envMap, ""), nil); err != nil {
+		return nil, fmt.Errorf("read environment: %w", err)
+	}
+	if v := probe.String("app_env"); v != "" {
+		appEnv = v
+	}
+
+	k := koanf.New(".")
+	if err := k.Load(confmap.Provider(defaults(appEnv), ""), nil); err != nil {
+		return nil, fmt.Errorf("load defaults: %w", err)
+	}
+	if path != "" {
+		if err := k.Load(file.Provider(path), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("parse config file %s: %w", path, err)
+		}
+	}
+	if err := k.Load(confmap.Provider(envMap, ""), nil); err != nil {
+		return nil, fmt.Errorf("read environment: %w", err)
+	}
+
+	var problems []error
+	for _, key := range k.Keys() {
+		if !slices.Contains(knownKeys(), key) {
+			problems = append(problems, fmt.Errorf("%s: unknown configuration key", strings.ToUpper(key)))
+		}
+	}
+	var cfg Config
+	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{
+		DecoderConfig: &mapstructure.DecoderConfig{
+			DecodeHook:       mapstructure.StringToTimeDurationHookFunc(),
+			WeaklyTypedInput: true,
+			Result:           &cfg,
+			TagName:          "koanf",
+		},
+	}); err != nil {
+		problems = append(problems, decodeProblems(err)...)
+	}
+	cfg.applyDerived()
+	problems = append(problems, cfg.validate()...)
+	if len(problems) > 0 {
+		return nil, &Error{Problems: problems}
+	}
+	return &cfg, nil
+}
+
+// Error lists every problem found in a configuration.
+type Error struct {
+	Problems []error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration (%d problem", len(e.Problems))
+	if len(e.Problems) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString("):")
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the problems.
+func (e *Error) Unwrap() []error { return e.Problems }
+
+// applyDerived fills the values that depend on others (ports per driver,
+// SQLite file locations under the data directory).
+func (c *Config) applyDerived() {
+	c.DB.Port = defaultPort(c.DB.Connection, c.DB.Port)
+	c.Dolibarr.Port = defaultPort(c.Dolibarr.Connection, c.Dolibarr.Port)
+	if c.DB.Connection == DriverSQLite && c.DB.Database == "" {
+		c.DB.Database = filepath.Join(c.DataDir, "shipmentapp.db")
+	}
+	if c.Dolibarr.Connection == DriverSQLite && c.Dolibarr.Database == "" {
+		c.Dolibarr.Database = filepath.Join(c.DataDir, "dolibarr-demo.db")
+	}
+	c.LogLevel = strings.ToLower(c.LogLevel)
+}
+
+func defaultPort(driver string, port int) int {
+	if port != 0 {
+		return port
+	}
+	switch driver {
+	case DriverMySQL:
+		return 3306
+	case DriverPostgres:
+		return 5432
+	}
+	return 0
+}
+
+func (c *Config) validate() []error {
+	var p []error
+	add := func(key, format string, args ...any) {
+		p = append(p, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	if !slices.Contains([]string{EnvDevelopment, EnvStaging, EnvProduction}, c.Env) {
+		add("APP_ENV", "must be development, staging or production, got %q", c.Env)
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		add("APP_ADDR", "must be host:port, got %q", c.Addr)
+	}
+	if c.URL != "" {
+		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("APP_URL", "must be an absolute http(s) URL, got %q", c.URL)
+		}
+	}
+	if c.DataDir == "" {
+		add("APP_DATA_DIR", "must not be empty")
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.LogLevel) {
+		add("LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	p = append(p, validateDB("DB", c.DB.Connection, c.DB.Host, c.DB.Port, c.DB.Database, c.DB.Username, c.DB.SSLMode)...)
+	if c.DB.MaxOpenConns < 1 {
+		add("DB_MAX_OPEN_CONNS", "must be at least 1, got %d", c.DB.MaxOpenConns)
+	}
+	if c.DB.MaxIdleConns < 0 || c.DB.MaxIdleConns > c.DB.MaxOpenConns {
+		add("DB_MAX_IDLE_CONNS", "must be between 0 and DB_MAX_OPEN_CONNS (%d), got %d", c.DB.MaxOpenConns, c.DB.MaxIdleConns)
+	}
+	if c.DB.ConnMaxLifetime < 0 {
+		add("DB_CONN_MAX_LIFETIME", "must not be negative")
+	}
+	if c.DB.AutoMigrate && c.Env != EnvDevelopment {
+		add("DB_AUTO_MIGRATE", "may only be true in development; run `shipmentapp migrate up` in %s", c.Env)
+	}
+	p = append(p, validateDB("DOLIBARR_DB", c.Dolibarr.Connection, c.Dolibarr.Host, c.Dolibarr.Port, c.Dolibarr.Database, c.Dolibarr.Username, c.Dolibarr.SSLMode)...)
+	if c.Dolibarr.Entity < 1 {
+		add("DOLIBARR_ENTITY", "must be at least 1, got %d", c.Dolibarr.Entity)
+	}
+	if c.Dolibarr.DemoSeed && c.Dolibarr.Connection != DriverSQLite {
+		add("DOLIBARR_DEMO_SEED", "only seeds a demo SQLite database; it must be false with DOLIBARR_DB_CONNECTION=%s (the real Dolibarr is never written)", c.Dolibarr.Connection)
+	}
+	durations := map[string]time.Duration{
+		"HTTP_READ_HEADER_TIMEOUT": c.HTTP.ReadHeaderTimeout,
+		"HTTP_READ_TIMEOUT":        c.HTTP.ReadTimeout,
+		"HTTP_WRITE_TIMEOUT":       c.HTTP.WriteTimeout,
+		"HTTP_IDLE_TIMEOUT":        c.HTTP.IdleTimeout,
+		"HTTP_SHUTDOWN_TIMEOUT":    c.HTTP.ShutdownTimeout,
+		"HTTP_REQUEST_TIMEOUT":     c.HTTP.RequestTimeout,
+	}
+	for _, key := range slices.Sorted(maps.Keys(durations)) {
+		if durations[key] <= 0 {
+			add(key, "must be a positive duration such as 5s, got %s", durations[key])
+		}
+	}
+	if c.HTTP.MaxBodyBytes < 1024 {
+		add("HTTP_MAX_BODY_BYTES", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	}
+	if c.GraphQL.QueryCache < 0 {
+		add("GRAPHQL_QUERY_CACHE_SIZE", "must not be negative, got %d", c.GraphQL.QueryCache)
+	}
+	return p
+}
+
+func validateDB(prefix, driver, host string, port int, database, username, sslmode string) []error {
+	var p []error
+	add := func(key, format string, args ...any) {
+		p = append(p, fmt.Errorf("%s_%s: "+format, append([]any{prefix, key}, args...)...))
+	}
+	switch driver {
+	case DriverSQLite:
+		if database == "" {
+			add("DATABASE", "must name the SQLite file")
+		}
+		return p
+	case DriverMySQL, DriverPostgres:
+	default:
+		add("CONNECTION", "must be mysql, pgsql or sqlite, got %q", driver)
+		return p
+	}
+	if host == "" {
+		add("HOST", "is required with %s_CONNECTION=%s", prefix, driver)
+	}
+	if port < 1 || port > 65535 {
+		add("PORT", "must be between 1 and 65535, got %d", port)
+	}
+	if database == "" {
+		add("DATABASE", "is required with %s_CONNECTION=%s", prefix, driver)
+	}
+	if username == "" {
+		add("USERNAME", "is required with %s_CONNECTION=%s", prefix, driver)
+	}
+	if driver == DriverPostgres && !slices.Contains([]string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, sslmode) {
+		add("SSLMODE", "must be a libpq sslmode (disable, prefer, require, verify-ca, verify-full), got %q", sslmode)
+	}
+	return p
+}
+
+// filterEnv keeps the environment variables that are configuration keys,
+// lower-cased as koanf keys.
+func filterEnv(environ []string) map[string]any {
+	known := knownKeys()
+	out := map[string]any{}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue
+		}
+		lk := strings.ToLower(k)
+		if k == strings.ToUpper(k) && slices.Contains(known, lk) {
+			out[lk] = v
+		}
+	}
+	return out
+}
+
+func knownKeys() []string {
+	keys := Keys()
+	for i := range keys {
+		keys[i] = strings.ToLower(keys[i])
+	}
+	return keys
+}
+
+// decodeProblems splits a decoding error into one problem per key.
+func decodeProblems(err error) []error {
+	var de *mapstructure.DecodeError
+	if errors.As(err, &de) && !isJoined(err) {
+		return []error{fmt.Errorf("%s: %w", strings.ToUpper(de.Name()), errors.Unwrap(de))}
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, decodeProblems(e)...)
+		}
+		return out
+	}
+	if inner := errors.Unwrap(err); inner != nil {
+		return decodeProblems(inner)
+	}
+	return []error{err}
+}
+
+func isJoined(err error) bool {
+	_, ok := err.(interface{ Unwrap() []error })
+	return ok
+}
+
+// collectKeys appends the koanf keys of t's fields, upper-cased, descending
+// into squashed structs.
+func collectKeys(t reflect.Type, keys *[]string) {
+	for f := range t.Fields() {
+		tag := f.Tag.Get("koanf")
+		if tag == ",squash" {
+			collectKeys(f.Type, keys)
+			continue
+		}
+		if tag != "" {
+			*keys = append(*keys, strings.ToUpper(tag))
+		}
+	}
+}

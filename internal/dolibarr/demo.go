@@ -1,0 +1,145 @@
+package dolibarr
+
+import (
+	"context"
+	"database/sql"
+	_ "embed" // DDL of the Dolibarr tables
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/internal/config"
+	"github.com/shipmentapp/shipmentapp/internal/db"
+)
+
+//go:embed ddl/mysql.sql
+var mysqlDDL string
+
+//go:embed ddl/sqlite.sql
+var sqliteDDL string
+
+// DDL returns the statements that create the Dolibarr tables shipmentapp reads
+// (Dolibarr's own column names and types) for a DB_CONNECTION driver. They
+// serve the demo database, tests and deploy/; never a real Dolibarr.
+func DDL(driver string) ([]string, error) {
+	var src string
+	switch driver {
+	case config.DriverMySQL:
+		src = mysqlDDL
+	case config.DriverSQLite:
+		src = sqliteDDL
+	default:
+		return nil, fmt.Errorf("dolibarr: no DDL for %q", driver)
+	}
+	var out []string
+	for _, stmt := range strings.Split(src, ";") {
+		var lines []string
+		for _, l := range strings.Split(stmt, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+				lines = append(lines, l)
+			}
+		}
+		if s := strings.TrimSpace(strings.Join(lines, "\n")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// EnsureDemo creates and seeds the demo Dolibarr SQLite database at path
+// unless the file exists. It is the only code that writes a Dolibarr schema,
+// and only to a file of its own.
+func EnsureDemo(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("dolibarr demo: %w", err)
+	}
+	tmp := path + ".seeding"
+	_ = os.Remove(tmp)
+	sqlDB, err := db.Open(ctx, db.Target{Driver: config.DriverSQLite, Database: tmp}, db.Pool{MaxOpen: 1})
+	if err != nil {
+		return fmt.Errorf("dolibarr demo: %w", err)
+	}
+	err = CreateAndSeed(ctx, sqlDB, config.DriverSQLite)
+	if _, cerr := sqlDB.ExecContext(ctx, "PRAGMA journal_mode=DELETE"); err == nil && cerr != nil {
+		err = cerr
+	}
+	if cerr := sqlDB.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("dolibarr demo: %w", err)
+	}
+	// Renamed into place only when complete, so a crash never leaves half a demo.
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("dolibarr demo: %w", err)
+	}
+	return nil
+}
+
+// CreateAndSeed creates the Dolibarr tables on a writable connection and fills
+// them with the demo data set. Tests use it on a database of their own.
+func CreateAndSeed(ctx context.Context, sqlDB *sql.DB, driver string) error {
+	stmts, err := DDL(driver)
+	if err != nil {
+		return err
+	}
+	for _, s := range stmts {
+		if _, err := sqlDB.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("create dolibarr tables: %w", err)
+		}
+	}
+	return Seed(ctx, sqlDB)
+}
+
+// Seed inserts the demo countries, shipping methods and third parties.
+func Seed(ctx context.Context, sqlDB *sql.DB) error {
+	tx, err := sqlDB.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("seed dolibarr: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	for _, c := range DemoCountries {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO llx_c_country (rowid, code, code_iso, label, eec, active) VALUES (?, ?, ?, ?, ?, 1)`,
+			c.ID, c.Code, nullable(c.CodeISO), c.Label, c.EEC); err != nil {
+			return fmt.Errorf("seed country %s: %w", c.Code, err)
+		}
+	}
+	for _, m := range demoShipmentModes {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO llx_c_shipment_mode (code, libelle, tracking, active) VALUES (?, ?, ?, 1)`,
+			m[0], m[1], m[2]); err != nil {
+			return fmt.Errorf("seed shipment mode %s: %w", m[0], err)
+		}
+	}
+	created := time.Date(2023, 1, 9, 9, 30, 0, 0, time.UTC)
+	for i, t := range DemoThirdParties() {
+		_, err := tx.ExecContext(ctx, `INSERT INTO llx_societe
+			(nom, name_alias, entity, status, client, fournisseur, code_client, address, zip, town, fk_pays,
+			 phone, email, url, tva_intra, datec, tms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.Name, nullable(t.Alias), t.Entity, t.Status, t.Client, t.Supplier, nullable(t.Code),
+			t.Address, t.Zip, t.Town, t.CountryID, t.Phone, t.Email, nullable(t.URL), nullable(t.VAT),
+			created.Add(time.Duration(i)*73*time.Hour), created.Add(time.Duration(i)*97*time.Hour))
+		if err != nil {
+			return fmt.Errorf("seed third party %q: %w", t.Name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("seed dolibarr: %w", err)
+	}
+	return nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

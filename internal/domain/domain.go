@@ -1,0 +1,131 @@
+// Package domain holds the value types of the shipment domain that are stored
+// by Ent and exposed by GraphQL: statuses, addresses, parcels and locations.
+package domain
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// Status is the lifecycle status of a shipment and of a tracking event.
+type Status string
+
+// The statuses a shipment moves through. DELIVERED, RETURNED and CANCELLED are final.
+const (
+	StatusDraft              Status = "DRAFT"
+	StatusLabelCreated       Status = "LABEL_CREATED"
+	StatusInTransit          Status = "IN_TRANSIT"
+	StatusOutForDelivery     Status = "OUT_FOR_DELIVERY"
+	StatusAvailableForPickup Status = "AVAILABLE_FOR_PICKUP"
+	StatusDelivered          Status = "DELIVERED"
+	StatusException          Status = "EXCEPTION"
+	StatusReturned           Status = "RETURNED"
+	StatusCancelled          Status = "CANCELLED"
+)
+
+// Statuses lists every status in lifecycle order.
+var Statuses = []Status{
+	StatusDraft, StatusLabelCreated, StatusInTransit, StatusOutForDelivery,
+	StatusAvailableForPickup, StatusDelivered, StatusException, StatusReturned, StatusCancelled,
+}
+
+// Values implements ent's EnumValues so Ent stores the enum with these values.
+func (Status) Values() []string {
+	out := make([]string, len(Statuses))
+	for i, s := range Statuses {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// Valid reports whether s is a known status.
+func (s Status) Valid() bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether no transition leaves s.
+func (s Status) Final() bool {
+	return s == StatusDelivered || s == StatusReturned || s == StatusCancelled
+}
+
+// String returns the status name.
+func (s Status) String() string { return string(s) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (s Status) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *Status) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("status must be a string, got %T", v)
+	}
+	if !Status(str).Valid() {
+		return fmt.Errorf("%q is not a valid ShipmentStatus", str)
+	}
+	*s = Status(str)
+	return nil
+}
+
+// transitions is the one state machine of a shipment: from a status to the
+// statuses it may move to. A status may repeat itself where carriers send
+// several scans of the same kind (a new IN_TRANSIT hub, a second delivery attempt).
+var transitions = map[Status][]Status{
+	StatusDraft:              {StatusLabelCreated, StatusCancelled},
+	StatusLabelCreated:       {StatusInTransit, StatusException, StatusCancelled},
+	StatusInTransit:          {StatusInTransit, StatusOutForDelivery, StatusAvailableForPickup, StatusDelivered, StatusException, StatusReturned},
+	StatusOutForDelivery:     {StatusOutForDelivery, StatusInTransit, StatusAvailableForPickup, StatusDelivered, StatusException, StatusReturned},
+	StatusAvailableForPickup: {StatusAvailableForPickup, StatusInTransit, StatusDelivered, StatusException, StatusReturned},
+	StatusException:          {StatusException, StatusInTransit, StatusOutForDelivery, StatusAvailableForPickup, StatusDelivered, StatusReturned, StatusCancelled},
+}
+
+// CanTransition reports whether a shipment in status from may move to status to.
+func CanTransition(from, to Status) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// NextStatuses returns the statuses a shipment in status s may move to.
+func NextStatuses(s Status) []Status {
+	return append([]Status(nil), transitions[s]...)
+}
+
+// Address is a postal address with a contact, stored as JSON on a shipment.
+type Address struct {
+	Name        string `json:"name"`
+	Company     string `json:"company,omitempty"`
+	Line1       string `json:"line1"`
+	Line2       string `json:"line2,omitempty"`
+	City        string `json:"city"`
+	Region      string `json:"region,omitempty"`
+	PostalCode  string `json:"postalCode"`
+	CountryCode string `json:"countryCode"`
+	Phone       string `json:"phone,omitempty"`
+	Email       string `json:"email,omitempty"`
+}
+
+// Parcel is one package of a shipment with explicit units.
+type Parcel struct {
+	WeightGrams int `json:"weightGrams"`
+	LengthMm    int `json:"lengthMm"`
+	WidthMm     int `json:"widthMm"`
+	HeightMm    int `json:"heightMm"`
+}
+
+// Location is where a tracking event happened.
+type Location struct {
+	City        string `json:"city,omitempty"`
+	Region      string `json:"region,omitempty"`
+	PostalCode  string `json:"postalCode,omitempty"`
+	CountryCode string `json:"countryCode,omitempty"`
+}
