@@ -7,34 +7,68 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"entgo.io/contrib/entgql"
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/paging"
 )
 
 // Active is the resolver for the active field.
 func (r *customerResolver) Active(ctx context.Context, obj *ent.Customer) (bool, error) {
-	panic(fmt.Errorf("not implemented: Active - active"))
+	return dolibarr.IsActive(obj), nil
 }
 
 // Country is the resolver for the country field.
 func (r *customerResolver) Country(ctx context.Context, obj *ent.Customer) (*ent.Country, error) {
-	panic(fmt.Errorf("not implemented: Country - country"))
+	return r.countryOf(ctx, obj.CountryID)
 }
 
 // Shipments is the resolver for the shipments field.
 func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) (*ent.ShipmentConnection, error) {
-	panic(fmt.Errorf("not implemented: Shipments - shipments"))
+	first, last, err := paging.Limit(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Shipment.Query().
+		Where(shipment.CustomerID(obj.ID)).
+		Paginate(ctx, after, first, before, last, shipmentPaginateOpts(orderBy, where)...)
 }
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) (*ent.CustomerConnection, error) {
-	panic(fmt.Errorf("not implemented: Customers - customers"))
+	first, last, err := paging.Limit(first, last)
+	if err != nil {
+		return nil, err
+	}
+	q := r.Dolibarr.Customers()
+	if search != nil {
+		s, err := dolibarr.SearchTerm(*search)
+		if err != nil {
+			return nil, err
+		}
+		if s != "" {
+			q.Where(customer.Or(customer.NameContainsFold(s), customer.AliasContainsFold(s), customer.CodeContainsFold(s)))
+		}
+	}
+	if len(orderBy) == 0 {
+		orderBy = defaultCustomerOrder
+	}
+	return q.Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
 }
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id gid.ID) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	local, err := localID("id", gid.TypeCustomer, id)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Dolibarr.Customer(ctx, local)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return c, err
 }

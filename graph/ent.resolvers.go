@@ -7,21 +7,35 @@ package graph
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/graph/generated"
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 )
 
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id gid.ID) (ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Node - node"))
+	return r.node(ctx, id)
 }
 
 // Nodes is the resolver for the nodes field.
 func (r *queryResolver) Nodes(ctx context.Context, ids []*gid.ID) ([]ent.Noder, error) {
-	panic(fmt.Errorf("not implemented: Nodes - nodes"))
+	if len(ids) > maxNodes {
+		return nil, apperr.Invalid("ids", "at most %d IDs, got %d", maxNodes, len(ids))
+	}
+	out := make([]ent.Noder, len(ids))
+	for i, id := range ids {
+		if id == nil {
+			continue
+		}
+		n, err := r.node(ctx, *id)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // Customer returns generated.CustomerResolver implementation.

@@ -1,8 +1,31 @@
+// Package graph holds the GraphQL resolvers: thin adapters from arguments to
+// one call into Ent or into the package that owns the rule.
 package graph
 
-// This file will not be regenerated automatically.
-//
-// It serves as dependency injection for your app, add any dependencies you require
-// here.
+import (
+	"context"
 
-type Resolver struct{}
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/graph/loader"
+	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
+	"github.com/shipmentapp/shipmentapp/internal/shipping"
+)
+
+// Resolver is the root resolver; it holds the service's dependencies.
+type Resolver struct {
+	// Client is the main database (shipments, tracking events).
+	Client *ent.Client
+	// Dolibarr reads customers, read-only.
+	Dolibarr *dolibarr.Client
+	// Shipping changes shipments.
+	Shipping *shipping.Service
+}
+
+// loaders returns the request's dataloaders, or fresh ones when the handler
+// was built without loader.Middleware (then nothing is batched across fields).
+func (r *Resolver) loaders(ctx context.Context) *loader.Loaders {
+	if l, ok := loader.For(ctx); ok {
+		return l
+	}
+	return loader.New(r.Dolibarr)
+}

@@ -7,56 +7,128 @@ package graph
 
 import (
 	"context"
-	"fmt"
+	"time"
 
 	"entgo.io/contrib/entgql"
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/graph/model"
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/paging"
+	"github.com/shipmentapp/shipmentapp/internal/shipping"
 )
 
 // CreateShipment is the resolver for the createShipment field.
 func (r *mutationResolver) CreateShipment(ctx context.Context, input model.CreateShipmentInput) (*ent.Shipment, error) {
-	panic(fmt.Errorf("not implemented: CreateShipment - createShipment"))
+	customerID, err := localID("input.customerId", gid.TypeCustomer, input.CustomerID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Shipping.Create(ctx, shipping.CreateInput{
+		CustomerID:          customerID,
+		Carrier:             input.Carrier,
+		ServiceLevel:        deref(input.ServiceLevel),
+		TrackingNumber:      input.TrackingNumber,
+		Origin:              address(input.Origin),
+		Destination:         address(input.Destination),
+		Parcels:             parcels(input.Parcels),
+		EstimatedDeliveryAt: input.EstimatedDeliveryAt,
+		Reference:           input.Reference,
+	})
 }
 
 // UpdateShipment is the resolver for the updateShipment field.
 func (r *mutationResolver) UpdateShipment(ctx context.Context, id gid.ID, version int, input model.UpdateShipmentInput) (*ent.Shipment, error) {
-	panic(fmt.Errorf("not implemented: UpdateShipment - updateShipment"))
+	local, err := localID("id", gid.TypeShipment, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Shipping.Update(ctx, local, version, shipping.UpdateInput{
+		Carrier:             input.Carrier,
+		ServiceLevel:        optional[string](input.ServiceLevel),
+		TrackingNumber:      optional[string](input.TrackingNumber),
+		Origin:              addressPtr(input.Origin),
+		Destination:         addressPtr(input.Destination),
+		Parcels:             parcels(input.Parcels),
+		EstimatedDeliveryAt: optional[time.Time](input.EstimatedDeliveryAt),
+	})
 }
 
 // AddTrackingEvent is the resolver for the addTrackingEvent field.
 func (r *mutationResolver) AddTrackingEvent(ctx context.Context, shipmentID gid.ID, input model.TrackingEventInput) (*ent.TrackingEvent, error) {
-	panic(fmt.Errorf("not implemented: AddTrackingEvent - addTrackingEvent"))
+	local, err := localID("shipmentId", gid.TypeShipment, shipmentID)
+	if err != nil {
+		return nil, err
+	}
+	return r.Shipping.AddEvent(ctx, local, shipping.EventInput{
+		Status:      input.Status,
+		OccurredAt:  input.OccurredAt,
+		Description: deref(input.Description),
+		Location:    location(input.Location),
+	})
 }
 
 // CancelShipment is the resolver for the cancelShipment field.
 func (r *mutationResolver) CancelShipment(ctx context.Context, id gid.ID, reason *string) (*ent.Shipment, error) {
-	panic(fmt.Errorf("not implemented: CancelShipment - cancelShipment"))
+	local, err := localID("id", gid.TypeShipment, id)
+	if err != nil {
+		return nil, err
+	}
+	return r.Shipping.Cancel(ctx, local, reason)
 }
 
 // Shipments is the resolver for the shipments field.
 func (r *queryResolver) Shipments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) (*ent.ShipmentConnection, error) {
-	panic(fmt.Errorf("not implemented: Shipments - shipments"))
+	first, last, err := paging.Limit(first, last)
+	if err != nil {
+		return nil, err
+	}
+	return r.Client.Shipment.Query().
+		Paginate(ctx, after, first, before, last, shipmentPaginateOpts(orderBy, where)...)
 }
 
 // Shipment is the resolver for the shipment field.
 func (r *queryResolver) Shipment(ctx context.Context, id *gid.ID, reference *string) (*ent.Shipment, error) {
-	panic(fmt.Errorf("not implemented: Shipment - shipment"))
+	if (id == nil) == (reference == nil) {
+		return nil, apperr.Invalid("id", "pass exactly one of id and reference")
+	}
+	q := r.Client.Shipment.Query()
+	if id != nil {
+		local, err := localID("id", gid.TypeShipment, *id)
+		if err != nil {
+			return nil, err
+		}
+		q.Where(shipment.ID(local))
+	} else {
+		q.Where(shipment.Reference(*reference))
+	}
+	s, err := q.Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	return s, err
 }
 
 // Events is the resolver for the events field.
 func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TrackingEventOrder) (*ent.TrackingEventConnection, error) {
-	panic(fmt.Errorf("not implemented: Events - events"))
+	first, last, err := paging.Limit(first, last)
+	if err != nil {
+		return nil, err
+	}
+	if len(orderBy) == 0 {
+		orderBy = defaultEventOrder
+	}
+	return obj.QueryEvents().Paginate(ctx, after, first, before, last, ent.WithTrackingEventOrder(orderBy))
 }
 
 // Customer is the resolver for the customer field.
 func (r *shipmentResolver) Customer(ctx context.Context, obj *ent.Shipment) (*ent.Customer, error) {
-	panic(fmt.Errorf("not implemented: Customer - customer"))
+	return r.customerOf(ctx, obj.CustomerID)
 }
 
 // NextStatuses is the resolver for the nextStatuses field.
 func (r *shipmentResolver) NextStatuses(ctx context.Context, obj *ent.Shipment) ([]domain.Status, error) {
-	panic(fmt.Errorf("not implemented: NextStatuses - nextStatuses"))
+	return domain.NextStatuses(obj.Status), nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/intercept"
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 )
@@ -114,4 +115,26 @@ func (d readOnlyDriver) Query(ctx context.Context, query string, args, v any) er
 func isSelect(query string) bool {
 	q := strings.TrimLeft(query, " \t\r\n(")
 	return len(q) >= 6 && strings.EqualFold(q[:6], "SELECT")
+}
+
+// Customer returns the customer with Dolibarr rowid id; ent.IsNotFound is true
+// for the error when no customer of the configured entity has that rowid.
+func (c *Client) Customer(ctx context.Context, id int) (*ent.Customer, error) {
+	cu, err := c.Customers().Where(customer.ID(id)).Only(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load customer %d: %w", id, err)
+	}
+	return cu, nil
+}
+
+// maxSearchLen bounds a customer search term.
+const maxSearchLen = 100
+
+// SearchTerm validates a customer search term and returns it trimmed.
+func SearchTerm(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if len([]rune(s)) > maxSearchLen {
+		return "", apperr.Invalid("search", "search must be at most %d characters", maxSearchLen)
+	}
+	return s, nil
 }

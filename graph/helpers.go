@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"entgo.io/contrib/entgql"
+
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
+	"github.com/shipmentapp/shipmentapp/graph/loader"
+	"github.com/shipmentapp/shipmentapp/graph/model"
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/domain"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/shipping"
+)
+
+// maxNodes bounds nodes(ids:).
+const maxNodes = 100
+
+// node resolves a global ID against the database that holds its type; an
+// object that does not exist is nil without an error.
+func (r *Resolver) node(ctx context.Context, id gid.ID) (ent.Noder, error) {
+	var (
+		n   ent.Noder
+		err error
+	)
+	switch id.Type {
+	case gid.TypeShipment:
+		n, err = r.Client.Noder(ctx, id.Local, ent.WithFixedNodeType(shipment.Table))
+	case gid.TypeTrackingEvent:
+		n, err = r.Client.Noder(ctx, id.Local, ent.WithFixedNodeType(trackingevent.Table))
+	case gid.TypeCustomer:
+		n, err = r.Dolibarr.Ent().Noder(ctx, id.Local, ent.WithFixedNodeType(customer.Table))
+	default:
+		return nil, nil
+	}
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load node %s: %w", id.Type, err)
+	}
+	return n, nil
+}
+
+// localID returns the local ID of id if it names an object of type typ, or a
+// BAD_USER_INPUT error about the argument field.
+func localID(field, typ string, id gid.ID) (int, error) {
+	n, err := id.As(typ)
+	if err != nil {
+		return 0, apperr.Invalid(field, "%s must be a %s ID", field, typ)
+	}
+	return n, nil
+}
+
+// customerOf loads the Dolibarr customer of a shipment through the request's
+// dataloader.
+func (r *Resolver) customerOf(ctx context.Context, customerID int) (*ent.Customer, error) {
+	c, err := r.loaders(ctx).Customer.Load(ctx, customerID)()
+	var nf *loader.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, apperr.NotFoundf("the customer of this shipment no longer exists in Dolibarr")
+	}
+	return c, err
+}
+
+func (r *Resolver) countryOf(ctx context.Context, countryID int) (*ent.Country, error) {
+	if countryID <= 0 {
+		return nil, nil
+	}
+	c, err := r.loaders(ctx).Country.Load(ctx, countryID)()
+	var nf *loader.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, nil
+	}
+	return c, err
+}
+
+// defaultShipmentOrder is newest first.
+var defaultShipmentOrder = []*ent.ShipmentOrder{{
+	Direction: entgql.OrderDirectionDesc, Field: ent.ShipmentOrderFieldCreatedAt,
+}}
+
+// defaultEventOrder is newest first by when the event happened.
+var defaultEventOrder = []*ent.TrackingEventOrder{{
+	Direction: entgql.OrderDirectionDesc, Field: ent.TrackingEventOrderFieldOccurredAt,
+}}
+
+var defaultCustomerOrder = []*ent.CustomerOrder{{
+	Direction: entgql.OrderDirectionAsc, Field: ent.CustomerOrderFieldName,
+}}
+
+func shipmentPaginateOpts(orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) []ent.ShipmentPaginateOption {
+	if len(orderBy) == 0 {
+		orderBy = defaultShipmentOrder
+	}
+	return []ent.ShipmentPaginateOption{ent.WithShipmentOrder(orderBy), ent.WithShipmentFilter(where.Filter)}
+}
+
+func address(in *model.AddressInput) domain.Address {
+	if in == nil {
+		return domain.Address{}
+	}
+	return domain.Address{
+		Name: in.Name, Company: deref(in.Company), Line1: in.Line1, Line2: deref(in.Line2),
+		City: in.City, Region: deref(in.Region), PostalCode: in.PostalCode,
+		CountryCode: in.CountryCode, Phone: deref(in.Phone), Email: deref(in.Email),
+	}
+}
+
+func addressPtr(in *model.AddressInput) *domain.Address {
+	if in == nil {
+		return nil
+	}
+	a := address(in)
+	return &a
+}
+
+func parcels(in []*model.ParcelInput) []domain.Parcel {
+	if in == nil {
+		return nil
+	}
+	out := make([]domain.Parcel, 0, len(in))
+	for _, p := range in {
+		if p != nil {
+			out = append(out, domain.Parcel{WeightGrams: p.WeightGrams, LengthMm: p.LengthMm, WidthMm: p.WidthMm, HeightMm: p.HeightMm})
+		}
+	}
+	return out
+}
+
+func location(in *model.LocationInput) *domain.Location {
+	if in == nil {
+		return nil
+	}
+	return &domain.Location{City: deref(in.City), Region: deref(in.Region), PostalCode: deref(in.PostalCode), CountryCode: deref(in.CountryCode)}
+}
+
+func optional[T any](o interface {
+	IsSet() bool
+	Value() *T
+}) shipping.Optional[T] {
+	return shipping.Optional[T]{Set: o.IsSet(), Value: o.Value()}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

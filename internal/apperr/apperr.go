@@ -1,0 +1,69 @@
+// Package apperr defines the errors the API shows to clients, each with a
+// stable code (GraphQL extensions.code), and the presenter that maps every
+// other error to INTERNAL without leaking it outside development.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a stable, machine-readable error code.
+type Code string
+
+// The codes of the API. Clients may switch on them; they never change meaning.
+const (
+	BadUserInput      Code = "BAD_USER_INPUT"
+	NotFound          Code = "NOT_FOUND"
+	Conflict          Code = "CONFLICT"
+	InvalidTransition Code = "INVALID_TRANSITION"
+	Internal          Code = "INTERNAL"
+	Timeout           Code = "TIMEOUT"
+	// The codes gqlgen gives to documents that do not parse or validate.
+	ParseFailed      Code = "GRAPHQL_PARSE_FAILED"
+	ValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"
+)
+
+// Error is an error meant for the client.
+type Error struct {
+	Code    Code
+	Message string
+	// Field is the argument path the error is about (e.g. "input.carrier"), if any.
+	Field string
+	// Extensions are added to the GraphQL error's extensions.
+	Extensions map[string]any
+	// Err is the underlying cause; never shown to clients.
+	Err error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// New returns an Error with a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a BAD_USER_INPUT error about one argument field.
+func Invalid(field, format string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFoundf returns a NOT_FOUND error.
+func NotFoundf(format string, args ...any) *Error { return New(NotFound, format, args...) }
+
+// CodeOf returns the code of err, or "" if err carries none.
+func CodeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}

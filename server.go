@@ -1,0 +1,230 @@
+// Command shipmentapp is the GraphQL API for shipments, their tracking events
+// and the Dolibarr customers they are for.
+//
+//	shipmentapp serve                 run the API (embedded default: no services needed)
+//	shipmentapp migrate up|down|status
+//	shipmentapp version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/config"
+	"github.com/shipmentapp/shipmentapp/internal/db"
+	"github.com/shipmentapp/shipmentapp/internal/migrate"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := newRootCmd(os.Stdout, os.Stderr).Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "shipmentapp:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	var configPath string
+	root := &cobra.Command{
+		Use:           "shipmentapp",
+		Short:         "GraphQL API for shipments, tracking events and Dolibarr customers",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&configPath, "config", os.Getenv("APP_CONFIG"), "YAML config file (keys are the environment variable names in lower case)")
+	load := func() (*config.Config, *slog.Logger, error) {
+		cfg, err := config.Load(configPath, os.Environ())
+		if err != nil {
+			return nil, nil, err
+		}
+		return cfg, newLogger(stderr, cfg), nil
+	}
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), versionCmd(stdout))
+	return root
+}
+
+func newLogger(w io.Writer, cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.IsDevelopment() {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)).With(slog.String("service", "shipmentapp"), slog.String("version", version))
+}
+
+type loader func() (*config.Config, *slog.Logger, error)
+
+func serveCmd(load loader) *cobra.Command {
+	return &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the GraphQL API, the playground and the SDL",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, logger, err := load()
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+			defer stop()
+			a, err := app.New(ctx, cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer a.Close()
+			return serve(ctx, a)
+		},
+	}
+}
+
+func serve(ctx context.Context, a *app.App) error {
+	cfg := a.Config
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           a.Handler,
+		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
+		ReadTimeout:       cfg.HTTP.ReadTimeout,
+		WriteTimeout:      cfg.HTTP.WriteTimeout,
+		IdleTimeout:       cfg.HTTP.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	a.Logger.Info("serving",
+		slog.String("env", cfg.Env),
+		slog.String("graphql", "http://"+ln.Addr().String()+"/graphql"),
+		slog.Bool("playground", cfg.GraphQL.Playground),
+		slog.String("db", cfg.DB.Connection),
+		slog.String("dolibarr", cfg.Dolibarr.Connection))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.Logger.Info("shutting down", slog.Duration("deadline", cfg.HTTP.ShutdownTimeout))
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func migrateCmd(load loader, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply, revert or list the main database's migrations",
+	}
+	withMigrator := func(run func(context.Context, *migrate.Migrator) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := load()
+			if err != nil {
+				return err
+			}
+			sqlDB, err := db.Open(cmd.Context(), db.MainTarget(cfg.DB), db.Pool{MaxOpen: 2})
+			if err != nil {
+				return err
+			}
+			defer func() { _ = sqlDB.Close() }()
+			m, err := migrate.New(sqlDB, cfg.DB.Connection)
+			if err != nil {
+				return err
+			}
+			return run(cmd.Context(), m)
+		}
+	}
+	cmd.AddCommand(
+		&cobra.Command{
+			Use: "up", Short: "Apply every pending migration", Args: cobra.NoArgs,
+			RunE: withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+				res, err := m.Up(ctx)
+				if err != nil {
+					return err
+				}
+				if len(res) == 0 {
+					fmt.Fprintln(stdout, "no pending migrations")
+				}
+				for _, r := range res {
+					fmt.Fprintln(stdout, "applied", r.Name)
+				}
+				return nil
+			}),
+		},
+		&cobra.Command{
+			Use: "down", Short: "Revert the last applied migration", Args: cobra.NoArgs,
+			RunE: withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+				r, err := m.Down(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(stdout, "reverted", r.Name)
+				return nil
+			}),
+		},
+		&cobra.Command{
+			Use: "status", Short: "List migrations and whether they are applied", Args: cobra.NoArgs,
+			RunE: withMigrator(func(ctx context.Context, m *migrate.Migrator) error {
+				st, err := m.Status(ctx)
+				if err != nil {
+					return err
+				}
+				tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "MIGRATION\tSTATE")
+				for _, s := range st {
+					state := "pending"
+					if s.Applied {
+						state = "applied"
+					}
+					fmt.Fprintf(tw, "%s\t%s\n", s.Name, state)
+				}
+				return tw.Flush()
+			}),
+		},
+	)
+	return cmd
+}
+
+func versionCmd(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use: "version", Short: "Print the version", Args: cobra.NoArgs,
+		Run: func(*cobra.Command, []string) {
+			commit := "unknown"
+			goVersion := "unknown"
+			if info, ok := debug.ReadBuildInfo(); ok {
+				goVersion = info.GoVersion
+				for _, s := range info.Settings {
+					if s.Key == "vcs.revision" {
+						commit = s.Value
+					}
+				}
+			}
+			fmt.Fprintf(stdout, "shipmentapp %s (commit %s, %s)\n", version, commit, goVersion)
+		},
+	}
+}
