@@ -2434,7 +2434,7 @@ func (m *ShipmentMutation) ServiceLevel() (r string, exists bool) {
 // OldServiceLevel returns the old "service_level" field's value of the Shipment entity.
 // If the Shipment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ShipmentMutation) OldServiceLevel(ctx context.Context) (v string, err error) {
+func (m *ShipmentMutation) OldServiceLevel(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldServiceLevel is only allowed on UpdateOne operations")
 	}

@@ -28,7 +28,7 @@ type Shipment struct {
 	// Carrier holds the value of the "carrier" field.
 	Carrier string `json:"carrier,omitempty"`
 	// ServiceLevel holds the value of the "service_level" field.
-	ServiceLevel string `json:"service_level,omitempty"`
+	ServiceLevel *string `json:"service_level,omitempty"`
 	// TrackingNumber holds the value of the "tracking_number" field.
 	TrackingNumber *string `json:"tracking_number,omitempty"`
 	// Origin holds the value of the "origin" field.
@@ -141,7 +141,8 @@ func (_m *Shipment) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field service_level", values[i])
 			} else if value.Valid {
-				_m.ServiceLevel = value.String
+				_m.ServiceLevel = new(string)
+				*_m.ServiceLevel = value.String
 			}
 		case shipment.FieldTrackingNumber:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -278,8 +279,10 @@ func (_m *Shipment) String() string {
 	builder.WriteString("carrier=")
 	builder.WriteString(_m.Carrier)
 	builder.WriteString(", ")
-	builder.WriteString("service_level=")
-	builder.WriteString(_m.ServiceLevel)
+	if v := _m.ServiceLevel; v != nil {
+		builder.WriteString("service_level=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := _m.TrackingNumber; v != nil {
 		builder.WriteString("tracking_number=")

@@ -408,7 +408,7 @@ func (_c *ShipmentCreate) createSpec() (*Shipment, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.ServiceLevel(); ok {
 		_spec.SetField(shipment.FieldServiceLevel, field.TypeString, value)
-		_node.ServiceLevel = value
+		_node.ServiceLevel = &value
 	}
 	if value, ok := _c.mutation.TrackingNumber(); ok {
 		_spec.SetField(shipment.FieldTrackingNumber, field.TypeString, value)

@@ -37,7 +37,7 @@ func (Shipment) Fields() []ent.Field {
 			NotEmpty().MaxLen(64).
 			Annotations(entgql.OrderField("CARRIER")),
 		field.String("service_level").
-			Optional().MaxLen(64),
+			Optional().Nillable().MaxLen(64),
 		field.String("tracking_number").
 			Optional().Nillable().MaxLen(64),
 		field.JSON("origin", domain.Address{}).

@@ -34,15 +34,16 @@ func DDL(driver string) ([]string, error) {
 	default:
 		return nil, fmt.Errorf("dolibarr: no DDL for %q", driver)
 	}
-	var out []string
-	for _, stmt := range strings.Split(src, ";") {
-		var lines []string
-		for _, l := range strings.Split(stmt, "\n") {
-			if !strings.HasPrefix(strings.TrimSpace(l), "--") {
-				lines = append(lines, l)
-			}
+	// Comment lines go first: they may hold semicolons.
+	var lines []string
+	for _, l := range strings.Split(src, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "--") {
+			lines = append(lines, l)
 		}
-		if s := strings.TrimSpace(strings.Join(lines, "\n")); s != "" {
+	}
+	var out []string
+	for _, stmt := range strings.Split(strings.Join(lines, "\n"), ";") {
+		if s := strings.TrimSpace(stmt); s != "" {
 			out = append(out, s)
 		}
 	}

@@ -104,7 +104,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Shipment, er
 			SetCustomerID(in.CustomerID).
 			SetStatus(domain.StatusDraft).
 			SetCarrier(in.Carrier).
-			SetServiceLevel(in.ServiceLevel).
+			SetNillableServiceLevel(nilIfEmpty(in.ServiceLevel)).
 			SetNillableTrackingNumber(in.TrackingNumber).
 			SetOrigin(in.Origin).
 			SetDestination(in.Destination).
@@ -183,12 +183,12 @@ func (s *Service) Update(ctx context.Context, id, version int, in UpdateInput) (
 		upd.SetCarrier(c)
 	}
 	if in.ServiceLevel.Set {
-		sl := ""
-		if in.ServiceLevel.Value != nil {
-			sl = strings.TrimSpace(*in.ServiceLevel.Value)
+		if sl := trimPtr(in.ServiceLevel.Value); sl != nil {
+			v.maxLen("input.serviceLevel", *sl, 64)
+			upd.SetServiceLevel(*sl)
+		} else {
+			upd.ClearServiceLevel()
 		}
-		v.maxLen("input.serviceLevel", sl, 64)
-		upd.SetServiceLevel(sl)
 	}
 	if in.TrackingNumber.Set {
 		if tn := trimPtr(in.TrackingNumber.Value); tn != nil {
@@ -471,6 +471,13 @@ func trimPtr(s *string) *string {
 		return nil
 	}
 	return &t
+}
+
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func utcPtr(t *time.Time) *time.Time {
