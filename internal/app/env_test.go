@@ -105,12 +105,12 @@ func address(city, country string) map[string]any {
 
 func createInput(customer int, carrier string) map[string]any {
 	return map[string]any{
-		"customerId":  customerID(customer),
-		"carrier":     carrier,
+		"customerId":   customerID(customer),
+		"carrier":      carrier,
 		"serviceLevel": "Express",
-		"origin":      address("Lyon", "FR"),
-		"destination": address("Berlin", "de"),
-		"parcels":     []any{map[string]any{"weightGrams": 1200, "lengthMm": 300, "widthMm": 200, "heightMm": 100}},
+		"origin":       address("Lyon", "FR"),
+		"destination":  address("Berlin", "de"),
+		"parcels":      []any{map[string]any{"weightGrams": 1200, "lengthMm": 300, "widthMm": 200, "heightMm": 100}},
 	}
 }
 

@@ -5,6 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -74,15 +78,47 @@ func (a *App) routes() http.Handler {
 	return a.accessLog(mux)
 }
 
-// limits bounds every GraphQL request's body size and duration.
+// limits bounds every GraphQL request's body size and duration. A body over
+// HTTP_MAX_BODY_BYTES is refused with 413 before gqlgen reads it.
 func (a *App) limits(next http.Handler) http.Handler {
 	maxBody := a.Config.HTTP.MaxBodyBytes
 	timeout := a.Config.HTTP.RequestTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if r.ContentLength > maxBody {
+			tooLarge(w, maxBody)
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				tooLarge(w, maxBody)
+				return
+			}
+			if err != nil {
+				writeError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func tooLarge(w http.ResponseWriter, limit int64) {
+	w.Header().Set("Connection", "close")
+	writeError(w, http.StatusRequestEntityTooLarge, apperr.RequestTooLarge, fmt.Sprintf("the request body exceeds %d bytes", limit))
+}
+
+// writeError answers a request that never reached GraphQL execution with a
+// GraphQL-shaped error.
+func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": string(code)}}},
 	})
 }
 

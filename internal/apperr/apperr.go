@@ -19,6 +19,7 @@ const (
 	InvalidTransition Code = "INVALID_TRANSITION"
 	Internal          Code = "INTERNAL"
 	Timeout           Code = "TIMEOUT"
+	RequestTooLarge   Code = "REQUEST_TOO_LARGE"
 	// The codes gqlgen gives to documents that do not parse or validate.
 	ParseFailed      Code = "GRAPHQL_PARSE_FAILED"
 	ValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"

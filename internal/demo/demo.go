@@ -10,8 +10,8 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
-	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
+	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )

@@ -148,4 +148,3 @@ func (v *validator) parcels(field string, ps []domain.Parcel) {
 		}
 	}
 }
-
