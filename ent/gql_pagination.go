@@ -373,20 +373,6 @@ var (
 			}
 		},
 	}
-	// CustomerOrderFieldCreatedAt orders Customer by created_at.
-	CustomerOrderFieldCreatedAt = &CustomerOrderField{
-		Value: func(_m *Customer) (ent.Value, error) {
-			return _m.CreatedAt, nil
-		},
-		column: customer.FieldCreatedAt,
-		toTerm: customer.ByCreatedAt,
-		toCursor: func(_m *Customer) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.CreatedAt,
-			}
-		},
-	}
 	// CustomerOrderFieldUpdatedAt orders Customer by updated_at.
 	CustomerOrderFieldUpdatedAt = &CustomerOrderField{
 		Value: func(_m *Customer) (ent.Value, error) {
@@ -411,8 +397,6 @@ func (f CustomerOrderField) String() string {
 		str = "NAME"
 	case CustomerOrderFieldCode.column:
 		str = "CODE"
-	case CustomerOrderFieldCreatedAt.column:
-		str = "CREATED_AT"
 	case CustomerOrderFieldUpdatedAt.column:
 		str = "UPDATED_AT"
 	}
@@ -435,8 +419,6 @@ func (f *CustomerOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *CustomerOrderFieldName
 	case "CODE":
 		*f = *CustomerOrderFieldCode
-	case "CREATED_AT":
-		*f = *CustomerOrderFieldCreatedAt
 	case "UPDATED_AT":
 		*f = *CustomerOrderFieldUpdatedAt
 	default:
@@ -773,34 +755,6 @@ var (
 			}
 		},
 	}
-	// ShipmentOrderFieldEstimatedDeliveryAt orders Shipment by estimated_delivery_at.
-	ShipmentOrderFieldEstimatedDeliveryAt = &ShipmentOrderField{
-		Value: func(_m *Shipment) (ent.Value, error) {
-			return _m.EstimatedDeliveryAt, nil
-		},
-		column: shipment.FieldEstimatedDeliveryAt,
-		toTerm: shipment.ByEstimatedDeliveryAt,
-		toCursor: func(_m *Shipment) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.EstimatedDeliveryAt,
-			}
-		},
-	}
-	// ShipmentOrderFieldDeliveredAt orders Shipment by delivered_at.
-	ShipmentOrderFieldDeliveredAt = &ShipmentOrderField{
-		Value: func(_m *Shipment) (ent.Value, error) {
-			return _m.DeliveredAt, nil
-		},
-		column: shipment.FieldDeliveredAt,
-		toTerm: shipment.ByDeliveredAt,
-		toCursor: func(_m *Shipment) Cursor {
-			return Cursor{
-				ID:    _m.ID,
-				Value: _m.DeliveredAt,
-			}
-		},
-	}
 	// ShipmentOrderFieldCreatedAt orders Shipment by created_at.
 	ShipmentOrderFieldCreatedAt = &ShipmentOrderField{
 		Value: func(_m *Shipment) (ent.Value, error) {
@@ -841,10 +795,6 @@ func (f ShipmentOrderField) String() string {
 		str = "STATUS"
 	case ShipmentOrderFieldCarrier.column:
 		str = "CARRIER"
-	case ShipmentOrderFieldEstimatedDeliveryAt.column:
-		str = "ESTIMATED_DELIVERY_AT"
-	case ShipmentOrderFieldDeliveredAt.column:
-		str = "DELIVERED_AT"
 	case ShipmentOrderFieldCreatedAt.column:
 		str = "CREATED_AT"
 	case ShipmentOrderFieldUpdatedAt.column:
@@ -871,10 +821,6 @@ func (f *ShipmentOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *ShipmentOrderFieldStatus
 	case "CARRIER":
 		*f = *ShipmentOrderFieldCarrier
-	case "ESTIMATED_DELIVERY_AT":
-		*f = *ShipmentOrderFieldEstimatedDeliveryAt
-	case "DELIVERED_AT":
-		*f = *ShipmentOrderFieldDeliveredAt
 	case "CREATED_AT":
 		*f = *ShipmentOrderFieldCreatedAt
 	case "UPDATED_AT":

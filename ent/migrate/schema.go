@@ -54,7 +54,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "reference", Type: field.TypeString, Unique: true, Size: 64},
 		{Name: "customer_id", Type: field.TypeInt},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP", "DELIVERED", "EXCEPTION", "RETURNED", "CANCELLED"}, Default: "DRAFT"},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP", "DELIVERED", "EXCEPTION", "RETURNED", "CANCELLED"}, Default: "DRAFT", SchemaType: map[string]string{"mysql": "varchar(32)"}},
 		{Name: "carrier", Type: field.TypeString, Size: 64},
 		{Name: "service_level", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "tracking_number", Type: field.TypeString, Nullable: true, Size: 64},
@@ -101,7 +101,7 @@ var (
 	// TrackingEventsColumns holds the columns for the "tracking_events" table.
 	TrackingEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
-		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP", "DELIVERED", "EXCEPTION", "RETURNED", "CANCELLED"}},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP", "DELIVERED", "EXCEPTION", "RETURNED", "CANCELLED"}, SchemaType: map[string]string{"mysql": "varchar(32)"}},
 		{Name: "occurred_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)", "postgres": "timestamptz"}},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 500},
 		{Name: "location", Type: field.TypeJSON, Nullable: true},

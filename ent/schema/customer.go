@@ -60,8 +60,7 @@ func (Customer) Fields() []ent.Field {
 		field.String("vat_number").
 			StorageKey("tva_intra").Optional(),
 		field.Time("created_at").
-			StorageKey("datec").Optional().Nillable().
-			Annotations(entgql.OrderField("CREATED_AT")),
+			StorageKey("datec").Optional().Nillable(),
 		field.Time("updated_at").
 			StorageKey("tms").Optional().Nillable().
 			Annotations(entgql.OrderField("UPDATED_AT")),

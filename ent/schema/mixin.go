@@ -27,3 +27,10 @@ var timeSchema = map[string]string{
 	dialect.MySQL:    "datetime(6)",
 	dialect.Postgres: "timestamptz",
 }
+
+// statusSchema stores statuses as strings everywhere: MySQL's ENUM would sort
+// by declaration order (unlike the other databases) and need a table rebuild
+// for every new status.
+var statusSchema = map[string]string{
+	dialect.MySQL: "varchar(32)",
+}

@@ -32,6 +32,7 @@ func (Shipment) Fields() []ent.Field {
 		field.Enum("status").
 			GoType(domain.Status("")).
 			Default(string(domain.StatusDraft)).
+			SchemaType(statusSchema).
 			Annotations(entgql.OrderField("STATUS"), entgql.Type("ShipmentStatus")),
 		field.String("carrier").
 			NotEmpty().MaxLen(64).
@@ -46,12 +47,12 @@ func (Shipment) Fields() []ent.Field {
 			Annotations(entgql.Type("Address")),
 		field.JSON("parcels", []domain.Parcel{}).
 			Annotations(entgql.Type("[Parcel!]")),
+		// Nullable fields are not order fields: cursors cannot page across NULLs
+		// consistently on all three databases.
 		field.Time("estimated_delivery_at").SchemaType(timeSchema).
-			Optional().Nillable().
-			Annotations(entgql.OrderField("ESTIMATED_DELIVERY_AT")),
+			Optional().Nillable(),
 		field.Time("delivered_at").SchemaType(timeSchema).
-			Optional().Nillable().
-			Annotations(entgql.OrderField("DELIVERED_AT")),
+			Optional().Nillable(),
 		field.String("cancel_reason").
 			Optional().Nillable().MaxLen(500),
 		field.Int("version").

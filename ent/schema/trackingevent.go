@@ -27,6 +27,7 @@ func (TrackingEvent) Fields() []ent.Field {
 		field.Enum("status").
 			GoType(domain.Status("")).
 			Immutable().
+			SchemaType(statusSchema).
 			Annotations(entgql.Type("ShipmentStatus")),
 		field.Time("occurred_at").SchemaType(timeSchema).
 			Immutable().

@@ -1088,7 +1088,6 @@ Properties by which Customer connections can be ordered.
 enum CustomerOrderField {
   NAME
   CODE
-  CREATED_AT
   UPDATED_AT
 }
 """
@@ -1443,8 +1442,6 @@ enum ShipmentOrderField {
   REFERENCE
   STATUS
   CARRIER
-  ESTIMATED_DELIVERY_AT
-  DELIVERED_AT
   CREATED_AT
   UPDATED_AT
 }
