@@ -55,9 +55,9 @@ func (e *env) seed(base time.Time, at func(i int) time.Time, fixtures []fixture)
 		if err != nil {
 			e.t.Fatalf("seed %s: %v", f.Reference, err)
 		}
-		for j, st := range f.Events {
-			clock = clock.Add(time.Second)
-			if _, err := svc.AddEvent(ctx, sh.ID, shipping.EventInput{Status: st, OccurredAt: base.Add(time.Duration(i*10+j) * time.Minute)}); err != nil {
+		for _, st := range f.Events {
+			clock = clock.Add(time.Minute)
+			if _, err := svc.AddEvent(ctx, sh.ID, shipping.EventInput{Status: st, OccurredAt: clock}); err != nil {
 				e.t.Fatalf("seed event %s of %s: %v", st, f.Reference, err)
 			}
 		}
