@@ -37,6 +37,7 @@ const (
 // Client reads Dolibarr. It is safe for concurrent use.
 type Client struct {
 	ent    *ent.Client
+	drv    dialect.Driver
 	sqlDB  *sql.DB
 	entity int
 }
@@ -74,7 +75,7 @@ func New(sqlDB *sql.DB, driver string, entity int) *Client {
 		q.Where(customer.Entity(entity), customer.ClientIn(clientCustomer, clientCustomerAndProspect))
 		return nil
 	}))
-	return &Client{ent: client, sqlDB: sqlDB, entity: entity}
+	return &Client{ent: client, drv: drv, sqlDB: sqlDB, entity: entity}
 }
 
 // Ent returns the Ent client over Dolibarr: only its Customer and Country
@@ -104,6 +105,11 @@ type readOnlyDriver struct {
 func (d readOnlyDriver) Exec(context.Context, string, any, any) error { return ErrReadOnly }
 
 func (d readOnlyDriver) Tx(context.Context) (dialect.Tx, error) { return nil, ErrReadOnly }
+
+// BeginTx is what ent.Client.BeginTx calls; it refuses like Tx.
+func (d readOnlyDriver) BeginTx(context.Context, *sql.TxOptions) (dialect.Tx, error) {
+	return nil, ErrReadOnly
+}
 
 func (d readOnlyDriver) Query(ctx context.Context, query string, args, v any) error {
 	if !isSelect(query) {
@@ -138,3 +144,7 @@ func SearchTerm(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// Driver returns the read-only driver under the Ent client: it refuses every
+// statement but SELECT, whoever builds it.
+func (c *Client) Driver() dialect.Driver { return c.drv }
