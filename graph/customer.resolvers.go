@@ -29,13 +29,13 @@ func (r *customerResolver) Country(ctx context.Context, obj *ent.Customer) (*ent
 
 // Shipments is the resolver for the shipments field.
 func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) (*ent.ShipmentConnection, error) {
-	first, last, err := paging.Limit(first, last)
+	first, last, opts, err := shipmentPage(after, before, first, last, orderBy, where)
 	if err != nil {
 		return nil, err
 	}
 	return r.Client.Shipment.Query().
 		Where(shipment.CustomerID(obj.ID)).
-		Paginate(ctx, after, first, before, last, shipmentPaginateOpts(orderBy, where)...)
+		Paginate(ctx, after, first, before, last, opts...)
 }
 
 // Customers is the resolver for the customers field.
@@ -56,6 +56,9 @@ func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[int]
 	}
 	if len(orderBy) == 0 {
 		orderBy = defaultCustomerOrder
+	}
+	if err := paging.Cursors(after, before, orderFields(orderBy, func(o *ent.CustomerOrder) string { return o.Field.String() })); err != nil {
+		return nil, err
 	}
 	return q.Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/paging"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 )
 
@@ -95,11 +96,30 @@ var defaultCustomerOrder = []*ent.CustomerOrder{{
 	Direction: entgql.OrderDirectionAsc, Field: ent.CustomerOrderFieldName,
 }}
 
-func shipmentPaginateOpts(orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) []ent.ShipmentPaginateOption {
+// shipmentPage checks the page arguments of a shipments connection and returns
+// the normalized sizes and the paginate options.
+func shipmentPage(after, before *ent.Cursor, first, last *int, orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) (*int, *int, []ent.ShipmentPaginateOption, error) {
+	first, last, err := paging.Limit(first, last)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	if len(orderBy) == 0 {
 		orderBy = defaultShipmentOrder
 	}
-	return []ent.ShipmentPaginateOption{ent.WithShipmentOrder(orderBy), ent.WithShipmentFilter(where.Filter)}
+	if err := paging.Cursors(after, before, orderFields(orderBy, func(o *ent.ShipmentOrder) string { return o.Field.String() })); err != nil {
+		return nil, nil, nil, err
+	}
+	return first, last, []ent.ShipmentPaginateOption{ent.WithShipmentOrder(orderBy), ent.WithShipmentFilter(where.Filter)}, nil
+}
+
+func orderFields[O any](orderBy []*O, name func(*O) string) []string {
+	out := make([]string, 0, len(orderBy))
+	for _, o := range orderBy {
+		if o != nil {
+			out = append(out, name(o))
+		}
+	}
+	return out
 }
 
 func address(in *model.AddressInput) domain.Address {

@@ -81,12 +81,11 @@ func (r *mutationResolver) CancelShipment(ctx context.Context, id gid.ID, reason
 
 // Shipments is the resolver for the shipments field.
 func (r *queryResolver) Shipments(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) (*ent.ShipmentConnection, error) {
-	first, last, err := paging.Limit(first, last)
+	first, last, opts, err := shipmentPage(after, before, first, last, orderBy, where)
 	if err != nil {
 		return nil, err
 	}
-	return r.Client.Shipment.Query().
-		Paginate(ctx, after, first, before, last, shipmentPaginateOpts(orderBy, where)...)
+	return r.Client.Shipment.Query().Paginate(ctx, after, first, before, last, opts...)
 }
 
 // Shipment is the resolver for the shipment field.
@@ -119,6 +118,9 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 	}
 	if len(orderBy) == 0 {
 		orderBy = defaultEventOrder
+	}
+	if err := paging.Cursors(after, before, orderFields(orderBy, func(o *ent.TrackingEventOrder) string { return o.Field.String() })); err != nil {
+		return nil, err
 	}
 	return obj.QueryEvents().Paginate(ctx, after, first, before, last, ent.WithTrackingEventOrder(orderBy))
 }

@@ -13,13 +13,13 @@ import (
 
 // env is one application over fresh databases of one backend.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	app *app.App
 	gql *testutil.Client
 	db  testutil.Database
 }
 
-func newEnv(t *testing.T, b testutil.Backend, extra ...string) *env {
+func newEnv(t testing.TB, b testutil.Backend, extra ...string) *env {
 	t.Helper()
 	mainDB := testutil.NewDatabase(t, b)
 	dolibarrDB := testutil.NewDolibarr(t, b)

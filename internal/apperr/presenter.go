@@ -58,6 +58,10 @@ func Presenter(logger *slog.Logger, showInternal bool) graphql.ErrorPresenterFun
 		case errors.Is(err, context.DeadlineExceeded):
 			gqlErr.Message = "the request took too long and was stopped"
 			gqlErr.Extensions["code"] = string(Timeout)
+		case unwrapMessage(err) == "introspection disabled":
+			// gqlgen's answer to __schema and __type when introspection is off.
+			gqlErr.Message = "introspection is disabled on this server"
+			gqlErr.Extensions["code"] = string(ValidationFailed)
 		case isArgumentError(ctx, gqlErr):
 			// A value of an argument that does not decode (a malformed cursor,
 			// an out-of-range scalar): the message is the decoder's own, about

@@ -306,6 +306,9 @@ func (c *Config) validate() []error {
 		add("DB_AUTO_MIGRATE", "may only be true in development; run `shipmentapp migrate up` in %s", c.Env)
 	}
 	p = append(p, validateDB("DOLIBARR_DB", c.Dolibarr.Connection, c.Dolibarr.Host, c.Dolibarr.Port, c.Dolibarr.Database, c.Dolibarr.Username, c.Dolibarr.SSLMode)...)
+	if c.Dolibarr.Connection == DriverPostgres {
+		add("DOLIBARR_DB_CONNECTION", "must be mysql (a MySQL/MariaDB Dolibarr) or sqlite (the demo); pgsql is not supported for Dolibarr yet")
+	}
 	if c.Dolibarr.Entity < 1 {
 		add("DOLIBARR_ENTITY", "must be at least 1, got %d", c.Dolibarr.Entity)
 	}

@@ -3,7 +3,16 @@
 // may be negative or exceed 100.
 package paging
 
-import "github.com/shipmentapp/shipmentapp/internal/apperr"
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"entgo.io/contrib/entgql"
+
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+)
 
 // Page size limits.
 const (
@@ -35,4 +44,54 @@ func Limit(first, last *int) (*int, *int, error) {
 		first = &n
 	}
 	return first, last, nil
+}
+
+// Cursors checks that the after and before cursors fit the order of the
+// connection, so a cursor from another ordering or a forged one is
+// BAD_USER_INPUT and never reaches SQL. fields are the order field names in
+// order (e.g. "CREATED_AT"); by this schema's convention a field ending in
+// "_AT" holds a time and every other order field a string.
+func Cursors(after, before *entgql.Cursor[int], fields []string) error {
+	for _, c := range []struct {
+		name string
+		c    *entgql.Cursor[int]
+	}{{"after", after}, {"before", before}} {
+		if c.c == nil {
+			continue
+		}
+		if err := checkCursor(c.c, fields); err != nil {
+			return apperr.Invalid(c.name, "%s is not a cursor of this connection and ordering: %s", c.name, err)
+		}
+	}
+	return nil
+}
+
+func checkCursor(c *entgql.Cursor[int], fields []string) error {
+	if c.ID <= 0 {
+		return errors.New("no position")
+	}
+	if c.Value == nil {
+		return nil // an ID-only cursor: entgql orders by ID alone
+	}
+	values, ok := c.Value.([]any)
+	if !ok || len(values) != len(fields) {
+		return errors.New("wrong number of ordering values")
+	}
+	for i, v := range values {
+		switch v.(type) {
+		case nil:
+			// A NULL ordering value (a nullable Dolibarr column).
+		case time.Time:
+			if !strings.HasSuffix(fields[i], "_AT") {
+				return fmt.Errorf("value %d is a time, %s is not", i, fields[i])
+			}
+		case string:
+			if strings.HasSuffix(fields[i], "_AT") {
+				return fmt.Errorf("value %d is a string, %s is a time", i, fields[i])
+			}
+		default:
+			return fmt.Errorf("value %d has an unexpected type", i)
+		}
+	}
+	return nil
 }

@@ -55,6 +55,10 @@ func NewClient(t testing.TB, h http.Handler) *Client {
 	return &Client{t: t, srv: srv}
 }
 
+// With returns a client for the same server that reports to t (inside a
+// fuzz target, for instance).
+func (c *Client) With(t testing.TB) *Client { return &Client{t: t, srv: c.srv} }
+
 // URL is the server's base URL.
 func (c *Client) URL() string { return c.srv.URL }
 

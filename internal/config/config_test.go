@@ -1,0 +1,153 @@
+package config_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/internal/config"
+)
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaults(t *testing.T) {
+	cfg, err := config.Load("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Env != "development" || !cfg.Debug || cfg.Addr != "127.0.0.1:8080" || cfg.DataDir != "./data" ||
+		cfg.DB.Connection != "sqlite" || cfg.DB.Database != filepath.Join("data", "shipmentapp.db") ||
+		cfg.Dolibarr.Connection != "sqlite" || !cfg.Dolibarr.DemoSeed || cfg.Dolibarr.Entity != 1 ||
+		!cfg.GraphQL.Playground || !cfg.GraphQL.Introspection || !cfg.DB.AutoMigrate || !cfg.DemoSeed ||
+		cfg.HTTP.ReadHeaderTimeout != 5*time.Second || cfg.LogLevel != "debug" {
+		t.Errorf("development defaults: %+v", cfg)
+	}
+}
+
+func TestProductionDefaultsAndPrecedence(t *testing.T) {
+	file := writeFile(t, `
+app_env: production
+db_connection: mysql
+db_host: mysql-master.internal
+db_database: shipmentapp
+db_username: app_user
+db_password: from-file
+dolibarr_db_connection: mysql
+dolibarr_db_host: dolibarr-db.internal
+dolibarr_db_database: dolibarr
+dolibarr_db_username: readonly_user
+http_idle_timeout: 90s
+`)
+	cfg, err := config.Load(file, []string{
+		"DB_PASSWORD=from-env", "DOLIBARR_ENTITY=2", "PATH=/usr/bin", "db_host=ignored-lowercase",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Debug || cfg.GraphQL.Playground || cfg.GraphQL.Introspection || cfg.DB.AutoMigrate || cfg.DemoSeed || cfg.Dolibarr.DemoSeed || cfg.LogLevel != "info" {
+		t.Errorf("production must default debug, playground, introspection, migrations and seeding off: %+v", cfg)
+	}
+	if cfg.DB.Password != "from-env" || cfg.DB.Host != "mysql-master.internal" || cfg.DB.Port != 3306 || cfg.Dolibarr.Entity != 2 || cfg.HTTP.IdleTimeout != 90*time.Second {
+		t.Errorf("precedence defaults < file < env: %+v", cfg)
+	}
+}
+
+func TestEveryProblemAtOnce(t *testing.T) {
+	_, err := config.Load("", []string{
+		"APP_ENV=prod", "DB_CONNECTION=pgsql", "DB_PORT=abc", "HTTP_MAX_BODY_BYTES=10",
+		"APP_ADDR=nohost", "LOG_LEVEL=loud", "DOLIBARR_ENTITY=0", "DB_MAX_IDLE_CONNS=50",
+	})
+	var cerr *config.Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("want *config.Error, got %v", err)
+	}
+	msg := err.Error()
+	for _, key := range []string{"APP_ENV", "DB_PORT", "DB_HOST", "DB_DATABASE", "DB_USERNAME", "HTTP_MAX_BODY_BYTES", "APP_ADDR", "LOG_LEVEL", "DOLIBARR_ENTITY", "DB_MAX_IDLE_CONNS"} {
+		if !strings.Contains(msg, key+":") {
+			t.Errorf("problem with %s not reported in:\n%s", key, msg)
+		}
+	}
+}
+
+func TestValidation(t *testing.T) {
+	cases := []struct {
+		name string
+		env  []string
+		want string // a substring of the error, "" for valid
+	}{
+		{"valid pgsql", []string{"DB_CONNECTION=pgsql", "DB_HOST=db", "DB_DATABASE=x", "DB_USERNAME=u"}, ""},
+		{"bad sslmode", []string{"DB_CONNECTION=pgsql", "DB_HOST=db", "DB_DATABASE=x", "DB_USERNAME=u", "DB_SSLMODE=maybe"}, "DB_SSLMODE"},
+		{"unknown driver", []string{"DB_CONNECTION=oracle"}, "DB_CONNECTION"},
+		{"auto-migrate in production", []string{"APP_ENV=production", "DB_AUTO_MIGRATE=true"}, "DB_AUTO_MIGRATE"},
+		{"demo seed on a real Dolibarr", []string{"DOLIBARR_DB_CONNECTION=mysql", "DOLIBARR_DB_HOST=h", "DOLIBARR_DB_DATABASE=d", "DOLIBARR_DB_USERNAME=u", "DOLIBARR_DEMO_SEED=true"}, "DOLIBARR_DEMO_SEED"},
+		{"dolibarr on pgsql", []string{"DOLIBARR_DB_CONNECTION=pgsql", "DOLIBARR_DB_HOST=h", "DOLIBARR_DB_DATABASE=d", "DOLIBARR_DB_USERNAME=u"}, "DOLIBARR_DB_CONNECTION:"},
+		{"bad duration", []string{"HTTP_IDLE_TIMEOUT=-1s"}, "HTTP_IDLE_TIMEOUT"},
+		{"bad url", []string{"APP_URL=ftp://x"}, "APP_URL"},
+		{"bad port", []string{"DB_CONNECTION=mysql", "DB_HOST=h", "DB_DATABASE=d", "DB_USERNAME=u", "DB_PORT=70000"}, "DB_PORT"},
+		{"bad bool", []string{"APP_DEBUG=perhaps"}, "APP_DEBUG"},
+	}
+	for _, c := range cases {
+		_, err := config.Load("", c.env)
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%s: %v", c.name, err)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: want a problem with %s, got %v", c.name, c.want, err)
+		}
+	}
+}
+
+func TestConfigFile(t *testing.T) {
+	if _, err := config.Load(writeFile(t, "db_hots: typo\n"), nil); err == nil || !strings.Contains(err.Error(), "DB_HOTS: unknown") {
+		t.Errorf("unknown key: %v", err)
+	}
+	if _, err := config.Load(writeFile(t, "app_env: [unclosed\n"), nil); err == nil {
+		t.Error("malformed YAML accepted")
+	}
+	if _, err := config.Load(filepath.Join(t.TempDir(), "missing.yaml"), nil); err == nil {
+		t.Error("missing file accepted")
+	}
+}
+
+func TestKeysAreDocumented(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Skip("README.md not found")
+	}
+	for _, k := range config.Keys() {
+		if !strings.Contains(string(readme), "`"+k+"`") {
+			t.Errorf("config key %s is not documented in README.md", k)
+		}
+	}
+}
+
+// FuzzLoadFile: any config file gives a config or an error, never a panic,
+// and an accepted config is valid.
+func FuzzLoadFile(f *testing.F) {
+	f.Add("app_env: production\ndb_connection: mysql\n")
+	f.Add("http_idle_timeout: 5s\n")
+	f.Add("db_port: [1, 2]\n")
+	f.Add("app_env: {a: b}\n")
+	f.Add("? [a]\n: b\n")
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, content string) {
+		p := filepath.Join(dir, "fuzz.yaml")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Skip()
+		}
+		cfg, err := config.Load(p, nil)
+		if err == nil && (cfg.Addr == "" || cfg.HTTP.MaxBodyBytes < 1024 || cfg.DB.MaxOpenConns < 1) {
+			t.Fatalf("accepted an invalid config: %+v", cfg)
+		}
+	})
+}
