@@ -2,6 +2,9 @@ package paging_test
 
 import (
 	"testing"
+	"time"
+
+	"entgo.io/contrib/entgql"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
@@ -42,6 +45,44 @@ func TestLimit(t *testing.T) {
 		}
 		if !eq(f, c.wantFirst) || !eq(l, c.wantLast) {
 			t.Errorf("%s: got %v %v", c.name, f, l)
+		}
+	}
+}
+
+func TestCursors(t *testing.T) {
+	now := time.Now()
+	cur := func(id int, v any) *entgql.Cursor[int] { return &entgql.Cursor[int]{ID: id, Value: v} }
+	fields := []string{"CREATED_AT", "REFERENCE"}
+	cases := []struct {
+		name string
+		c    *entgql.Cursor[int]
+		ok   bool
+	}{
+		{"nil", nil, true},
+		{"matching", cur(3, []any{now, "SHP-1"}), true},
+		{"id only", cur(3, nil), true},
+		{"null value", cur(3, []any{now, nil}), true},
+		{"no id", cur(0, []any{now, "x"}), false},
+		{"not a slice", cur(3, int8(1)), false},
+		{"too short", cur(3, []any{now}), false},
+		{"string for a time", cur(3, []any{"2024", "x"}), false},
+		{"time for a string", cur(3, []any{now, now}), false},
+		{"map", cur(3, []any{now, map[string]any{}}), false},
+	}
+	for _, c := range cases {
+		for _, pos := range []string{"after", "before"} {
+			var err error
+			if pos == "after" {
+				err = paging.Cursors(c.c, nil, fields)
+			} else {
+				err = paging.Cursors(nil, c.c, fields)
+			}
+			if (err == nil) != c.ok {
+				t.Errorf("%s as %s: %v", c.name, pos, err)
+			}
+			if err != nil && apperr.CodeOf(err) != apperr.BadUserInput {
+				t.Errorf("%s: code %s", c.name, apperr.CodeOf(err))
+			}
 		}
 	}
 }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's test command (make test): every test, on every database that
+# answers. A database that does not answer skips its suite, loudly; with
+# REQUIRE_ALL_DATABASES=1 (CI) it fails instead.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+report=$(mktemp)
+trap 'rm -f "$report"' EXIT
+race=${RACE--race}
+SHIPMENTAPP_SKIP_REPORT="$report" go test ${race} -count=1 -timeout 20m ./... "$@"
+status=$?
+if [ -s "$report" ]; then
+  echo
+  echo "!!! SKIPPED DATABASE SUITES (start the databases with 'make services', or see README):"
+  sort -u "$report" | sed 's/^/!!!   /'
+  echo
+fi
+exit $status
