@@ -113,6 +113,7 @@ func serve(ctx context.Context, a *app.App) error {
 	}
 	a.Logger.Info("serving",
 		slog.String("env", cfg.Env),
+		slog.String("url", cfg.URL),
 		slog.String("graphql", "http://"+ln.Addr().String()+"/graphql"),
 		slog.Bool("playground", cfg.GraphQL.Playground),
 		slog.String("db", cfg.DB.Connection),

@@ -84,7 +84,6 @@ type Dolibarr struct {
 	Database   string `koanf:"dolibarr_db_database"`
 	Username   string `koanf:"dolibarr_db_username"`
 	Password   string `koanf:"dolibarr_db_password"`
-	SSLMode    string `koanf:"dolibarr_db_sslmode"`
 	Entity     int    `koanf:"dolibarr_entity"`
 	// DemoSeed creates and seeds a demo Dolibarr SQLite database when none exists.
 	DemoSeed bool `koanf:"dolibarr_demo_seed"`
@@ -140,7 +139,6 @@ func defaults(appEnv string) map[string]any {
 		"db_conn_max_lifetime":     "30m",
 		"db_auto_migrate":          dev,
 		"dolibarr_db_connection":   DriverSQLite,
-		"dolibarr_db_sslmode":      "prefer",
 		"dolibarr_entity":          1,
 		"dolibarr_demo_seed":       dev,
 		"http_read_header_timeout": "5s",
@@ -305,7 +303,7 @@ func (c *Config) validate() []error {
 	if c.DB.AutoMigrate && c.Env != EnvDevelopment {
 		add("DB_AUTO_MIGRATE", "may only be true in development; run `shipmentapp migrate up` in %s", c.Env)
 	}
-	p = append(p, validateDB("DOLIBARR_DB", c.Dolibarr.Connection, c.Dolibarr.Host, c.Dolibarr.Port, c.Dolibarr.Database, c.Dolibarr.Username, c.Dolibarr.SSLMode)...)
+	p = append(p, validateDB("DOLIBARR_DB", c.Dolibarr.Connection, c.Dolibarr.Host, c.Dolibarr.Port, c.Dolibarr.Database, c.Dolibarr.Username, "")...)
 	if c.Dolibarr.Connection == DriverPostgres {
 		add("DOLIBARR_DB_CONNECTION", "must be mysql (a MySQL/MariaDB Dolibarr) or sqlite (the demo); pgsql is not supported for Dolibarr yet")
 	}
@@ -365,7 +363,7 @@ func validateDB(prefix, driver, host string, port int, database, username, sslmo
 	if username == "" {
 		add("USERNAME", "is required with %s_CONNECTION=%s", prefix, driver)
 	}
-	if driver == DriverPostgres && !slices.Contains([]string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, sslmode) {
+	if prefix == "DB" && driver == DriverPostgres && !slices.Contains([]string{"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}, sslmode) {
 		add("SSLMODE", "must be a libpq sslmode (disable, prefer, require, verify-ca, verify-full), got %q", sslmode)
 	}
 	return p

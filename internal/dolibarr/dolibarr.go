@@ -53,7 +53,7 @@ func Open(ctx context.Context, cfg config.Dolibarr) (*Client, error) {
 	}
 	target := db.Target{
 		Driver: cfg.Connection, Host: cfg.Host, Port: cfg.Port, Database: cfg.Database,
-		Username: cfg.Username, Password: cfg.Password, SSLMode: cfg.SSLMode, ReadOnly: true,
+		Username: cfg.Username, Password: cfg.Password, ReadOnly: true,
 	}
 	sqlDB, err := db.Open(ctx, target, db.Pool{MaxOpen: 10, MaxIdle: 5})
 	if err != nil {

@@ -3,6 +3,7 @@ package migrate_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	atlasmigrate "ariga.io/atlas/sql/migrate"
@@ -13,9 +14,15 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
+// diffMu serializes schema diffs: Ent's Atlas integration writes to the
+// package-level table definitions while it plans.
+var diffMu sync.Mutex
+
 // assertNoDrift fails if the Ent schema differs from the database's.
 func assertNoDrift(t *testing.T, d testutil.Database) {
 	t.Helper()
+	diffMu.Lock()
+	defer diffMu.Unlock()
 	sqlDB := d.Open(t)
 	dir := &atlasmigrate.MemDir{}
 	m, err := entschema.NewMigrate(db.Driver(sqlDB, d.Backend.Driver),

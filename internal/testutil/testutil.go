@@ -177,8 +177,10 @@ func (d Database) Env(prefix string) []string {
 		env = append(env,
 			prefix+"_HOST="+d.Backend.Host,
 			fmt.Sprintf("%s_PORT=%d", prefix, d.Backend.Port),
-			prefix+"_USERNAME="+d.Backend.User,
-			prefix+"_SSLMODE=disable")
+			prefix+"_USERNAME="+d.Backend.User)
+		if d.Backend.Driver == config.DriverPostgres {
+			env = append(env, prefix+"_SSLMODE=disable")
+		}
 	}
 	return env
 }
