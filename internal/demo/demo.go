@@ -151,7 +151,9 @@ func history(rng *rand.Rand) []step {
 		return append(steps, step{domain.StatusAvailableForPickup, "Held at pickup point"})
 	case r == 4:
 		return append(steps, step{domain.StatusException, "Recipient refused delivery"}, step{domain.StatusReturned, "Returned to sender"})
-	case r < 8:
+	case r < 7:
+		return steps
+	case r < 10:
 		return append(steps, step{domain.StatusOutForDelivery, "Out for delivery"})
 	default:
 		return append(steps, step{domain.StatusOutForDelivery, "Out for delivery"}, step{domain.StatusDelivered, "Delivered, signed by recipient"})
