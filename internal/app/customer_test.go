@@ -1,6 +1,9 @@
 package app_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -251,4 +254,41 @@ func foldAccents(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// A shipment whose customer no longer exists in Dolibarr keeps being served:
+// its customer is null with a NOT_FOUND error at that path, the rest intact.
+func TestMissingCustomer(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	e.create(createInput(activeCustomer, "UPS"))
+	now := time.Now().UTC()
+	_, err := e.app.Client.Shipment.Create().SetReference("ORPHAN-1").SetCustomerID(999999).SetCarrier("DHL").
+		SetOrigin(domain.Address{}).SetDestination(domain.Address{}).SetParcels([]domain.Parcel{}).
+		SetCreatedAt(now).SetUpdatedAt(now).SetCreatedBy("test").SetUpdatedBy("test").Save(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := e.gql.Do(`{ shipments(orderBy: [{field: REFERENCE}]) { edges { node { reference customer { name } } } } }`, nil)
+	var data struct {
+		Shipments struct {
+			Edges []struct {
+				Node struct {
+					Reference string `json:"reference"`
+					Customer  *struct {
+						Name string `json:"name"`
+					} `json:"customer"`
+				} `json:"node"`
+			} `json:"edges"`
+		} `json:"shipments"`
+	}
+	if err := json.Unmarshal(r.Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	edges := data.Shipments.Edges
+	if len(edges) != 2 || edges[0].Node.Reference != "ORPHAN-1" || edges[0].Node.Customer != nil || edges[1].Node.Customer == nil || edges[1].Node.Customer.Name != "Boulangerie Martin SARL" {
+		t.Fatalf("partial data: %s", r.Raw)
+	}
+	if len(r.Errors) != 1 || r.Errors[0].Code() != "NOT_FOUND" || fmt.Sprint(r.Errors[0].Path) != "[shipments edges 0 node customer]" {
+		t.Errorf("errors: %s", r.Raw)
+	}
 }

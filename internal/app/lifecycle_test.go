@@ -239,3 +239,46 @@ func TestCreateConflictsAndCustomerRules(t *testing.T) {
 		}
 	})
 }
+
+// Concurrent events on one shipment queue on its row lock: all are stored, in
+// some order, and the version counts exactly the changes made.
+func TestConcurrentEvents(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := newEnv(t, b)
+		s := e.create(createInput(activeCustomer, "UPS"))
+		at := time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)
+		if r := e.addEvent(s.ID, "LABEL_CREATED", at); len(r.Errors) > 0 {
+			t.Fatal(string(r.Raw))
+		}
+		const n = 8
+		results := make(chan *testutil.Response, n)
+		for range n {
+			go func() {
+				results <- e.gql.Do(`mutation($id: ID!, $at: Time!) { addTrackingEvent(shipmentId: $id, input: {status: IN_TRANSIT, occurredAt: $at}) { id } }`, map[string]any{"id": s.ID, "at": at})
+			}()
+		}
+		ok := 0
+		for range n {
+			r := <-results
+			switch {
+			case len(r.Errors) == 0:
+				ok++
+			case r.Errors[0].Code() != "CONFLICT":
+				t.Errorf("concurrent event: %s", r.Raw)
+			}
+		}
+		var out struct {
+			Shipment struct {
+				Version int `json:"version"`
+				Events  struct {
+					TotalCount int `json:"totalCount"`
+				} `json:"events"`
+			} `json:"shipment"`
+		}
+		e.gql.MustData(`query($id: ID) { shipment(id: $id) { version events { totalCount } } }`, map[string]any{"id": s.ID}, &out)
+		if out.Shipment.Events.TotalCount != 1+ok || out.Shipment.Version != 2+ok || ok != n {
+			t.Errorf("%d acknowledged, but %d events and version %d", ok, out.Shipment.Events.TotalCount, out.Shipment.Version)
+		}
+		t.Logf("%s: %d of %d concurrent events acknowledged", b.Name, ok, n)
+	})
+}

@@ -350,10 +350,17 @@ func (s *Service) transitionOnce(ctx context.Context, id int, in EventInput, can
 			_ = tx.Rollback()
 		}
 	}()
-	sh, err := tx.Shipment.Get(ctx, id)
-	if ent.IsNotFound(err) {
+	// Lock the shipment's row first, on every database alike (a no-op update
+	// takes the row lock; SQLite transactions are already exclusive), so
+	// concurrent events for one shipment queue up instead of failing.
+	locked, err := tx.Shipment.Update().Where(shipment.ID(id)).AddVersion(0).Save(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock shipment %d: %w", id, err)
+	}
+	if locked == 0 {
 		return nil, nil, apperr.NotFoundf("shipment not found")
 	}
+	sh, err := tx.Shipment.Get(ctx, id)
 	if err != nil {
 		return nil, nil, fmt.Errorf("load shipment %d: %w", id, err)
 	}
@@ -368,21 +375,9 @@ func (s *Service) transitionOnce(ctx context.Context, id int, in EventInput, can
 	}
 	actor := viewer.Actor(ctx)
 	now := s.clock()
-	create := tx.TrackingEvent.Create().
-		SetShipmentID(id).
-		SetStatus(in.Status).
-		SetOccurredAt(in.OccurredAt).
-		SetDescription(in.Description).
-		SetSource(in.Source).
-		SetCreatedAt(now).
-		SetCreatedBy(actor)
-	if in.Location != nil {
-		create.SetLocation(in.Location)
-	}
-	ev, err := create.Save(ctx)
-	if err != nil {
-		return nil, nil, fmt.Errorf("insert tracking event: %w", err)
-	}
+	// The row is locked, so the version cannot have moved; the condition
+	// stays as a guard. The update precedes the event insert so the row lock
+	// is always taken before InnoDB's foreign-key lock (no deadlock).
 	upd := tx.Shipment.Update().
 		Where(shipment.ID(id), shipment.Version(sh.Version)).
 		SetStatus(in.Status).
@@ -401,6 +396,21 @@ func (s *Service) transitionOnce(ctx context.Context, id int, in EventInput, can
 	}
 	if n == 0 {
 		return nil, nil, errRaced
+	}
+	create := tx.TrackingEvent.Create().
+		SetShipmentID(id).
+		SetStatus(in.Status).
+		SetOccurredAt(in.OccurredAt).
+		SetDescription(in.Description).
+		SetSource(in.Source).
+		SetCreatedAt(now).
+		SetCreatedBy(actor)
+	if in.Location != nil {
+		create.SetLocation(in.Location)
+	}
+	ev, err := create.Save(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert tracking event: %w", err)
 	}
 	updated, err := tx.Shipment.Get(ctx, id)
 	if err != nil {
