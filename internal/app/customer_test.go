@@ -292,3 +292,49 @@ func TestMissingCustomer(t *testing.T) {
 		t.Errorf("errors: %s", r.Raw)
 	}
 }
+
+func TestCustomerFilters(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := newEnv(t, b)
+		cases := []struct {
+			where map[string]any
+			want  []string
+		}{
+			{map[string]any{"name": "Optique Bernard"}, []string{"Optique Bernard"}},
+			{map[string]any{"nameHasPrefix": "Fromagerie"}, []string{"Fromagerie Lefèvre", "Fromagerie du Léman Sàrl"}},
+			{map[string]any{"alias": "Nordwind"}, []string{"Nordwind Logistik GmbH"}},
+			{map[string]any{"code": "CU2301-00006"}, []string{"Optique Bernard"}},
+			{map[string]any{"address": "Am Sandtorkai 41"}, []string{"Nordwind Logistik GmbH"}},
+			{map[string]any{"postalCode": "1017 KH"}, []string{"De Vries Fietsen BV"}},
+			{map[string]any{"city": "Toronto"}, []string{"Great Lakes Paddle Co."}},
+			{map[string]any{"phone": "+49 40 3039 8812"}, []string{"Nordwind Logistik GmbH"}},
+			{map[string]any{"emailHasPrefix": "orders@studio-graphique"}, []string{"Studio Graphique Lumen"}},
+			{map[string]any{"urlContains": "riviera"}, []string{"Riviera Yachting SAM"}},
+			{map[string]any{"vatNumberIsNil": true, "cityIn": []string{"Zürich", "Phoenix", "Lyon"}}, []string{"Schmid Uhrenmanufaktur AG", "Sonoran Leather Goods LLC"}},
+			{map[string]any{"createdAtLT": "2023-01-10T00:00:00Z"}, []string{"Boulangerie Martin SARL"}},
+			{map[string]any{"updatedAtLT": "2023-01-13T10:00:00Z"}, []string{"Boulangerie Martin SARL"}},
+			{map[string]any{"or": []any{map[string]any{"city": "Gent"}, map[string]any{"city": "Liège"}}}, []string{"Brasserie Artisanale de Liège", "Van den Berg Tuinmaterialen"}},
+			{map[string]any{"and": []any{map[string]any{"city": "Lyon"}}, "not": map[string]any{"name": "Nobody"}}, []string{"Boulangerie Martin SARL"}},
+		}
+		covered := map[string]bool{}
+		for _, c := range cases {
+			for k := range c.where {
+				covered[baseField(k)] = true
+			}
+			var p customerPage
+			e.gql.MustData(customersQuery, map[string]any{"first": 100, "where": c.where}, &p)
+			got := names(p)
+			sort.Strings(got)
+			want := slices.Clone(c.want)
+			sort.Strings(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("where %v: %v, want %v", c.where, got, want)
+			}
+		}
+		for _, f := range e.inputFields("CustomerWhereInput") {
+			if !covered[baseField(f)] {
+				t.Errorf("CustomerWhereInput.%s has no filter test", f)
+			}
+		}
+	})
+}
