@@ -300,6 +300,9 @@ func (c *Config) validate() []error {
 	if c.DB.ConnMaxLifetime < 0 {
 		add("DB_CONN_MAX_LIFETIME", "must not be negative")
 	}
+	if c.Debug && c.Env == EnvProduction {
+		add("APP_DEBUG", "may not be true in production: it would show internal errors to clients")
+	}
 	if c.DB.AutoMigrate && c.Env != EnvDevelopment {
 		add("DB_AUTO_MIGRATE", "may only be true in development; run `shipmentapp migrate up` in %s", c.Env)
 	}

@@ -95,6 +95,8 @@ func TestValidation(t *testing.T) {
 		{"bad url", []string{"APP_URL=ftp://x"}, "APP_URL"},
 		{"bad port", []string{"DB_CONNECTION=mysql", "DB_HOST=h", "DB_DATABASE=d", "DB_USERNAME=u", "DB_PORT=70000"}, "DB_PORT"},
 		{"bad bool", []string{"APP_DEBUG=perhaps"}, "APP_DEBUG"},
+		{"debug in production", []string{"APP_ENV=production", "APP_DEBUG=true"}, "APP_DEBUG:"},
+		{"debug in staging", []string{"APP_ENV=staging", "APP_DEBUG=true"}, ""},
 	}
 	for _, c := range cases {
 		_, err := config.Load("", c.env)
