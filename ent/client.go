@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 )
@@ -30,6 +31,8 @@ type Client struct {
 	Country *CountryClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// ReplicationHeartbeat is the client for interacting with the ReplicationHeartbeat builders.
+	ReplicationHeartbeat *ReplicationHeartbeatClient
 	// Shipment is the client for interacting with the Shipment builders.
 	Shipment *ShipmentClient
 	// TrackingEvent is the client for interacting with the TrackingEvent builders.
@@ -49,6 +52,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.Country = NewCountryClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
+	c.ReplicationHeartbeat = NewReplicationHeartbeatClient(c.config)
 	c.Shipment = NewShipmentClient(c.config)
 	c.TrackingEvent = NewTrackingEventClient(c.config)
 }
@@ -141,12 +145,13 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		Country:       NewCountryClient(cfg),
-		Customer:      NewCustomerClient(cfg),
-		Shipment:      NewShipmentClient(cfg),
-		TrackingEvent: NewTrackingEventClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Country:              NewCountryClient(cfg),
+		Customer:             NewCustomerClient(cfg),
+		ReplicationHeartbeat: NewReplicationHeartbeatClient(cfg),
+		Shipment:             NewShipmentClient(cfg),
+		TrackingEvent:        NewTrackingEventClient(cfg),
 	}, nil
 }
 
@@ -164,12 +169,13 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		Country:       NewCountryClient(cfg),
-		Customer:      NewCustomerClient(cfg),
-		Shipment:      NewShipmentClient(cfg),
-		TrackingEvent: NewTrackingEventClient(cfg),
+		ctx:                  ctx,
+		config:               cfg,
+		Country:              NewCountryClient(cfg),
+		Customer:             NewCustomerClient(cfg),
+		ReplicationHeartbeat: NewReplicationHeartbeatClient(cfg),
+		Shipment:             NewShipmentClient(cfg),
+		TrackingEvent:        NewTrackingEventClient(cfg),
 	}, nil
 }
 
@@ -200,6 +206,7 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	c.Country.Use(hooks...)
 	c.Customer.Use(hooks...)
+	c.ReplicationHeartbeat.Use(hooks...)
 	c.Shipment.Use(hooks...)
 	c.TrackingEvent.Use(hooks...)
 }
@@ -209,6 +216,7 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	c.Country.Intercept(interceptors...)
 	c.Customer.Intercept(interceptors...)
+	c.ReplicationHeartbeat.Intercept(interceptors...)
 	c.Shipment.Intercept(interceptors...)
 	c.TrackingEvent.Intercept(interceptors...)
 }
@@ -220,6 +228,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Country.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
+	case *ReplicationHeartbeatMutation:
+		return c.ReplicationHeartbeat.mutate(ctx, m)
 	case *ShipmentMutation:
 		return c.Shipment.mutate(ctx, m)
 	case *TrackingEventMutation:
@@ -492,6 +502,139 @@ func (c *CustomerClient) mutate(ctx context.Context, m *CustomerMutation) (Value
 		return (&CustomerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Customer mutation op: %q", m.Op())
+	}
+}
+
+// ReplicationHeartbeatClient is a client for the ReplicationHeartbeat schema.
+type ReplicationHeartbeatClient struct {
+	config
+}
+
+// NewReplicationHeartbeatClient returns a client for the ReplicationHeartbeat from the given config.
+func NewReplicationHeartbeatClient(c config) *ReplicationHeartbeatClient {
+	return &ReplicationHeartbeatClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `replicationheartbeat.Hooks(f(g(h())))`.
+func (c *ReplicationHeartbeatClient) Use(hooks ...Hook) {
+	c.hooks.ReplicationHeartbeat = append(c.hooks.ReplicationHeartbeat, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `replicationheartbeat.Intercept(f(g(h())))`.
+func (c *ReplicationHeartbeatClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ReplicationHeartbeat = append(c.inters.ReplicationHeartbeat, interceptors...)
+}
+
+// Create returns a builder for creating a ReplicationHeartbeat entity.
+func (c *ReplicationHeartbeatClient) Create() *ReplicationHeartbeatCreate {
+	mutation := newReplicationHeartbeatMutation(c.config, OpCreate)
+	return &ReplicationHeartbeatCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ReplicationHeartbeat entities.
+func (c *ReplicationHeartbeatClient) CreateBulk(builders ...*ReplicationHeartbeatCreate) *ReplicationHeartbeatCreateBulk {
+	return &ReplicationHeartbeatCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ReplicationHeartbeatClient) MapCreateBulk(slice any, setFunc func(*ReplicationHeartbeatCreate, int)) *ReplicationHeartbeatCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ReplicationHeartbeatCreateBulk{err: fmt.Errorf("calling to ReplicationHeartbeatClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ReplicationHeartbeatCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ReplicationHeartbeatCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ReplicationHeartbeat.
+func (c *ReplicationHeartbeatClient) Update() *ReplicationHeartbeatUpdate {
+	mutation := newReplicationHeartbeatMutation(c.config, OpUpdate)
+	return &ReplicationHeartbeatUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ReplicationHeartbeatClient) UpdateOne(_m *ReplicationHeartbeat) *ReplicationHeartbeatUpdateOne {
+	mutation := newReplicationHeartbeatMutation(c.config, OpUpdateOne, withReplicationHeartbeat(_m))
+	return &ReplicationHeartbeatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ReplicationHeartbeatClient) UpdateOneID(id int) *ReplicationHeartbeatUpdateOne {
+	mutation := newReplicationHeartbeatMutation(c.config, OpUpdateOne, withReplicationHeartbeatID(id))
+	return &ReplicationHeartbeatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ReplicationHeartbeat.
+func (c *ReplicationHeartbeatClient) Delete() *ReplicationHeartbeatDelete {
+	mutation := newReplicationHeartbeatMutation(c.config, OpDelete)
+	return &ReplicationHeartbeatDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ReplicationHeartbeatClient) DeleteOne(_m *ReplicationHeartbeat) *ReplicationHeartbeatDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ReplicationHeartbeatClient) DeleteOneID(id int) *ReplicationHeartbeatDeleteOne {
+	builder := c.Delete().Where(replicationheartbeat.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ReplicationHeartbeatDeleteOne{builder}
+}
+
+// Query returns a query builder for ReplicationHeartbeat.
+func (c *ReplicationHeartbeatClient) Query() *ReplicationHeartbeatQuery {
+	return &ReplicationHeartbeatQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeReplicationHeartbeat},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ReplicationHeartbeat entity by its id.
+func (c *ReplicationHeartbeatClient) Get(ctx context.Context, id int) (*ReplicationHeartbeat, error) {
+	return c.Query().Where(replicationheartbeat.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ReplicationHeartbeatClient) GetX(ctx context.Context, id int) *ReplicationHeartbeat {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ReplicationHeartbeatClient) Hooks() []Hook {
+	return c.hooks.ReplicationHeartbeat
+}
+
+// Interceptors returns the client interceptors.
+func (c *ReplicationHeartbeatClient) Interceptors() []Interceptor {
+	return c.inters.ReplicationHeartbeat
+}
+
+func (c *ReplicationHeartbeatClient) mutate(ctx context.Context, m *ReplicationHeartbeatMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ReplicationHeartbeatCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ReplicationHeartbeatUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ReplicationHeartbeatUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ReplicationHeartbeatDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ReplicationHeartbeat mutation op: %q", m.Op())
 	}
 }
 
@@ -796,9 +939,10 @@ func (c *TrackingEventClient) mutate(ctx context.Context, m *TrackingEventMutati
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Country, Customer, Shipment, TrackingEvent []ent.Hook
+		Country, Customer, ReplicationHeartbeat, Shipment, TrackingEvent []ent.Hook
 	}
 	inters struct {
-		Country, Customer, Shipment, TrackingEvent []ent.Interceptor
+		Country, Customer, ReplicationHeartbeat, Shipment,
+		TrackingEvent []ent.Interceptor
 	}
 )

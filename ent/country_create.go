@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/shipmentapp/shipmentapp/ent/country"
@@ -17,6 +18,7 @@ type CountryCreate struct {
 	config
 	mutation *CountryMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetCode sets the "code" field.
@@ -145,6 +147,7 @@ func (_c *CountryCreate) createSpec() (*Country, *sqlgraph.CreateSpec) {
 		_node = &Country{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(country.Table, sqlgraph.NewFieldSpec(country.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -168,11 +171,272 @@ func (_c *CountryCreate) createSpec() (*Country, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Country.Create().
+//		SetCode(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.CountryUpsert) {
+//			SetCode(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *CountryCreate) OnConflict(opts ...sql.ConflictOption) *CountryUpsertOne {
+	_c.conflict = opts
+	return &CountryUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Country.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *CountryCreate) OnConflictColumns(columns ...string) *CountryUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &CountryUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// CountryUpsertOne is the builder for "upsert"-ing
+	//  one Country node.
+	CountryUpsertOne struct {
+		create *CountryCreate
+	}
+
+	// CountryUpsert is the "OnConflict" setter.
+	CountryUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetCode sets the "code" field.
+func (u *CountryUpsert) SetCode(v string) *CountryUpsert {
+	u.Set(country.FieldCode, v)
+	return u
+}
+
+// UpdateCode sets the "code" field to the value that was provided on create.
+func (u *CountryUpsert) UpdateCode() *CountryUpsert {
+	u.SetExcluded(country.FieldCode)
+	return u
+}
+
+// SetCodeIso sets the "code_iso" field.
+func (u *CountryUpsert) SetCodeIso(v string) *CountryUpsert {
+	u.Set(country.FieldCodeIso, v)
+	return u
+}
+
+// UpdateCodeIso sets the "code_iso" field to the value that was provided on create.
+func (u *CountryUpsert) UpdateCodeIso() *CountryUpsert {
+	u.SetExcluded(country.FieldCodeIso)
+	return u
+}
+
+// ClearCodeIso clears the value of the "code_iso" field.
+func (u *CountryUpsert) ClearCodeIso() *CountryUpsert {
+	u.SetNull(country.FieldCodeIso)
+	return u
+}
+
+// SetLabel sets the "label" field.
+func (u *CountryUpsert) SetLabel(v string) *CountryUpsert {
+	u.Set(country.FieldLabel, v)
+	return u
+}
+
+// UpdateLabel sets the "label" field to the value that was provided on create.
+func (u *CountryUpsert) UpdateLabel() *CountryUpsert {
+	u.SetExcluded(country.FieldLabel)
+	return u
+}
+
+// SetActive sets the "active" field.
+func (u *CountryUpsert) SetActive(v int8) *CountryUpsert {
+	u.Set(country.FieldActive, v)
+	return u
+}
+
+// UpdateActive sets the "active" field to the value that was provided on create.
+func (u *CountryUpsert) UpdateActive() *CountryUpsert {
+	u.SetExcluded(country.FieldActive)
+	return u
+}
+
+// AddActive adds v to the "active" field.
+func (u *CountryUpsert) AddActive(v int8) *CountryUpsert {
+	u.Add(country.FieldActive, v)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.Country.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(country.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *CountryUpsertOne) UpdateNewValues() *CountryUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(country.FieldID)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Country.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *CountryUpsertOne) Ignore() *CountryUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *CountryUpsertOne) DoNothing() *CountryUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the CountryCreate.OnConflict
+// documentation for more info.
+func (u *CountryUpsertOne) Update(set func(*CountryUpsert)) *CountryUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&CountryUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetCode sets the "code" field.
+func (u *CountryUpsertOne) SetCode(v string) *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetCode(v)
+	})
+}
+
+// UpdateCode sets the "code" field to the value that was provided on create.
+func (u *CountryUpsertOne) UpdateCode() *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateCode()
+	})
+}
+
+// SetCodeIso sets the "code_iso" field.
+func (u *CountryUpsertOne) SetCodeIso(v string) *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetCodeIso(v)
+	})
+}
+
+// UpdateCodeIso sets the "code_iso" field to the value that was provided on create.
+func (u *CountryUpsertOne) UpdateCodeIso() *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateCodeIso()
+	})
+}
+
+// ClearCodeIso clears the value of the "code_iso" field.
+func (u *CountryUpsertOne) ClearCodeIso() *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.ClearCodeIso()
+	})
+}
+
+// SetLabel sets the "label" field.
+func (u *CountryUpsertOne) SetLabel(v string) *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetLabel(v)
+	})
+}
+
+// UpdateLabel sets the "label" field to the value that was provided on create.
+func (u *CountryUpsertOne) UpdateLabel() *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateLabel()
+	})
+}
+
+// SetActive sets the "active" field.
+func (u *CountryUpsertOne) SetActive(v int8) *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetActive(v)
+	})
+}
+
+// AddActive adds v to the "active" field.
+func (u *CountryUpsertOne) AddActive(v int8) *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.AddActive(v)
+	})
+}
+
+// UpdateActive sets the "active" field to the value that was provided on create.
+func (u *CountryUpsertOne) UpdateActive() *CountryUpsertOne {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateActive()
+	})
+}
+
+// Exec executes the query.
+func (u *CountryUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for CountryCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *CountryUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *CountryUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *CountryUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // CountryCreateBulk is the builder for creating many Country entities in bulk.
 type CountryCreateBulk struct {
 	config
 	err      error
 	builders []*CountryCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Country entities in the database.
@@ -202,6 +466,7 @@ func (_c *CountryCreateBulk) Save(ctx context.Context) ([]*Country, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -252,6 +517,190 @@ func (_c *CountryCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *CountryCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Country.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.CountryUpsert) {
+//			SetCode(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *CountryCreateBulk) OnConflict(opts ...sql.ConflictOption) *CountryUpsertBulk {
+	_c.conflict = opts
+	return &CountryUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Country.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *CountryCreateBulk) OnConflictColumns(columns ...string) *CountryUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &CountryUpsertBulk{
+		create: _c,
+	}
+}
+
+// CountryUpsertBulk is the builder for "upsert"-ing
+// a bulk of Country nodes.
+type CountryUpsertBulk struct {
+	create *CountryCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Country.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(country.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *CountryUpsertBulk) UpdateNewValues() *CountryUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(country.FieldID)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Country.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *CountryUpsertBulk) Ignore() *CountryUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *CountryUpsertBulk) DoNothing() *CountryUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the CountryCreateBulk.OnConflict
+// documentation for more info.
+func (u *CountryUpsertBulk) Update(set func(*CountryUpsert)) *CountryUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&CountryUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetCode sets the "code" field.
+func (u *CountryUpsertBulk) SetCode(v string) *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetCode(v)
+	})
+}
+
+// UpdateCode sets the "code" field to the value that was provided on create.
+func (u *CountryUpsertBulk) UpdateCode() *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateCode()
+	})
+}
+
+// SetCodeIso sets the "code_iso" field.
+func (u *CountryUpsertBulk) SetCodeIso(v string) *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetCodeIso(v)
+	})
+}
+
+// UpdateCodeIso sets the "code_iso" field to the value that was provided on create.
+func (u *CountryUpsertBulk) UpdateCodeIso() *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateCodeIso()
+	})
+}
+
+// ClearCodeIso clears the value of the "code_iso" field.
+func (u *CountryUpsertBulk) ClearCodeIso() *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.ClearCodeIso()
+	})
+}
+
+// SetLabel sets the "label" field.
+func (u *CountryUpsertBulk) SetLabel(v string) *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetLabel(v)
+	})
+}
+
+// UpdateLabel sets the "label" field to the value that was provided on create.
+func (u *CountryUpsertBulk) UpdateLabel() *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateLabel()
+	})
+}
+
+// SetActive sets the "active" field.
+func (u *CountryUpsertBulk) SetActive(v int8) *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.SetActive(v)
+	})
+}
+
+// AddActive adds v to the "active" field.
+func (u *CountryUpsertBulk) AddActive(v int8) *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.AddActive(v)
+	})
+}
+
+// UpdateActive sets the "active" field to the value that was provided on create.
+func (u *CountryUpsertBulk) UpdateActive() *CountryUpsertBulk {
+	return u.Update(func(s *CountryUpsert) {
+		s.UpdateActive()
+	})
+}
+
+// Exec executes the query.
+func (u *CountryUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the CountryCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for CountryCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *CountryUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

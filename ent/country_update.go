@@ -17,8 +17,9 @@ import (
 // CountryUpdate is the builder for updating Country entities.
 type CountryUpdate struct {
 	config
-	hooks    []Hook
-	mutation *CountryMutation
+	hooks     []Hook
+	mutation  *CountryMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the CountryUpdate builder.
@@ -128,6 +129,12 @@ func (_u *CountryUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CountryUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CountryUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CountryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(country.Table, country.Columns, sqlgraph.NewFieldSpec(country.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -155,6 +162,7 @@ func (_u *CountryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.AddedActive(); ok {
 		_spec.AddField(country.FieldActive, field.TypeInt8, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{country.Label}
@@ -170,9 +178,10 @@ func (_u *CountryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // CountryUpdateOne is the builder for updating a single Country entity.
 type CountryUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *CountryMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *CountryMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetCode sets the "code" field.
@@ -289,6 +298,12 @@ func (_u *CountryUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *CountryUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *CountryUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *CountryUpdateOne) sqlSave(ctx context.Context) (_node *Country, err error) {
 	_spec := sqlgraph.NewUpdateSpec(country.Table, country.Columns, sqlgraph.NewFieldSpec(country.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -333,6 +348,7 @@ func (_u *CountryUpdateOne) sqlSave(ctx context.Context) (_node *Country, err er
 	if value, ok := _u.mutation.AddedActive(); ok {
 		_spec.AddField(country.FieldActive, field.TypeInt8, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Country{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

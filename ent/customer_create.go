@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
@@ -18,6 +19,7 @@ type CustomerCreate struct {
 	config
 	mutation *CustomerMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetName sets the "name" field.
@@ -338,6 +340,7 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		_node = &Customer{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(customer.Table, sqlgraph.NewFieldSpec(customer.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -409,11 +412,779 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Customer.Create().
+//		SetName(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.CustomerUpsert) {
+//			SetName(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *CustomerCreate) OnConflict(opts ...sql.ConflictOption) *CustomerUpsertOne {
+	_c.conflict = opts
+	return &CustomerUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Customer.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *CustomerCreate) OnConflictColumns(columns ...string) *CustomerUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &CustomerUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// CustomerUpsertOne is the builder for "upsert"-ing
+	//  one Customer node.
+	CustomerUpsertOne struct {
+		create *CustomerCreate
+	}
+
+	// CustomerUpsert is the "OnConflict" setter.
+	CustomerUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetName sets the "name" field.
+func (u *CustomerUpsert) SetName(v string) *CustomerUpsert {
+	u.Set(customer.FieldName, v)
+	return u
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateName() *CustomerUpsert {
+	u.SetExcluded(customer.FieldName)
+	return u
+}
+
+// ClearName clears the value of the "name" field.
+func (u *CustomerUpsert) ClearName() *CustomerUpsert {
+	u.SetNull(customer.FieldName)
+	return u
+}
+
+// SetAlias sets the "alias" field.
+func (u *CustomerUpsert) SetAlias(v string) *CustomerUpsert {
+	u.Set(customer.FieldAlias, v)
+	return u
+}
+
+// UpdateAlias sets the "alias" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateAlias() *CustomerUpsert {
+	u.SetExcluded(customer.FieldAlias)
+	return u
+}
+
+// ClearAlias clears the value of the "alias" field.
+func (u *CustomerUpsert) ClearAlias() *CustomerUpsert {
+	u.SetNull(customer.FieldAlias)
+	return u
+}
+
+// SetCode sets the "code" field.
+func (u *CustomerUpsert) SetCode(v string) *CustomerUpsert {
+	u.Set(customer.FieldCode, v)
+	return u
+}
+
+// UpdateCode sets the "code" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCode() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCode)
+	return u
+}
+
+// ClearCode clears the value of the "code" field.
+func (u *CustomerUpsert) ClearCode() *CustomerUpsert {
+	u.SetNull(customer.FieldCode)
+	return u
+}
+
+// SetEntity sets the "entity" field.
+func (u *CustomerUpsert) SetEntity(v int) *CustomerUpsert {
+	u.Set(customer.FieldEntity, v)
+	return u
+}
+
+// UpdateEntity sets the "entity" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateEntity() *CustomerUpsert {
+	u.SetExcluded(customer.FieldEntity)
+	return u
+}
+
+// AddEntity adds v to the "entity" field.
+func (u *CustomerUpsert) AddEntity(v int) *CustomerUpsert {
+	u.Add(customer.FieldEntity, v)
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *CustomerUpsert) SetStatus(v int8) *CustomerUpsert {
+	u.Set(customer.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateStatus() *CustomerUpsert {
+	u.SetExcluded(customer.FieldStatus)
+	return u
+}
+
+// AddStatus adds v to the "status" field.
+func (u *CustomerUpsert) AddStatus(v int8) *CustomerUpsert {
+	u.Add(customer.FieldStatus, v)
+	return u
+}
+
+// SetClient sets the "client" field.
+func (u *CustomerUpsert) SetClient(v int8) *CustomerUpsert {
+	u.Set(customer.FieldClient, v)
+	return u
+}
+
+// UpdateClient sets the "client" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateClient() *CustomerUpsert {
+	u.SetExcluded(customer.FieldClient)
+	return u
+}
+
+// AddClient adds v to the "client" field.
+func (u *CustomerUpsert) AddClient(v int8) *CustomerUpsert {
+	u.Add(customer.FieldClient, v)
+	return u
+}
+
+// SetAddress sets the "address" field.
+func (u *CustomerUpsert) SetAddress(v string) *CustomerUpsert {
+	u.Set(customer.FieldAddress, v)
+	return u
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateAddress() *CustomerUpsert {
+	u.SetExcluded(customer.FieldAddress)
+	return u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *CustomerUpsert) ClearAddress() *CustomerUpsert {
+	u.SetNull(customer.FieldAddress)
+	return u
+}
+
+// SetPostalCode sets the "postal_code" field.
+func (u *CustomerUpsert) SetPostalCode(v string) *CustomerUpsert {
+	u.Set(customer.FieldPostalCode, v)
+	return u
+}
+
+// UpdatePostalCode sets the "postal_code" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdatePostalCode() *CustomerUpsert {
+	u.SetExcluded(customer.FieldPostalCode)
+	return u
+}
+
+// ClearPostalCode clears the value of the "postal_code" field.
+func (u *CustomerUpsert) ClearPostalCode() *CustomerUpsert {
+	u.SetNull(customer.FieldPostalCode)
+	return u
+}
+
+// SetCity sets the "city" field.
+func (u *CustomerUpsert) SetCity(v string) *CustomerUpsert {
+	u.Set(customer.FieldCity, v)
+	return u
+}
+
+// UpdateCity sets the "city" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCity() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCity)
+	return u
+}
+
+// ClearCity clears the value of the "city" field.
+func (u *CustomerUpsert) ClearCity() *CustomerUpsert {
+	u.SetNull(customer.FieldCity)
+	return u
+}
+
+// SetCountryID sets the "country_id" field.
+func (u *CustomerUpsert) SetCountryID(v int) *CustomerUpsert {
+	u.Set(customer.FieldCountryID, v)
+	return u
+}
+
+// UpdateCountryID sets the "country_id" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCountryID() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCountryID)
+	return u
+}
+
+// AddCountryID adds v to the "country_id" field.
+func (u *CustomerUpsert) AddCountryID(v int) *CustomerUpsert {
+	u.Add(customer.FieldCountryID, v)
+	return u
+}
+
+// ClearCountryID clears the value of the "country_id" field.
+func (u *CustomerUpsert) ClearCountryID() *CustomerUpsert {
+	u.SetNull(customer.FieldCountryID)
+	return u
+}
+
+// SetPhone sets the "phone" field.
+func (u *CustomerUpsert) SetPhone(v string) *CustomerUpsert {
+	u.Set(customer.FieldPhone, v)
+	return u
+}
+
+// UpdatePhone sets the "phone" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdatePhone() *CustomerUpsert {
+	u.SetExcluded(customer.FieldPhone)
+	return u
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (u *CustomerUpsert) ClearPhone() *CustomerUpsert {
+	u.SetNull(customer.FieldPhone)
+	return u
+}
+
+// SetEmail sets the "email" field.
+func (u *CustomerUpsert) SetEmail(v string) *CustomerUpsert {
+	u.Set(customer.FieldEmail, v)
+	return u
+}
+
+// UpdateEmail sets the "email" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateEmail() *CustomerUpsert {
+	u.SetExcluded(customer.FieldEmail)
+	return u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *CustomerUpsert) ClearEmail() *CustomerUpsert {
+	u.SetNull(customer.FieldEmail)
+	return u
+}
+
+// SetURL sets the "url" field.
+func (u *CustomerUpsert) SetURL(v string) *CustomerUpsert {
+	u.Set(customer.FieldURL, v)
+	return u
+}
+
+// UpdateURL sets the "url" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateURL() *CustomerUpsert {
+	u.SetExcluded(customer.FieldURL)
+	return u
+}
+
+// ClearURL clears the value of the "url" field.
+func (u *CustomerUpsert) ClearURL() *CustomerUpsert {
+	u.SetNull(customer.FieldURL)
+	return u
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (u *CustomerUpsert) SetVatNumber(v string) *CustomerUpsert {
+	u.Set(customer.FieldVatNumber, v)
+	return u
+}
+
+// UpdateVatNumber sets the "vat_number" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateVatNumber() *CustomerUpsert {
+	u.SetExcluded(customer.FieldVatNumber)
+	return u
+}
+
+// ClearVatNumber clears the value of the "vat_number" field.
+func (u *CustomerUpsert) ClearVatNumber() *CustomerUpsert {
+	u.SetNull(customer.FieldVatNumber)
+	return u
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (u *CustomerUpsert) SetCreatedAt(v time.Time) *CustomerUpsert {
+	u.Set(customer.FieldCreatedAt, v)
+	return u
+}
+
+// UpdateCreatedAt sets the "created_at" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCreatedAt() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCreatedAt)
+	return u
+}
+
+// ClearCreatedAt clears the value of the "created_at" field.
+func (u *CustomerUpsert) ClearCreatedAt() *CustomerUpsert {
+	u.SetNull(customer.FieldCreatedAt)
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *CustomerUpsert) SetUpdatedAt(v time.Time) *CustomerUpsert {
+	u.Set(customer.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateUpdatedAt() *CustomerUpsert {
+	u.SetExcluded(customer.FieldUpdatedAt)
+	return u
+}
+
+// ClearUpdatedAt clears the value of the "updated_at" field.
+func (u *CustomerUpsert) ClearUpdatedAt() *CustomerUpsert {
+	u.SetNull(customer.FieldUpdatedAt)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.Customer.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(customer.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *CustomerUpsertOne) UpdateNewValues() *CustomerUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(customer.FieldID)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Customer.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *CustomerUpsertOne) Ignore() *CustomerUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *CustomerUpsertOne) DoNothing() *CustomerUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the CustomerCreate.OnConflict
+// documentation for more info.
+func (u *CustomerUpsertOne) Update(set func(*CustomerUpsert)) *CustomerUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&CustomerUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetName sets the "name" field.
+func (u *CustomerUpsertOne) SetName(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateName() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateName()
+	})
+}
+
+// ClearName clears the value of the "name" field.
+func (u *CustomerUpsertOne) ClearName() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearName()
+	})
+}
+
+// SetAlias sets the "alias" field.
+func (u *CustomerUpsertOne) SetAlias(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetAlias(v)
+	})
+}
+
+// UpdateAlias sets the "alias" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateAlias() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateAlias()
+	})
+}
+
+// ClearAlias clears the value of the "alias" field.
+func (u *CustomerUpsertOne) ClearAlias() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearAlias()
+	})
+}
+
+// SetCode sets the "code" field.
+func (u *CustomerUpsertOne) SetCode(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCode(v)
+	})
+}
+
+// UpdateCode sets the "code" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCode() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCode()
+	})
+}
+
+// ClearCode clears the value of the "code" field.
+func (u *CustomerUpsertOne) ClearCode() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCode()
+	})
+}
+
+// SetEntity sets the "entity" field.
+func (u *CustomerUpsertOne) SetEntity(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEntity(v)
+	})
+}
+
+// AddEntity adds v to the "entity" field.
+func (u *CustomerUpsertOne) AddEntity(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddEntity(v)
+	})
+}
+
+// UpdateEntity sets the "entity" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateEntity() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEntity()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *CustomerUpsertOne) SetStatus(v int8) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// AddStatus adds v to the "status" field.
+func (u *CustomerUpsertOne) AddStatus(v int8) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateStatus() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetClient sets the "client" field.
+func (u *CustomerUpsertOne) SetClient(v int8) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetClient(v)
+	})
+}
+
+// AddClient adds v to the "client" field.
+func (u *CustomerUpsertOne) AddClient(v int8) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddClient(v)
+	})
+}
+
+// UpdateClient sets the "client" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateClient() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateClient()
+	})
+}
+
+// SetAddress sets the "address" field.
+func (u *CustomerUpsertOne) SetAddress(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetAddress(v)
+	})
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateAddress() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateAddress()
+	})
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *CustomerUpsertOne) ClearAddress() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearAddress()
+	})
+}
+
+// SetPostalCode sets the "postal_code" field.
+func (u *CustomerUpsertOne) SetPostalCode(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetPostalCode(v)
+	})
+}
+
+// UpdatePostalCode sets the "postal_code" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdatePostalCode() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdatePostalCode()
+	})
+}
+
+// ClearPostalCode clears the value of the "postal_code" field.
+func (u *CustomerUpsertOne) ClearPostalCode() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearPostalCode()
+	})
+}
+
+// SetCity sets the "city" field.
+func (u *CustomerUpsertOne) SetCity(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCity(v)
+	})
+}
+
+// UpdateCity sets the "city" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCity() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCity()
+	})
+}
+
+// ClearCity clears the value of the "city" field.
+func (u *CustomerUpsertOne) ClearCity() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCity()
+	})
+}
+
+// SetCountryID sets the "country_id" field.
+func (u *CustomerUpsertOne) SetCountryID(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCountryID(v)
+	})
+}
+
+// AddCountryID adds v to the "country_id" field.
+func (u *CustomerUpsertOne) AddCountryID(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddCountryID(v)
+	})
+}
+
+// UpdateCountryID sets the "country_id" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCountryID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCountryID()
+	})
+}
+
+// ClearCountryID clears the value of the "country_id" field.
+func (u *CustomerUpsertOne) ClearCountryID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCountryID()
+	})
+}
+
+// SetPhone sets the "phone" field.
+func (u *CustomerUpsertOne) SetPhone(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetPhone(v)
+	})
+}
+
+// UpdatePhone sets the "phone" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdatePhone() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdatePhone()
+	})
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (u *CustomerUpsertOne) ClearPhone() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearPhone()
+	})
+}
+
+// SetEmail sets the "email" field.
+func (u *CustomerUpsertOne) SetEmail(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEmail(v)
+	})
+}
+
+// UpdateEmail sets the "email" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateEmail() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *CustomerUpsertOne) ClearEmail() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearEmail()
+	})
+}
+
+// SetURL sets the "url" field.
+func (u *CustomerUpsertOne) SetURL(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetURL(v)
+	})
+}
+
+// UpdateURL sets the "url" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateURL() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateURL()
+	})
+}
+
+// ClearURL clears the value of the "url" field.
+func (u *CustomerUpsertOne) ClearURL() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearURL()
+	})
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (u *CustomerUpsertOne) SetVatNumber(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetVatNumber(v)
+	})
+}
+
+// UpdateVatNumber sets the "vat_number" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateVatNumber() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateVatNumber()
+	})
+}
+
+// ClearVatNumber clears the value of the "vat_number" field.
+func (u *CustomerUpsertOne) ClearVatNumber() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearVatNumber()
+	})
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (u *CustomerUpsertOne) SetCreatedAt(v time.Time) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCreatedAt(v)
+	})
+}
+
+// UpdateCreatedAt sets the "created_at" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCreatedAt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCreatedAt()
+	})
+}
+
+// ClearCreatedAt clears the value of the "created_at" field.
+func (u *CustomerUpsertOne) ClearCreatedAt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCreatedAt()
+	})
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *CustomerUpsertOne) SetUpdatedAt(v time.Time) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateUpdatedAt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// ClearUpdatedAt clears the value of the "updated_at" field.
+func (u *CustomerUpsertOne) ClearUpdatedAt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearUpdatedAt()
+	})
+}
+
+// Exec executes the query.
+func (u *CustomerUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for CustomerCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *CustomerUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *CustomerUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *CustomerUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // CustomerCreateBulk is the builder for creating many Customer entities in bulk.
 type CustomerCreateBulk struct {
 	config
 	err      error
 	builders []*CustomerCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Customer entities in the database.
@@ -443,6 +1214,7 @@ func (_c *CustomerCreateBulk) Save(ctx context.Context) ([]*Customer, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -493,6 +1265,463 @@ func (_c *CustomerCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *CustomerCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Customer.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.CustomerUpsert) {
+//			SetName(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *CustomerCreateBulk) OnConflict(opts ...sql.ConflictOption) *CustomerUpsertBulk {
+	_c.conflict = opts
+	return &CustomerUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Customer.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *CustomerCreateBulk) OnConflictColumns(columns ...string) *CustomerUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &CustomerUpsertBulk{
+		create: _c,
+	}
+}
+
+// CustomerUpsertBulk is the builder for "upsert"-ing
+// a bulk of Customer nodes.
+type CustomerUpsertBulk struct {
+	create *CustomerCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Customer.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(customer.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *CustomerUpsertBulk) UpdateNewValues() *CustomerUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(customer.FieldID)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Customer.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *CustomerUpsertBulk) Ignore() *CustomerUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *CustomerUpsertBulk) DoNothing() *CustomerUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the CustomerCreateBulk.OnConflict
+// documentation for more info.
+func (u *CustomerUpsertBulk) Update(set func(*CustomerUpsert)) *CustomerUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&CustomerUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetName sets the "name" field.
+func (u *CustomerUpsertBulk) SetName(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetName(v)
+	})
+}
+
+// UpdateName sets the "name" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateName() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateName()
+	})
+}
+
+// ClearName clears the value of the "name" field.
+func (u *CustomerUpsertBulk) ClearName() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearName()
+	})
+}
+
+// SetAlias sets the "alias" field.
+func (u *CustomerUpsertBulk) SetAlias(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetAlias(v)
+	})
+}
+
+// UpdateAlias sets the "alias" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateAlias() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateAlias()
+	})
+}
+
+// ClearAlias clears the value of the "alias" field.
+func (u *CustomerUpsertBulk) ClearAlias() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearAlias()
+	})
+}
+
+// SetCode sets the "code" field.
+func (u *CustomerUpsertBulk) SetCode(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCode(v)
+	})
+}
+
+// UpdateCode sets the "code" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCode() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCode()
+	})
+}
+
+// ClearCode clears the value of the "code" field.
+func (u *CustomerUpsertBulk) ClearCode() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCode()
+	})
+}
+
+// SetEntity sets the "entity" field.
+func (u *CustomerUpsertBulk) SetEntity(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEntity(v)
+	})
+}
+
+// AddEntity adds v to the "entity" field.
+func (u *CustomerUpsertBulk) AddEntity(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddEntity(v)
+	})
+}
+
+// UpdateEntity sets the "entity" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateEntity() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEntity()
+	})
+}
+
+// SetStatus sets the "status" field.
+func (u *CustomerUpsertBulk) SetStatus(v int8) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// AddStatus adds v to the "status" field.
+func (u *CustomerUpsertBulk) AddStatus(v int8) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateStatus() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetClient sets the "client" field.
+func (u *CustomerUpsertBulk) SetClient(v int8) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetClient(v)
+	})
+}
+
+// AddClient adds v to the "client" field.
+func (u *CustomerUpsertBulk) AddClient(v int8) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddClient(v)
+	})
+}
+
+// UpdateClient sets the "client" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateClient() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateClient()
+	})
+}
+
+// SetAddress sets the "address" field.
+func (u *CustomerUpsertBulk) SetAddress(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetAddress(v)
+	})
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateAddress() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateAddress()
+	})
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *CustomerUpsertBulk) ClearAddress() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearAddress()
+	})
+}
+
+// SetPostalCode sets the "postal_code" field.
+func (u *CustomerUpsertBulk) SetPostalCode(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetPostalCode(v)
+	})
+}
+
+// UpdatePostalCode sets the "postal_code" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdatePostalCode() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdatePostalCode()
+	})
+}
+
+// ClearPostalCode clears the value of the "postal_code" field.
+func (u *CustomerUpsertBulk) ClearPostalCode() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearPostalCode()
+	})
+}
+
+// SetCity sets the "city" field.
+func (u *CustomerUpsertBulk) SetCity(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCity(v)
+	})
+}
+
+// UpdateCity sets the "city" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCity() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCity()
+	})
+}
+
+// ClearCity clears the value of the "city" field.
+func (u *CustomerUpsertBulk) ClearCity() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCity()
+	})
+}
+
+// SetCountryID sets the "country_id" field.
+func (u *CustomerUpsertBulk) SetCountryID(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCountryID(v)
+	})
+}
+
+// AddCountryID adds v to the "country_id" field.
+func (u *CustomerUpsertBulk) AddCountryID(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddCountryID(v)
+	})
+}
+
+// UpdateCountryID sets the "country_id" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCountryID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCountryID()
+	})
+}
+
+// ClearCountryID clears the value of the "country_id" field.
+func (u *CustomerUpsertBulk) ClearCountryID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCountryID()
+	})
+}
+
+// SetPhone sets the "phone" field.
+func (u *CustomerUpsertBulk) SetPhone(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetPhone(v)
+	})
+}
+
+// UpdatePhone sets the "phone" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdatePhone() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdatePhone()
+	})
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (u *CustomerUpsertBulk) ClearPhone() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearPhone()
+	})
+}
+
+// SetEmail sets the "email" field.
+func (u *CustomerUpsertBulk) SetEmail(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEmail(v)
+	})
+}
+
+// UpdateEmail sets the "email" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateEmail() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *CustomerUpsertBulk) ClearEmail() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearEmail()
+	})
+}
+
+// SetURL sets the "url" field.
+func (u *CustomerUpsertBulk) SetURL(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetURL(v)
+	})
+}
+
+// UpdateURL sets the "url" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateURL() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateURL()
+	})
+}
+
+// ClearURL clears the value of the "url" field.
+func (u *CustomerUpsertBulk) ClearURL() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearURL()
+	})
+}
+
+// SetVatNumber sets the "vat_number" field.
+func (u *CustomerUpsertBulk) SetVatNumber(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetVatNumber(v)
+	})
+}
+
+// UpdateVatNumber sets the "vat_number" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateVatNumber() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateVatNumber()
+	})
+}
+
+// ClearVatNumber clears the value of the "vat_number" field.
+func (u *CustomerUpsertBulk) ClearVatNumber() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearVatNumber()
+	})
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (u *CustomerUpsertBulk) SetCreatedAt(v time.Time) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCreatedAt(v)
+	})
+}
+
+// UpdateCreatedAt sets the "created_at" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCreatedAt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCreatedAt()
+	})
+}
+
+// ClearCreatedAt clears the value of the "created_at" field.
+func (u *CustomerUpsertBulk) ClearCreatedAt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCreatedAt()
+	})
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *CustomerUpsertBulk) SetUpdatedAt(v time.Time) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateUpdatedAt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// ClearUpdatedAt clears the value of the "updated_at" field.
+func (u *CustomerUpsertBulk) ClearUpdatedAt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearUpdatedAt()
+	})
+}
+
+// Exec executes the query.
+func (u *CustomerUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the CustomerCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for CustomerCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *CustomerUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 )
@@ -76,10 +77,11 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			country.Table:       country.ValidColumn,
-			customer.Table:      customer.ValidColumn,
-			shipment.Table:      shipment.ValidColumn,
-			trackingevent.Table: trackingevent.ValidColumn,
+			country.Table:              country.ValidColumn,
+			customer.Table:             customer.ValidColumn,
+			replicationheartbeat.Table: replicationheartbeat.ValidColumn,
+			shipment.Table:             shipment.ValidColumn,
+			trackingevent.Table:        trackingevent.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

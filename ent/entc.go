@@ -30,9 +30,11 @@ func main() {
 		Features: []gen.Feature{
 			gen.FeatureVersionedMigration,
 			gen.FeatureIntercept,
+			gen.FeatureUpsert,
+			gen.FeatureModifier,
 		},
 		Templates: []*gen.Template{
-			gen.MustParse(gen.NewTemplate("globalid").ParseFiles("ent/template/globalid.tmpl")),
+			gen.MustParse(gen.NewTemplate("globalid").Funcs(entgql.TemplateFuncs).ParseFiles("ent/template/globalid.tmpl")),
 		},
 	}, entc.Extensions(ex))
 	if err != nil {

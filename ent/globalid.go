@@ -4,11 +4,6 @@ package ent
 
 import "github.com/shipmentapp/shipmentapp/internal/gid"
 
-// GlobalID returns the opaque Relay global ID of the Country.
-func (_m *Country) GlobalID() gid.ID {
-	return gid.New(gid.TypeCountry, _m.ID)
-}
-
 // GlobalID returns the opaque Relay global ID of the Customer.
 func (_m *Customer) GlobalID() gid.ID {
 	return gid.New(gid.TypeCustomer, _m.ID)

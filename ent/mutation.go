@@ -14,6 +14,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
+	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
@@ -28,10 +29,11 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeCountry       = "Country"
-	TypeCustomer      = "Customer"
-	TypeShipment      = "Shipment"
-	TypeTrackingEvent = "TrackingEvent"
+	TypeCountry              = "Country"
+	TypeCustomer             = "Customer"
+	TypeReplicationHeartbeat = "ReplicationHeartbeat"
+	TypeShipment             = "Shipment"
+	TypeTrackingEvent        = "TrackingEvent"
 )
 
 // CountryMutation represents an operation that mutates the Country nodes in the graph.
@@ -2112,6 +2114,338 @@ func (m *CustomerMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *CustomerMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Customer edge %s", name)
+}
+
+// ReplicationHeartbeatMutation represents an operation that mutates the ReplicationHeartbeat nodes in the graph.
+type ReplicationHeartbeatMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	beat_at       *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ReplicationHeartbeat, error)
+	predicates    []predicate.ReplicationHeartbeat
+}
+
+var _ ent.Mutation = (*ReplicationHeartbeatMutation)(nil)
+
+// replicationheartbeatOption allows management of the mutation configuration using functional options.
+type replicationheartbeatOption func(*ReplicationHeartbeatMutation)
+
+// newReplicationHeartbeatMutation creates new mutation for the ReplicationHeartbeat entity.
+func newReplicationHeartbeatMutation(c config, op Op, opts ...replicationheartbeatOption) *ReplicationHeartbeatMutation {
+	m := &ReplicationHeartbeatMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeReplicationHeartbeat,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withReplicationHeartbeatID sets the ID field of the mutation.
+func withReplicationHeartbeatID(id int) replicationheartbeatOption {
+	return func(m *ReplicationHeartbeatMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ReplicationHeartbeat
+		)
+		m.oldValue = func(ctx context.Context) (*ReplicationHeartbeat, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ReplicationHeartbeat.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withReplicationHeartbeat sets the old ReplicationHeartbeat of the mutation.
+func withReplicationHeartbeat(node *ReplicationHeartbeat) replicationheartbeatOption {
+	return func(m *ReplicationHeartbeatMutation) {
+		m.oldValue = func(context.Context) (*ReplicationHeartbeat, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ReplicationHeartbeatMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ReplicationHeartbeatMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ReplicationHeartbeat entities.
+func (m *ReplicationHeartbeatMutation) SetID(id int) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ReplicationHeartbeatMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ReplicationHeartbeatMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ReplicationHeartbeat.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetBeatAt sets the "beat_at" field.
+func (m *ReplicationHeartbeatMutation) SetBeatAt(t time.Time) {
+	m.beat_at = &t
+}
+
+// BeatAt returns the value of the "beat_at" field in the mutation.
+func (m *ReplicationHeartbeatMutation) BeatAt() (r time.Time, exists bool) {
+	v := m.beat_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBeatAt returns the old "beat_at" field's value of the ReplicationHeartbeat entity.
+// If the ReplicationHeartbeat object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ReplicationHeartbeatMutation) OldBeatAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBeatAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBeatAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBeatAt: %w", err)
+	}
+	return oldValue.BeatAt, nil
+}
+
+// ResetBeatAt resets all changes to the "beat_at" field.
+func (m *ReplicationHeartbeatMutation) ResetBeatAt() {
+	m.beat_at = nil
+}
+
+// Where appends a list predicates to the ReplicationHeartbeatMutation builder.
+func (m *ReplicationHeartbeatMutation) Where(ps ...predicate.ReplicationHeartbeat) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ReplicationHeartbeatMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ReplicationHeartbeatMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ReplicationHeartbeat, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ReplicationHeartbeatMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ReplicationHeartbeatMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ReplicationHeartbeat).
+func (m *ReplicationHeartbeatMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ReplicationHeartbeatMutation) Fields() []string {
+	fields := make([]string, 0, 1)
+	if m.beat_at != nil {
+		fields = append(fields, replicationheartbeat.FieldBeatAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ReplicationHeartbeatMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case replicationheartbeat.FieldBeatAt:
+		return m.BeatAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ReplicationHeartbeatMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case replicationheartbeat.FieldBeatAt:
+		return m.OldBeatAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown ReplicationHeartbeat field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReplicationHeartbeatMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case replicationheartbeat.FieldBeatAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBeatAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ReplicationHeartbeat field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ReplicationHeartbeatMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ReplicationHeartbeatMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ReplicationHeartbeatMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ReplicationHeartbeat numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ReplicationHeartbeatMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ReplicationHeartbeatMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ReplicationHeartbeatMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown ReplicationHeartbeat nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ReplicationHeartbeatMutation) ResetField(name string) error {
+	switch name {
+	case replicationheartbeat.FieldBeatAt:
+		m.ResetBeatAt()
+		return nil
+	}
+	return fmt.Errorf("unknown ReplicationHeartbeat field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ReplicationHeartbeatMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ReplicationHeartbeatMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ReplicationHeartbeatMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ReplicationHeartbeatMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ReplicationHeartbeatMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ReplicationHeartbeatMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ReplicationHeartbeatMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ReplicationHeartbeat unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ReplicationHeartbeatMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ReplicationHeartbeat edge %s", name)
 }
 
 // ShipmentMutation represents an operation that mutates the Shipment nodes in the graph.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
@@ -20,6 +21,7 @@ type ShipmentCreate struct {
 	config
 	mutation *ShipmentMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetReference sets the "reference" field.
@@ -386,6 +388,7 @@ func (_c *ShipmentCreate) createSpec() (*Shipment, *sqlgraph.CreateSpec) {
 		_node = &Shipment{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(shipment.Table, sqlgraph.NewFieldSpec(shipment.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -477,11 +480,570 @@ func (_c *ShipmentCreate) createSpec() (*Shipment, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Shipment.Create().
+//		SetReference(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.ShipmentUpsert) {
+//			SetReference(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *ShipmentCreate) OnConflict(opts ...sql.ConflictOption) *ShipmentUpsertOne {
+	_c.conflict = opts
+	return &ShipmentUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Shipment.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *ShipmentCreate) OnConflictColumns(columns ...string) *ShipmentUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &ShipmentUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// ShipmentUpsertOne is the builder for "upsert"-ing
+	//  one Shipment node.
+	ShipmentUpsertOne struct {
+		create *ShipmentCreate
+	}
+
+	// ShipmentUpsert is the "OnConflict" setter.
+	ShipmentUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetStatus sets the "status" field.
+func (u *ShipmentUpsert) SetStatus(v domain.Status) *ShipmentUpsert {
+	u.Set(shipment.FieldStatus, v)
+	return u
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateStatus() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldStatus)
+	return u
+}
+
+// SetCarrier sets the "carrier" field.
+func (u *ShipmentUpsert) SetCarrier(v string) *ShipmentUpsert {
+	u.Set(shipment.FieldCarrier, v)
+	return u
+}
+
+// UpdateCarrier sets the "carrier" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateCarrier() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldCarrier)
+	return u
+}
+
+// SetServiceLevel sets the "service_level" field.
+func (u *ShipmentUpsert) SetServiceLevel(v string) *ShipmentUpsert {
+	u.Set(shipment.FieldServiceLevel, v)
+	return u
+}
+
+// UpdateServiceLevel sets the "service_level" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateServiceLevel() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldServiceLevel)
+	return u
+}
+
+// ClearServiceLevel clears the value of the "service_level" field.
+func (u *ShipmentUpsert) ClearServiceLevel() *ShipmentUpsert {
+	u.SetNull(shipment.FieldServiceLevel)
+	return u
+}
+
+// SetTrackingNumber sets the "tracking_number" field.
+func (u *ShipmentUpsert) SetTrackingNumber(v string) *ShipmentUpsert {
+	u.Set(shipment.FieldTrackingNumber, v)
+	return u
+}
+
+// UpdateTrackingNumber sets the "tracking_number" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateTrackingNumber() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldTrackingNumber)
+	return u
+}
+
+// ClearTrackingNumber clears the value of the "tracking_number" field.
+func (u *ShipmentUpsert) ClearTrackingNumber() *ShipmentUpsert {
+	u.SetNull(shipment.FieldTrackingNumber)
+	return u
+}
+
+// SetOrigin sets the "origin" field.
+func (u *ShipmentUpsert) SetOrigin(v domain.Address) *ShipmentUpsert {
+	u.Set(shipment.FieldOrigin, v)
+	return u
+}
+
+// UpdateOrigin sets the "origin" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateOrigin() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldOrigin)
+	return u
+}
+
+// SetDestination sets the "destination" field.
+func (u *ShipmentUpsert) SetDestination(v domain.Address) *ShipmentUpsert {
+	u.Set(shipment.FieldDestination, v)
+	return u
+}
+
+// UpdateDestination sets the "destination" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateDestination() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldDestination)
+	return u
+}
+
+// SetParcels sets the "parcels" field.
+func (u *ShipmentUpsert) SetParcels(v []domain.Parcel) *ShipmentUpsert {
+	u.Set(shipment.FieldParcels, v)
+	return u
+}
+
+// UpdateParcels sets the "parcels" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateParcels() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldParcels)
+	return u
+}
+
+// SetEstimatedDeliveryAt sets the "estimated_delivery_at" field.
+func (u *ShipmentUpsert) SetEstimatedDeliveryAt(v time.Time) *ShipmentUpsert {
+	u.Set(shipment.FieldEstimatedDeliveryAt, v)
+	return u
+}
+
+// UpdateEstimatedDeliveryAt sets the "estimated_delivery_at" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateEstimatedDeliveryAt() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldEstimatedDeliveryAt)
+	return u
+}
+
+// ClearEstimatedDeliveryAt clears the value of the "estimated_delivery_at" field.
+func (u *ShipmentUpsert) ClearEstimatedDeliveryAt() *ShipmentUpsert {
+	u.SetNull(shipment.FieldEstimatedDeliveryAt)
+	return u
+}
+
+// SetDeliveredAt sets the "delivered_at" field.
+func (u *ShipmentUpsert) SetDeliveredAt(v time.Time) *ShipmentUpsert {
+	u.Set(shipment.FieldDeliveredAt, v)
+	return u
+}
+
+// UpdateDeliveredAt sets the "delivered_at" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateDeliveredAt() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldDeliveredAt)
+	return u
+}
+
+// ClearDeliveredAt clears the value of the "delivered_at" field.
+func (u *ShipmentUpsert) ClearDeliveredAt() *ShipmentUpsert {
+	u.SetNull(shipment.FieldDeliveredAt)
+	return u
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *ShipmentUpsert) SetCancelReason(v string) *ShipmentUpsert {
+	u.Set(shipment.FieldCancelReason, v)
+	return u
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateCancelReason() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldCancelReason)
+	return u
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *ShipmentUpsert) ClearCancelReason() *ShipmentUpsert {
+	u.SetNull(shipment.FieldCancelReason)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *ShipmentUpsert) SetVersion(v int) *ShipmentUpsert {
+	u.Set(shipment.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateVersion() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldVersion)
+	return u
+}
+
+// AddVersion adds v to the "version" field.
+func (u *ShipmentUpsert) AddVersion(v int) *ShipmentUpsert {
+	u.Add(shipment.FieldVersion, v)
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *ShipmentUpsert) SetUpdatedAt(v time.Time) *ShipmentUpsert {
+	u.Set(shipment.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateUpdatedAt() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldUpdatedAt)
+	return u
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (u *ShipmentUpsert) SetUpdatedBy(v string) *ShipmentUpsert {
+	u.Set(shipment.FieldUpdatedBy, v)
+	return u
+}
+
+// UpdateUpdatedBy sets the "updated_by" field to the value that was provided on create.
+func (u *ShipmentUpsert) UpdateUpdatedBy() *ShipmentUpsert {
+	u.SetExcluded(shipment.FieldUpdatedBy)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.Shipment.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(shipment.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *ShipmentUpsertOne) UpdateNewValues() *ShipmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(shipment.FieldID)
+		}
+		if _, exists := u.create.mutation.Reference(); exists {
+			s.SetIgnore(shipment.FieldReference)
+		}
+		if _, exists := u.create.mutation.CustomerID(); exists {
+			s.SetIgnore(shipment.FieldCustomerID)
+		}
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(shipment.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.CreatedBy(); exists {
+			s.SetIgnore(shipment.FieldCreatedBy)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Shipment.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *ShipmentUpsertOne) Ignore() *ShipmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *ShipmentUpsertOne) DoNothing() *ShipmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the ShipmentCreate.OnConflict
+// documentation for more info.
+func (u *ShipmentUpsertOne) Update(set func(*ShipmentUpsert)) *ShipmentUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&ShipmentUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *ShipmentUpsertOne) SetStatus(v domain.Status) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateStatus() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetCarrier sets the "carrier" field.
+func (u *ShipmentUpsertOne) SetCarrier(v string) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetCarrier(v)
+	})
+}
+
+// UpdateCarrier sets the "carrier" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateCarrier() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateCarrier()
+	})
+}
+
+// SetServiceLevel sets the "service_level" field.
+func (u *ShipmentUpsertOne) SetServiceLevel(v string) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetServiceLevel(v)
+	})
+}
+
+// UpdateServiceLevel sets the "service_level" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateServiceLevel() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateServiceLevel()
+	})
+}
+
+// ClearServiceLevel clears the value of the "service_level" field.
+func (u *ShipmentUpsertOne) ClearServiceLevel() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearServiceLevel()
+	})
+}
+
+// SetTrackingNumber sets the "tracking_number" field.
+func (u *ShipmentUpsertOne) SetTrackingNumber(v string) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetTrackingNumber(v)
+	})
+}
+
+// UpdateTrackingNumber sets the "tracking_number" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateTrackingNumber() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateTrackingNumber()
+	})
+}
+
+// ClearTrackingNumber clears the value of the "tracking_number" field.
+func (u *ShipmentUpsertOne) ClearTrackingNumber() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearTrackingNumber()
+	})
+}
+
+// SetOrigin sets the "origin" field.
+func (u *ShipmentUpsertOne) SetOrigin(v domain.Address) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetOrigin(v)
+	})
+}
+
+// UpdateOrigin sets the "origin" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateOrigin() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateOrigin()
+	})
+}
+
+// SetDestination sets the "destination" field.
+func (u *ShipmentUpsertOne) SetDestination(v domain.Address) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetDestination(v)
+	})
+}
+
+// UpdateDestination sets the "destination" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateDestination() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateDestination()
+	})
+}
+
+// SetParcels sets the "parcels" field.
+func (u *ShipmentUpsertOne) SetParcels(v []domain.Parcel) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetParcels(v)
+	})
+}
+
+// UpdateParcels sets the "parcels" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateParcels() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateParcels()
+	})
+}
+
+// SetEstimatedDeliveryAt sets the "estimated_delivery_at" field.
+func (u *ShipmentUpsertOne) SetEstimatedDeliveryAt(v time.Time) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetEstimatedDeliveryAt(v)
+	})
+}
+
+// UpdateEstimatedDeliveryAt sets the "estimated_delivery_at" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateEstimatedDeliveryAt() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateEstimatedDeliveryAt()
+	})
+}
+
+// ClearEstimatedDeliveryAt clears the value of the "estimated_delivery_at" field.
+func (u *ShipmentUpsertOne) ClearEstimatedDeliveryAt() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearEstimatedDeliveryAt()
+	})
+}
+
+// SetDeliveredAt sets the "delivered_at" field.
+func (u *ShipmentUpsertOne) SetDeliveredAt(v time.Time) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetDeliveredAt(v)
+	})
+}
+
+// UpdateDeliveredAt sets the "delivered_at" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateDeliveredAt() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateDeliveredAt()
+	})
+}
+
+// ClearDeliveredAt clears the value of the "delivered_at" field.
+func (u *ShipmentUpsertOne) ClearDeliveredAt() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearDeliveredAt()
+	})
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *ShipmentUpsertOne) SetCancelReason(v string) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetCancelReason(v)
+	})
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateCancelReason() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateCancelReason()
+	})
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *ShipmentUpsertOne) ClearCancelReason() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearCancelReason()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *ShipmentUpsertOne) SetVersion(v int) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *ShipmentUpsertOne) AddVersion(v int) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateVersion() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *ShipmentUpsertOne) SetUpdatedAt(v time.Time) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateUpdatedAt() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (u *ShipmentUpsertOne) SetUpdatedBy(v string) *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetUpdatedBy(v)
+	})
+}
+
+// UpdateUpdatedBy sets the "updated_by" field to the value that was provided on create.
+func (u *ShipmentUpsertOne) UpdateUpdatedBy() *ShipmentUpsertOne {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateUpdatedBy()
+	})
+}
+
+// Exec executes the query.
+func (u *ShipmentUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for ShipmentCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *ShipmentUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *ShipmentUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *ShipmentUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // ShipmentCreateBulk is the builder for creating many Shipment entities in bulk.
 type ShipmentCreateBulk struct {
 	config
 	err      error
 	builders []*ShipmentCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Shipment entities in the database.
@@ -511,6 +1073,7 @@ func (_c *ShipmentCreateBulk) Save(ctx context.Context) ([]*Shipment, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -561,6 +1124,356 @@ func (_c *ShipmentCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *ShipmentCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Shipment.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.ShipmentUpsert) {
+//			SetReference(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *ShipmentCreateBulk) OnConflict(opts ...sql.ConflictOption) *ShipmentUpsertBulk {
+	_c.conflict = opts
+	return &ShipmentUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Shipment.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *ShipmentCreateBulk) OnConflictColumns(columns ...string) *ShipmentUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &ShipmentUpsertBulk{
+		create: _c,
+	}
+}
+
+// ShipmentUpsertBulk is the builder for "upsert"-ing
+// a bulk of Shipment nodes.
+type ShipmentUpsertBulk struct {
+	create *ShipmentCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Shipment.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(shipment.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *ShipmentUpsertBulk) UpdateNewValues() *ShipmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(shipment.FieldID)
+			}
+			if _, exists := b.mutation.Reference(); exists {
+				s.SetIgnore(shipment.FieldReference)
+			}
+			if _, exists := b.mutation.CustomerID(); exists {
+				s.SetIgnore(shipment.FieldCustomerID)
+			}
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(shipment.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.CreatedBy(); exists {
+				s.SetIgnore(shipment.FieldCreatedBy)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Shipment.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *ShipmentUpsertBulk) Ignore() *ShipmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *ShipmentUpsertBulk) DoNothing() *ShipmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the ShipmentCreateBulk.OnConflict
+// documentation for more info.
+func (u *ShipmentUpsertBulk) Update(set func(*ShipmentUpsert)) *ShipmentUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&ShipmentUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetStatus sets the "status" field.
+func (u *ShipmentUpsertBulk) SetStatus(v domain.Status) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetStatus(v)
+	})
+}
+
+// UpdateStatus sets the "status" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateStatus() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateStatus()
+	})
+}
+
+// SetCarrier sets the "carrier" field.
+func (u *ShipmentUpsertBulk) SetCarrier(v string) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetCarrier(v)
+	})
+}
+
+// UpdateCarrier sets the "carrier" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateCarrier() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateCarrier()
+	})
+}
+
+// SetServiceLevel sets the "service_level" field.
+func (u *ShipmentUpsertBulk) SetServiceLevel(v string) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetServiceLevel(v)
+	})
+}
+
+// UpdateServiceLevel sets the "service_level" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateServiceLevel() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateServiceLevel()
+	})
+}
+
+// ClearServiceLevel clears the value of the "service_level" field.
+func (u *ShipmentUpsertBulk) ClearServiceLevel() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearServiceLevel()
+	})
+}
+
+// SetTrackingNumber sets the "tracking_number" field.
+func (u *ShipmentUpsertBulk) SetTrackingNumber(v string) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetTrackingNumber(v)
+	})
+}
+
+// UpdateTrackingNumber sets the "tracking_number" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateTrackingNumber() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateTrackingNumber()
+	})
+}
+
+// ClearTrackingNumber clears the value of the "tracking_number" field.
+func (u *ShipmentUpsertBulk) ClearTrackingNumber() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearTrackingNumber()
+	})
+}
+
+// SetOrigin sets the "origin" field.
+func (u *ShipmentUpsertBulk) SetOrigin(v domain.Address) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetOrigin(v)
+	})
+}
+
+// UpdateOrigin sets the "origin" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateOrigin() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateOrigin()
+	})
+}
+
+// SetDestination sets the "destination" field.
+func (u *ShipmentUpsertBulk) SetDestination(v domain.Address) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetDestination(v)
+	})
+}
+
+// UpdateDestination sets the "destination" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateDestination() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateDestination()
+	})
+}
+
+// SetParcels sets the "parcels" field.
+func (u *ShipmentUpsertBulk) SetParcels(v []domain.Parcel) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetParcels(v)
+	})
+}
+
+// UpdateParcels sets the "parcels" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateParcels() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateParcels()
+	})
+}
+
+// SetEstimatedDeliveryAt sets the "estimated_delivery_at" field.
+func (u *ShipmentUpsertBulk) SetEstimatedDeliveryAt(v time.Time) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetEstimatedDeliveryAt(v)
+	})
+}
+
+// UpdateEstimatedDeliveryAt sets the "estimated_delivery_at" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateEstimatedDeliveryAt() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateEstimatedDeliveryAt()
+	})
+}
+
+// ClearEstimatedDeliveryAt clears the value of the "estimated_delivery_at" field.
+func (u *ShipmentUpsertBulk) ClearEstimatedDeliveryAt() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearEstimatedDeliveryAt()
+	})
+}
+
+// SetDeliveredAt sets the "delivered_at" field.
+func (u *ShipmentUpsertBulk) SetDeliveredAt(v time.Time) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetDeliveredAt(v)
+	})
+}
+
+// UpdateDeliveredAt sets the "delivered_at" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateDeliveredAt() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateDeliveredAt()
+	})
+}
+
+// ClearDeliveredAt clears the value of the "delivered_at" field.
+func (u *ShipmentUpsertBulk) ClearDeliveredAt() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearDeliveredAt()
+	})
+}
+
+// SetCancelReason sets the "cancel_reason" field.
+func (u *ShipmentUpsertBulk) SetCancelReason(v string) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetCancelReason(v)
+	})
+}
+
+// UpdateCancelReason sets the "cancel_reason" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateCancelReason() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateCancelReason()
+	})
+}
+
+// ClearCancelReason clears the value of the "cancel_reason" field.
+func (u *ShipmentUpsertBulk) ClearCancelReason() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.ClearCancelReason()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *ShipmentUpsertBulk) SetVersion(v int) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// AddVersion adds v to the "version" field.
+func (u *ShipmentUpsertBulk) AddVersion(v int) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.AddVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateVersion() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *ShipmentUpsertBulk) SetUpdatedAt(v time.Time) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateUpdatedAt() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetUpdatedBy sets the "updated_by" field.
+func (u *ShipmentUpsertBulk) SetUpdatedBy(v string) *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.SetUpdatedBy(v)
+	})
+}
+
+// UpdateUpdatedBy sets the "updated_by" field to the value that was provided on create.
+func (u *ShipmentUpsertBulk) UpdateUpdatedBy() *ShipmentUpsertBulk {
+	return u.Update(func(s *ShipmentUpsert) {
+		s.UpdateUpdatedBy()
+	})
+}
+
+// Exec executes the query.
+func (u *ShipmentUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the ShipmentCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for ShipmentCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *ShipmentUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -25,8 +25,8 @@ type ShipmentQuery struct {
 	inters          []Interceptor
 	predicates      []predicate.Shipment
 	withEvents      *TrackingEventQuery
-	modifiers       []func(*sql.Selector)
 	loadTotal       []func(context.Context, []*Shipment) error
+	modifiers       []func(*sql.Selector)
 	withNamedEvents map[string]*TrackingEventQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
@@ -280,8 +280,9 @@ func (_q *ShipmentQuery) Clone() *ShipmentQuery {
 		predicates: append([]predicate.Shipment{}, _q.predicates...),
 		withEvents: _q.withEvents.Clone(),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -519,6 +520,9 @@ func (_q *ShipmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 	if _q.ctx.Unique != nil && *_q.ctx.Unique {
 		selector.Distinct()
 	}
+	for _, m := range _q.modifiers {
+		m(selector)
+	}
 	for _, p := range _q.predicates {
 		p(selector)
 	}
@@ -534,6 +538,12 @@ func (_q *ShipmentQuery) sqlQuery(ctx context.Context) *sql.Selector {
 		selector.Limit(*limit)
 	}
 	return selector
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ShipmentQuery) Modify(modifiers ...func(s *sql.Selector)) *ShipmentSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
 }
 
 // WithNamedEvents tells the query-builder to eager-load the nodes that are connected to the "events"
@@ -638,4 +648,10 @@ func (_s *ShipmentSelect) sqlScan(ctx context.Context, root *ShipmentQuery, v an
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ShipmentSelect) Modify(modifiers ...func(s *sql.Selector)) *ShipmentSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -21,8 +21,9 @@ import (
 // ShipmentUpdate is the builder for updating Shipment entities.
 type ShipmentUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ShipmentMutation
+	hooks     []Hook
+	mutation  *ShipmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ShipmentUpdate builder.
@@ -357,6 +358,12 @@ func (_u *ShipmentUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ShipmentUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ShipmentUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ShipmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -476,6 +483,7 @@ func (_u *ShipmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{shipment.Label}
@@ -491,9 +499,10 @@ func (_u *ShipmentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // ShipmentUpdateOne is the builder for updating a single Shipment entity.
 type ShipmentUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ShipmentMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ShipmentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetStatus sets the "status" field.
@@ -835,6 +844,12 @@ func (_u *ShipmentUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ShipmentUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ShipmentUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ShipmentUpdateOne) sqlSave(ctx context.Context) (_node *Shipment, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -971,6 +986,7 @@ func (_u *ShipmentUpdateOne) sqlSave(ctx context.Context) (_node *Shipment, err 
 		}
 		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Shipment{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

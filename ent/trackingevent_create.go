@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
@@ -20,6 +21,7 @@ type TrackingEventCreate struct {
 	config
 	mutation *TrackingEventMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetShipmentID sets the "shipment_id" field.
@@ -221,6 +223,7 @@ func (_c *TrackingEventCreate) createSpec() (*TrackingEvent, *sqlgraph.CreateSpe
 		_node = &TrackingEvent{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(trackingevent.Table, sqlgraph.NewFieldSpec(trackingevent.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
@@ -273,11 +276,202 @@ func (_c *TrackingEventCreate) createSpec() (*TrackingEvent, *sqlgraph.CreateSpe
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.TrackingEvent.Create().
+//		SetShipmentID(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.TrackingEventUpsert) {
+//			SetShipmentID(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *TrackingEventCreate) OnConflict(opts ...sql.ConflictOption) *TrackingEventUpsertOne {
+	_c.conflict = opts
+	return &TrackingEventUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.TrackingEvent.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *TrackingEventCreate) OnConflictColumns(columns ...string) *TrackingEventUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &TrackingEventUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// TrackingEventUpsertOne is the builder for "upsert"-ing
+	//  one TrackingEvent node.
+	TrackingEventUpsertOne struct {
+		create *TrackingEventCreate
+	}
+
+	// TrackingEventUpsert is the "OnConflict" setter.
+	TrackingEventUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetLocation sets the "location" field.
+func (u *TrackingEventUpsert) SetLocation(v *domain.Location) *TrackingEventUpsert {
+	u.Set(trackingevent.FieldLocation, v)
+	return u
+}
+
+// UpdateLocation sets the "location" field to the value that was provided on create.
+func (u *TrackingEventUpsert) UpdateLocation() *TrackingEventUpsert {
+	u.SetExcluded(trackingevent.FieldLocation)
+	return u
+}
+
+// ClearLocation clears the value of the "location" field.
+func (u *TrackingEventUpsert) ClearLocation() *TrackingEventUpsert {
+	u.SetNull(trackingevent.FieldLocation)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
+// Using this option is equivalent to using:
+//
+//	client.TrackingEvent.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(trackingevent.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *TrackingEventUpsertOne) UpdateNewValues() *TrackingEventUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.ID(); exists {
+			s.SetIgnore(trackingevent.FieldID)
+		}
+		if _, exists := u.create.mutation.ShipmentID(); exists {
+			s.SetIgnore(trackingevent.FieldShipmentID)
+		}
+		if _, exists := u.create.mutation.Status(); exists {
+			s.SetIgnore(trackingevent.FieldStatus)
+		}
+		if _, exists := u.create.mutation.OccurredAt(); exists {
+			s.SetIgnore(trackingevent.FieldOccurredAt)
+		}
+		if _, exists := u.create.mutation.Description(); exists {
+			s.SetIgnore(trackingevent.FieldDescription)
+		}
+		if _, exists := u.create.mutation.Source(); exists {
+			s.SetIgnore(trackingevent.FieldSource)
+		}
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(trackingevent.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.CreatedBy(); exists {
+			s.SetIgnore(trackingevent.FieldCreatedBy)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.TrackingEvent.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *TrackingEventUpsertOne) Ignore() *TrackingEventUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *TrackingEventUpsertOne) DoNothing() *TrackingEventUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the TrackingEventCreate.OnConflict
+// documentation for more info.
+func (u *TrackingEventUpsertOne) Update(set func(*TrackingEventUpsert)) *TrackingEventUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&TrackingEventUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetLocation sets the "location" field.
+func (u *TrackingEventUpsertOne) SetLocation(v *domain.Location) *TrackingEventUpsertOne {
+	return u.Update(func(s *TrackingEventUpsert) {
+		s.SetLocation(v)
+	})
+}
+
+// UpdateLocation sets the "location" field to the value that was provided on create.
+func (u *TrackingEventUpsertOne) UpdateLocation() *TrackingEventUpsertOne {
+	return u.Update(func(s *TrackingEventUpsert) {
+		s.UpdateLocation()
+	})
+}
+
+// ClearLocation clears the value of the "location" field.
+func (u *TrackingEventUpsertOne) ClearLocation() *TrackingEventUpsertOne {
+	return u.Update(func(s *TrackingEventUpsert) {
+		s.ClearLocation()
+	})
+}
+
+// Exec executes the query.
+func (u *TrackingEventUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for TrackingEventCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *TrackingEventUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *TrackingEventUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *TrackingEventUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // TrackingEventCreateBulk is the builder for creating many TrackingEvent entities in bulk.
 type TrackingEventCreateBulk struct {
 	config
 	err      error
 	builders []*TrackingEventCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the TrackingEvent entities in the database.
@@ -307,6 +501,7 @@ func (_c *TrackingEventCreateBulk) Save(ctx context.Context) ([]*TrackingEvent, 
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -357,6 +552,162 @@ func (_c *TrackingEventCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *TrackingEventCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.TrackingEvent.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.TrackingEventUpsert) {
+//			SetShipmentID(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *TrackingEventCreateBulk) OnConflict(opts ...sql.ConflictOption) *TrackingEventUpsertBulk {
+	_c.conflict = opts
+	return &TrackingEventUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.TrackingEvent.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *TrackingEventCreateBulk) OnConflictColumns(columns ...string) *TrackingEventUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &TrackingEventUpsertBulk{
+		create: _c,
+	}
+}
+
+// TrackingEventUpsertBulk is the builder for "upsert"-ing
+// a bulk of TrackingEvent nodes.
+type TrackingEventUpsertBulk struct {
+	create *TrackingEventCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.TrackingEvent.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//			sql.ResolveWith(func(u *sql.UpdateSet) {
+//				u.SetIgnore(trackingevent.FieldID)
+//			}),
+//		).
+//		Exec(ctx)
+func (u *TrackingEventUpsertBulk) UpdateNewValues() *TrackingEventUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.ID(); exists {
+				s.SetIgnore(trackingevent.FieldID)
+			}
+			if _, exists := b.mutation.ShipmentID(); exists {
+				s.SetIgnore(trackingevent.FieldShipmentID)
+			}
+			if _, exists := b.mutation.Status(); exists {
+				s.SetIgnore(trackingevent.FieldStatus)
+			}
+			if _, exists := b.mutation.OccurredAt(); exists {
+				s.SetIgnore(trackingevent.FieldOccurredAt)
+			}
+			if _, exists := b.mutation.Description(); exists {
+				s.SetIgnore(trackingevent.FieldDescription)
+			}
+			if _, exists := b.mutation.Source(); exists {
+				s.SetIgnore(trackingevent.FieldSource)
+			}
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(trackingevent.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.CreatedBy(); exists {
+				s.SetIgnore(trackingevent.FieldCreatedBy)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.TrackingEvent.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *TrackingEventUpsertBulk) Ignore() *TrackingEventUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *TrackingEventUpsertBulk) DoNothing() *TrackingEventUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the TrackingEventCreateBulk.OnConflict
+// documentation for more info.
+func (u *TrackingEventUpsertBulk) Update(set func(*TrackingEventUpsert)) *TrackingEventUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&TrackingEventUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetLocation sets the "location" field.
+func (u *TrackingEventUpsertBulk) SetLocation(v *domain.Location) *TrackingEventUpsertBulk {
+	return u.Update(func(s *TrackingEventUpsert) {
+		s.SetLocation(v)
+	})
+}
+
+// UpdateLocation sets the "location" field to the value that was provided on create.
+func (u *TrackingEventUpsertBulk) UpdateLocation() *TrackingEventUpsertBulk {
+	return u.Update(func(s *TrackingEventUpsert) {
+		s.UpdateLocation()
+	})
+}
+
+// ClearLocation clears the value of the "location" field.
+func (u *TrackingEventUpsertBulk) ClearLocation() *TrackingEventUpsertBulk {
+	return u.Update(func(s *TrackingEventUpsert) {
+		s.ClearLocation()
+	})
+}
+
+// Exec executes the query.
+func (u *TrackingEventUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the TrackingEventCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for TrackingEventCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *TrackingEventUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -18,8 +18,9 @@ import (
 // TrackingEventUpdate is the builder for updating TrackingEvent entities.
 type TrackingEventUpdate struct {
 	config
-	hooks    []Hook
-	mutation *TrackingEventMutation
+	hooks     []Hook
+	mutation  *TrackingEventMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the TrackingEventUpdate builder.
@@ -80,6 +81,12 @@ func (_u *TrackingEventUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TrackingEventUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TrackingEventUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TrackingEventUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -101,6 +108,7 @@ func (_u *TrackingEventUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.LocationCleared() {
 		_spec.ClearField(trackingevent.FieldLocation, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{trackingevent.Label}
@@ -116,9 +124,10 @@ func (_u *TrackingEventUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // TrackingEventUpdateOne is the builder for updating a single TrackingEvent entity.
 type TrackingEventUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *TrackingEventMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *TrackingEventMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetLocation sets the "location" field.
@@ -186,6 +195,12 @@ func (_u *TrackingEventUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TrackingEventUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TrackingEventUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TrackingEventUpdateOne) sqlSave(ctx context.Context) (_node *TrackingEvent, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -224,6 +239,7 @@ func (_u *TrackingEventUpdateOne) sqlSave(ctx context.Context) (_node *TrackingE
 	if _u.mutation.LocationCleared() {
 		_spec.ClearField(trackingevent.FieldLocation, field.TypeJSON)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &TrackingEvent{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -16,6 +16,8 @@ type Tx struct {
 	Country *CountryClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// ReplicationHeartbeat is the client for interacting with the ReplicationHeartbeat builders.
+	ReplicationHeartbeat *ReplicationHeartbeatClient
 	// Shipment is the client for interacting with the Shipment builders.
 	Shipment *ShipmentClient
 	// TrackingEvent is the client for interacting with the TrackingEvent builders.
@@ -153,6 +155,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.Country = NewCountryClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.ReplicationHeartbeat = NewReplicationHeartbeatClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)
 	tx.TrackingEvent = NewTrackingEventClient(tx.config)
 }

@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Starts the services the tests need (MariaDB on :3306, PostgreSQL on :5432)
-# when they are not answering, installing them from Debian's packages if they
-# are missing. Idempotent: running services are left alone.
+# Starts the services the tests need when they are not answering, installing
+# them from Debian's packages if they are missing: MariaDB on :3306 (with its
+# binary log on, as a replication primary), a second MariaDB on :3307 as a
+# real binlog replica of it, PostgreSQL on :5432 and Redis on :6379.
+# Idempotent: running services are left alone.
+#
+#   scripts/services.sh              start what is not running
+#   scripts/services.sh stop-replica stop the :3307 replica (its data is kept)
 set -euo pipefail
+
+REPLICA_DIR=${REPLICA_DIR:-/var/lib/mysql-replica}
+REPLICA_SOCK=/run/mysqld/mysqld-replica.sock
+REPLICA_PID=/run/mysqld/mysqld-replica.pid
 
 answering() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -23,13 +32,74 @@ install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
 
+primary() { mariadb -uroot -h127.0.0.1 -P3306 -N -B "$@"; }
+replica() { mariadb -uroot --socket="$REPLICA_SOCK" -N -B "$@"; }
+replicating() { mariadb -uroot --socket="$REPLICA_SOCK" -e "SHOW SLAVE STATUS\G" | grep -q "Slave_IO_Running: Yes"; }
+
+if [ "${1:-}" = stop-replica ]; then
+  if answering 3307; then
+    replica -e "SHUTDOWN" || true
+    for _ in $(seq 1 30); do answering 3307 || break; sleep 1; done
+  fi
+  echo "replica stopped"
+  exit 0
+fi
+
 if ! answering 3306; then
   command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ] || install mariadb-server
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
-  as_root start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  # --pidfile: the replica is a mariadbd process too.
+  as_root start-stop-daemon --start --oknodo --background --pidfile /run/mysqld/mysqld.pid --exec /usr/sbin/mariadbd
   wait_for MariaDB 3306
   # Tests connect as root without a password over TCP.
   as_root mariadb -e "SELECT 1" >/dev/null
+fi
+
+# The primary needs its binary log for the replica. Turning it on means a
+# restart of the MariaDB on :3306 (once; the setting is kept in a config file).
+if [ "$(primary -e 'SELECT @@log_bin')" != 1 ]; then
+  echo "restarting MariaDB on :3306 with its binary log on"
+  conf=/etc/mysql/conf.d/shipmentapp-primary.cnf
+  [ -d /etc/mysql/conf.d ] || mkdir -p /etc/mysql/conf.d
+  printf '[mysqld]\nlog-bin=mariadb-bin\nserver-id=1\nbinlog-format=ROW\n' > "$conf"
+  grep -q '^!includedir /etc/mysql/conf.d' /etc/mysql/my.cnf || printf '\n!includedir /etc/mysql/conf.d/\n' >> /etc/mysql/my.cnf
+  pid=$(cat /run/mysqld/mysqld.pid 2>/dev/null || true)
+  primary -e "SHUTDOWN"
+  for _ in $(seq 1 120); do
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then sleep 1; else break; fi
+  done
+  as_root start-stop-daemon --start --oknodo --background --pidfile /run/mysqld/mysqld.pid --exec /usr/sbin/mariadbd
+  wait_for MariaDB 3306
+  [ "$(primary -e 'SELECT @@log_bin')" = 1 ] || { echo "binary log still off on :3306" >&2; exit 1; }
+fi
+primary -e "CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY 'repl'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';"
+
+if ! answering 3307; then
+  if [ ! -d "$REPLICA_DIR/mysql" ]; then
+    mkdir -p "$REPLICA_DIR" && chown mysql:mysql "$REPLICA_DIR"
+    mariadb-install-db --no-defaults --user=mysql --datadir="$REPLICA_DIR" --auth-root-authentication-method=normal >/dev/null
+  fi
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+  # Only the databases of the replication tests (sa_rep...) are replicated, so
+  # the other databases of the primary never break the replica.
+  as_root start-stop-daemon --start --background --pidfile "$REPLICA_PID" --exec /usr/sbin/mariadbd -- \
+    --no-defaults --user=mysql --datadir="$REPLICA_DIR" --port=3307 --bind-address=127.0.0.1 \
+    --socket="$REPLICA_SOCK" --pid-file="$REPLICA_PID" --server-id=2 --skip-name-resolve \
+    --relay-log=replica-relay --replicate-wild-do-table='sa\_rep%.%' \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_general_ci \
+    --log-error=/var/log/mysql/replica.log
+  wait_for "MariaDB replica" 3307
+  replica -e "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1'; GRANT ALL ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;"
+fi
+if ! replicating; then
+  read -r file pos _ <<<"$(primary -e 'SHOW MASTER STATUS')"
+  replica -e "STOP SLAVE; RESET SLAVE ALL; CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=3306, MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_LOG_FILE='$file', MASTER_LOG_POS=$pos; START SLAVE;"
+  for _ in $(seq 1 30); do
+    replicating && break
+    sleep 1
+  done
+  replicating || { echo "replica does not replicate" >&2; mariadb -uroot --socket="$REPLICA_SOCK" -e "SHOW SLAVE STATUS\G" >&2; exit 1; }
+  echo "MariaDB :3307 replicates :3306 from $file:$pos"
 fi
 
 if ! answering 5432; then

@@ -33,6 +33,18 @@ func (f CustomerFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.CustomerMutation", m)
 }
 
+// The ReplicationHeartbeatFunc type is an adapter to allow the use of ordinary
+// function as ReplicationHeartbeat mutator.
+type ReplicationHeartbeatFunc func(context.Context, *ent.ReplicationHeartbeatMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ReplicationHeartbeatFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ReplicationHeartbeatMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReplicationHeartbeatMutation", m)
+}
+
 // The ShipmentFunc type is an adapter to allow the use of ordinary
 // function as Shipment mutator.
 type ShipmentFunc func(context.Context, *ent.ShipmentMutation) (ent.Value, error)

@@ -11,6 +11,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
+	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 )
@@ -125,6 +126,33 @@ func (f TraverseCustomer) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.CustomerQuery", q)
 }
 
+// The ReplicationHeartbeatFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ReplicationHeartbeatFunc func(context.Context, *ent.ReplicationHeartbeatQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ReplicationHeartbeatFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ReplicationHeartbeatQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ReplicationHeartbeatQuery", q)
+}
+
+// The TraverseReplicationHeartbeat type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseReplicationHeartbeat func(context.Context, *ent.ReplicationHeartbeatQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseReplicationHeartbeat) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseReplicationHeartbeat) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ReplicationHeartbeatQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ReplicationHeartbeatQuery", q)
+}
+
 // The ShipmentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ShipmentFunc func(context.Context, *ent.ShipmentQuery) (ent.Value, error)
 
@@ -186,6 +214,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.CountryQuery, predicate.Country, country.OrderOption]{typ: ent.TypeCountry, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
+	case *ent.ReplicationHeartbeatQuery:
+		return &query[*ent.ReplicationHeartbeatQuery, predicate.ReplicationHeartbeat, replicationheartbeat.OrderOption]{typ: ent.TypeReplicationHeartbeat, tq: q}, nil
 	case *ent.ShipmentQuery:
 		return &query[*ent.ShipmentQuery, predicate.Shipment, shipment.OrderOption]{typ: ent.TypeShipment, tq: q}, nil
 	case *ent.TrackingEventQuery:

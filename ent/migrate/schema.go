@@ -49,6 +49,17 @@ var (
 		Columns:    LlxSocieteColumns,
 		PrimaryKey: []*schema.Column{LlxSocieteColumns[0]},
 	}
+	// ReplicationHeartbeatColumns holds the columns for the "replication_heartbeat" table.
+	ReplicationHeartbeatColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "beat_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)", "postgres": "timestamptz"}},
+	}
+	// ReplicationHeartbeatTable holds the schema information for the "replication_heartbeat" table.
+	ReplicationHeartbeatTable = &schema.Table{
+		Name:       "replication_heartbeat",
+		Columns:    ReplicationHeartbeatColumns,
+		PrimaryKey: []*schema.Column{ReplicationHeartbeatColumns[0]},
+	}
 	// ShipmentsColumns holds the columns for the "shipments" table.
 	ShipmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -135,6 +146,7 @@ var (
 	Tables = []*schema.Table{
 		LlxCCountryTable,
 		LlxSocieteTable,
+		ReplicationHeartbeatTable,
 		ShipmentsTable,
 		TrackingEventsTable,
 	}
@@ -146,6 +158,9 @@ func init() {
 	}
 	LlxSocieteTable.Annotation = &entsql.Annotation{
 		Table: "llx_societe",
+	}
+	ReplicationHeartbeatTable.Annotation = &entsql.Annotation{
+		Table: "replication_heartbeat",
 	}
 	TrackingEventsTable.ForeignKeys[0].RefTable = ShipmentsTable
 }

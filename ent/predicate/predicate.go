@@ -12,6 +12,9 @@ type Country func(*sql.Selector)
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
+// ReplicationHeartbeat is the predicate function for replicationheartbeat builders.
+type ReplicationHeartbeat func(*sql.Selector)
+
 // Shipment is the predicate function for shipment builders.
 type Shipment func(*sql.Selector)
 

@@ -12,9 +12,14 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
+	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/demo"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
@@ -29,8 +34,15 @@ type App struct {
 	Dolibarr *dolibarr.Client
 	Shipping *shipping.Service
 	Handler  http.Handler
+	// Router sends reads to replicas and everything else to the primary.
+	Router *dbroute.Router
+	// Registry holds the Prometheus metrics served at /metrics.
+	Registry *prometheus.Registry
 
-	mainDB *sql.DB
+	mainDB     *sql.DB
+	replicaDBs []*sql.DB
+	stop       context.CancelFunc
+	done       chan struct{}
 }
 
 // New opens the databases of cfg, applies or checks migrations, seeds the demo
@@ -49,8 +61,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	if err := a.migrations(ctx); err != nil {
 		return nil, err
 	}
-	a.Client = ent.NewClient(ent.Driver(db.Driver(a.mainDB, cfg.DB.Connection)))
-	a.Dolibarr, err = dolibarr.Open(ctx, cfg.Dolibarr)
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := dbroute.NewMetrics(a.Registry)
+	if err := a.route(ctx, metrics); err != nil {
+		return nil, err
+	}
+	a.Client = ent.NewClient(ent.Driver(a.Router))
+	a.Dolibarr, err = dolibarr.Open(ctx, cfg.Dolibarr, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +84,83 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		}
 	}
 	a.Handler = a.routes()
+	a.startMonitor(ctx)
 	return a, nil
+}
+
+// route builds the database router over the primary and the replicas of
+// DB_READ_HOST.
+func (a *App) route(ctx context.Context, metrics *dbroute.Metrics) error {
+	cfg := a.Config.DB
+	primary := dbroute.Count(db.Driver(a.mainDB, cfg.Connection), dbroute.TargetPrimary, metrics)
+	targets, err := db.ReplicaTargets(cfg)
+	if err != nil {
+		return err
+	}
+	var replicas []*dbroute.Replica
+	for _, t := range targets {
+		sqlDB, err := db.OpenLazy(t, db.MainPool(cfg))
+		if err != nil {
+			return err
+		}
+		a.replicaDBs = append(a.replicaDBs, sqlDB)
+		replicas = append(replicas, &dbroute.Replica{
+			Name:   t.Name(),
+			Driver: dbroute.Count(db.Driver(sqlDB, cfg.Connection), dbroute.TargetReplica, metrics),
+		})
+	}
+	a.Router = dbroute.NewRouter(primary, replicas, dbroute.Options{
+		MaxLag:         cfg.ReplicaMaxLag,
+		ReadYourWrites: cfg.ReadYourWrites,
+		Logger:         a.Logger,
+		Metrics:        metrics,
+	})
+	return nil
+}
+
+// startMonitor measures replica lag in the background until Close; the first
+// round runs now, so healthy replicas serve reads from the first request.
+func (a *App) startMonitor(ctx context.Context) {
+	if len(a.Router.Replicas()) == 0 {
+		return
+	}
+	hb := heartbeat{client: a.Client, replicas: map[*dbroute.Replica]*ent.Client{}}
+	for _, rep := range a.Router.Replicas() {
+		hb.replicas[rep] = ent.NewClient(ent.Driver(rep.Driver))
+	}
+	interval := a.Config.DB.ReplicaCheckInterval
+	a.Router.Check(ctx, hb, interval)
+	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop, a.done = cancel, make(chan struct{})
+	go func() {
+		defer close(a.done)
+		a.Router.Monitor(mctx, hb, interval)
+	}()
+}
+
+// heartbeat writes and reads the replication_heartbeat row.
+type heartbeat struct {
+	client   *ent.Client
+	replicas map[*dbroute.Replica]*ent.Client
+}
+
+const heartbeatID = 1
+
+func (h heartbeat) Beat(ctx context.Context, now time.Time) error {
+	return h.client.ReplicationHeartbeat.Create().
+		SetID(heartbeatID).
+		SetBeatAt(now.UTC().Truncate(time.Microsecond)).
+		OnConflictColumns(replicationheartbeat.FieldID).
+		UpdateNewValues().
+		Exec(ctx)
+}
+
+func (h heartbeat) Read(ctx context.Context, rep *dbroute.Replica) (time.Time, error) {
+	row, err := h.replicas[rep].ReplicationHeartbeat.Get(ctx, heartbeatID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return row.BeatAt, nil
 }
 
 // migrations applies pending migrations when DB_AUTO_MIGRATE is on
@@ -95,8 +189,15 @@ func (a *App) migrations(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the databases.
+// Close stops the background work and releases the databases.
 func (a *App) Close() {
+	if a.stop != nil {
+		a.stop()
+		<-a.done
+	}
+	for _, r := range a.replicaDBs {
+		_ = r.Close()
+	}
 	if a.Dolibarr != nil {
 		_ = a.Dolibarr.Close()
 	}

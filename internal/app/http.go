@@ -18,6 +18,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/99designs/gqlgen/graphql/playground"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
@@ -44,6 +45,7 @@ func (a *App) GraphQL() *handler.Server {
 	if a.Config.GraphQL.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	srv.AroundOperations(a.aroundMutations)
 	srv.SetErrorPresenter(apperr.Presenter(a.Logger, a.Config.Debug))
 	srv.SetRecoverFunc(apperr.Recover(a.Logger))
 	return srv
@@ -52,7 +54,7 @@ func (a *App) GraphQL() *handler.Server {
 func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := loader.Middleware(a.Dolibarr, a.limits(gql))
+	api := a.readYourWrites(loader.Middleware(a.Dolibarr, a.limits(gql)))
 	mux.Handle("/graphql", api)
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))
@@ -64,6 +66,7 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write(sdl)
 		})
 	}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))

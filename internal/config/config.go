@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,6 +75,50 @@ type Database struct {
 	ConnMaxLifetime time.Duration `koanf:"db_conn_max_lifetime"`
 	// AutoMigrate applies pending migrations on serve. It may only be on in development.
 	AutoMigrate bool `koanf:"db_auto_migrate"`
+
+	// ReadHosts are the read replicas, "host" or "host:port", comma-separated.
+	ReadHosts string `koanf:"db_read_host"`
+	// ReadPort is the port of replicas given without one (default DB_PORT).
+	ReadPort int `koanf:"db_read_port"`
+	// ReadUsername and ReadPassword default to DB_USERNAME and DB_PASSWORD.
+	ReadUsername string `koanf:"db_read_username"`
+	ReadPassword string `koanf:"db_read_password"`
+	// ReplicaMaxLag takes a replica out of the read path when it lags more.
+	ReplicaMaxLag time.Duration `koanf:"db_replica_max_lag"`
+	// ReplicaCheckInterval is how often replica lag is measured.
+	ReplicaCheckInterval time.Duration `koanf:"db_replica_check_interval"`
+	// ReadYourWrites is how long a viewer reads from the primary after writing.
+	ReadYourWrites time.Duration `koanf:"db_read_your_writes"`
+}
+
+// Replica is one read replica's address.
+type Replica struct {
+	Host string
+	Port int
+}
+
+// Replicas parses DB_READ_HOST.
+func (d Database) Replicas() ([]Replica, error) {
+	var out []Replica
+	for _, item := range strings.Split(d.ReadHosts, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		host, port := item, d.ReadPort
+		if h, p, err := net.SplitHostPort(item); err == nil {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 1 || n > 65535 {
+				return nil, fmt.Errorf("replica %q: bad port", item)
+			}
+			host, port = h, n
+		}
+		if host == "" {
+			return nil, fmt.Errorf("replica %q: no host", item)
+		}
+		out = append(out, Replica{Host: host, Port: port})
+	}
+	return out, nil
 }
 
 // Dolibarr is the read-only Dolibarr ERP database.
@@ -126,32 +171,35 @@ func defaults(appEnv string) map[string]any {
 		logLevel = "debug"
 	}
 	return map[string]any{
-		"app_env":                  appEnv,
-		"app_debug":                dev,
-		"app_url":                  "http://127.0.0.1:8080",
-		"app_addr":                 "127.0.0.1:8080",
-		"app_data_dir":             "./data",
-		"log_level":                logLevel,
-		"db_connection":            DriverSQLite,
-		"db_sslmode":               "prefer",
-		"db_max_open_conns":        20,
-		"db_max_idle_conns":        10,
-		"db_conn_max_lifetime":     "30m",
-		"db_auto_migrate":          dev,
-		"dolibarr_db_connection":   DriverSQLite,
-		"dolibarr_entity":          1,
-		"dolibarr_demo_seed":       dev,
-		"http_read_header_timeout": "5s",
-		"http_read_timeout":        "30s",
-		"http_write_timeout":       "60s",
-		"http_idle_timeout":        "120s",
-		"http_shutdown_timeout":    "20s",
-		"http_request_timeout":     "30s",
-		"http_max_body_bytes":      1 << 20,
-		"graphql_playground":       dev,
-		"graphql_introspection":    dev,
-		"graphql_query_cache_size": 1000,
-		"demo_seed":                dev,
+		"app_env":                   appEnv,
+		"app_debug":                 dev,
+		"app_url":                   "http://127.0.0.1:8080",
+		"app_addr":                  "127.0.0.1:8080",
+		"app_data_dir":              "./data",
+		"log_level":                 logLevel,
+		"db_connection":             DriverSQLite,
+		"db_sslmode":                "prefer",
+		"db_max_open_conns":         20,
+		"db_max_idle_conns":         10,
+		"db_conn_max_lifetime":      "30m",
+		"db_auto_migrate":           dev,
+		"db_replica_max_lag":        "5s",
+		"db_replica_check_interval": "1s",
+		"db_read_your_writes":       "2s",
+		"dolibarr_db_connection":    DriverSQLite,
+		"dolibarr_entity":           1,
+		"dolibarr_demo_seed":        dev,
+		"http_read_header_timeout":  "5s",
+		"http_read_timeout":         "30s",
+		"http_write_timeout":        "60s",
+		"http_idle_timeout":         "120s",
+		"http_shutdown_timeout":     "20s",
+		"http_request_timeout":      "30s",
+		"http_max_body_bytes":       1 << 20,
+		"graphql_playground":        dev,
+		"graphql_introspection":     dev,
+		"graphql_query_cache_size":  1000,
+		"demo_seed":                 dev,
 	}
 }
 
@@ -245,6 +293,15 @@ func (e *Error) Unwrap() []error { return e.Problems }
 // SQLite file locations under the data directory).
 func (c *Config) applyDerived() {
 	c.DB.Port = defaultPort(c.DB.Connection, c.DB.Port)
+	if c.DB.ReadPort == 0 {
+		c.DB.ReadPort = c.DB.Port
+	}
+	if c.DB.ReadUsername == "" {
+		c.DB.ReadUsername = c.DB.Username
+		if c.DB.ReadPassword == "" {
+			c.DB.ReadPassword = c.DB.Password
+		}
+	}
 	c.Dolibarr.Port = defaultPort(c.Dolibarr.Connection, c.Dolibarr.Port)
 	if c.DB.Connection == DriverSQLite && c.DB.Database == "" {
 		c.DB.Database = filepath.Join(c.DataDir, "shipmentapp.db")
@@ -299,6 +356,23 @@ func (c *Config) validate() []error {
 	}
 	if c.DB.ConnMaxLifetime < 0 {
 		add("DB_CONN_MAX_LIFETIME", "must not be negative")
+	}
+	if reps, err := c.DB.Replicas(); err != nil {
+		add("DB_READ_HOST", "%v", err)
+	} else if len(reps) > 0 && c.DB.Connection == DriverSQLite {
+		add("DB_READ_HOST", "read replicas need DB_CONNECTION=mysql or pgsql")
+	}
+	if c.DB.ReadPort < 0 || c.DB.ReadPort > 65535 {
+		add("DB_READ_PORT", "must be between 1 and 65535, got %d", c.DB.ReadPort)
+	}
+	if c.DB.ReplicaMaxLag <= 0 {
+		add("DB_REPLICA_MAX_LAG", "must be a positive duration, got %s", c.DB.ReplicaMaxLag)
+	}
+	if c.DB.ReplicaCheckInterval < 10*time.Millisecond {
+		add("DB_REPLICA_CHECK_INTERVAL", "must be at least 10ms, got %s", c.DB.ReplicaCheckInterval)
+	}
+	if c.DB.ReadYourWrites < 0 {
+		add("DB_READ_YOUR_WRITES", "must not be negative, got %s", c.DB.ReadYourWrites)
 	}
 	if c.Debug && c.Env == EnvProduction {
 		add("APP_DEBUG", "may not be true in production: it would show internal errors to clients")

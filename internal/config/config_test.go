@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,6 +96,10 @@ func TestValidation(t *testing.T) {
 		{"bad url", []string{"APP_URL=ftp://x"}, "APP_URL"},
 		{"bad port", []string{"DB_CONNECTION=mysql", "DB_HOST=h", "DB_DATABASE=d", "DB_USERNAME=u", "DB_PORT=70000"}, "DB_PORT"},
 		{"bad bool", []string{"APP_DEBUG=perhaps"}, "APP_DEBUG"},
+		{"replicas", []string{"DB_CONNECTION=mysql", "DB_HOST=h", "DB_DATABASE=d", "DB_USERNAME=u", "DB_READ_HOST=r1, r2:3307"}, ""},
+		{"replica with a bad port", []string{"DB_CONNECTION=mysql", "DB_HOST=h", "DB_DATABASE=d", "DB_USERNAME=u", "DB_READ_HOST=r1:x"}, "DB_READ_HOST:"},
+		{"replica on sqlite", []string{"DB_READ_HOST=r1"}, "DB_READ_HOST:"},
+		{"zero max lag", []string{"DB_REPLICA_MAX_LAG=0s"}, "DB_REPLICA_MAX_LAG:"},
 		{"debug in production", []string{"APP_ENV=production", "APP_DEBUG=true"}, "APP_DEBUG:"},
 		{"debug in staging", []string{"APP_ENV=staging", "APP_DEBUG=true"}, ""},
 	}
@@ -106,6 +111,21 @@ func TestValidation(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: want a problem with %s, got %v", c.name, c.want, err)
 		}
+	}
+}
+
+func TestReplicas(t *testing.T) {
+	cfg, err := config.Load("", []string{"DB_CONNECTION=pgsql", "DB_HOST=h", "DB_DATABASE=d", "DB_USERNAME=u", "DB_PASSWORD=p",
+		"DB_READ_HOST=r1,r2:6543,[::1]:5433", "DB_READ_PORT=5444"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps, _ := cfg.DB.Replicas()
+	if fmt.Sprint(reps) != "[{r1 5444} {r2 6543} {::1 5433}]" || cfg.DB.ReadUsername != "u" || cfg.DB.ReadPassword != "p" {
+		t.Errorf("replicas %v, user %q", reps, cfg.DB.ReadUsername)
+	}
+	if cfg.DB.ReplicaMaxLag != 5*time.Second || cfg.DB.ReadYourWrites != 2*time.Second || cfg.DB.ReplicaCheckInterval != time.Second {
+		t.Errorf("replica defaults: %+v", cfg.DB)
 	}
 }
 

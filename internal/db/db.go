@@ -114,6 +114,29 @@ func DSN(t Target) (driverName, dsn string, err error) {
 	return "", "", fmt.Errorf("unsupported database driver %q", t.Driver)
 }
 
+// OpenLazy opens the database t without connecting: a replica that is down at
+// start must not stop the service, it just stays out of the read path.
+func OpenLazy(t Target, p Pool) (*sql.DB, error) {
+	driverName, dsn, err := DSN(t)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := sql.Open(driverName, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s database %s: %w", t.Driver, describe(t), err)
+	}
+	p.apply(sqlDB)
+	return sqlDB, nil
+}
+
+func (p Pool) apply(sqlDB *sql.DB) {
+	if p.MaxOpen > 0 {
+		sqlDB.SetMaxOpenConns(p.MaxOpen)
+	}
+	sqlDB.SetMaxIdleConns(p.MaxIdle)
+	sqlDB.SetConnMaxLifetime(p.MaxLifetime)
+}
+
 // Open opens and pings the database t.
 func Open(ctx context.Context, t Target, p Pool) (*sql.DB, error) {
 	driverName, dsn, err := DSN(t)
@@ -129,11 +152,7 @@ func Open(ctx context.Context, t Target, p Pool) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", t.Driver, err)
 	}
-	if p.MaxOpen > 0 {
-		sqlDB.SetMaxOpenConns(p.MaxOpen)
-	}
-	sqlDB.SetMaxIdleConns(p.MaxIdle)
-	sqlDB.SetConnMaxLifetime(p.MaxLifetime)
+	p.apply(sqlDB)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := sqlDB.PingContext(pingCtx); err != nil {
@@ -152,6 +171,28 @@ func Driver(sqlDB *sql.DB, driver string) *entsql.Driver {
 func MainTarget(c config.Database) Target {
 	return Target{Driver: c.Connection, Host: c.Host, Port: c.Port, Database: c.Database,
 		Username: c.Username, Password: c.Password, SSLMode: c.SSLMode}
+}
+
+// ReplicaTargets returns the targets of the read replicas in c.
+func ReplicaTargets(c config.Database) ([]Target, error) {
+	reps, err := c.Replicas()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Target, 0, len(reps))
+	for _, r := range reps {
+		out = append(out, Target{Driver: c.Connection, Host: r.Host, Port: r.Port, Database: c.Database,
+			Username: c.ReadUsername, Password: c.ReadPassword, SSLMode: c.SSLMode})
+	}
+	return out, nil
+}
+
+// Name returns "host:port" (or the file) of t, for logs and metrics.
+func (t Target) Name() string {
+	if t.Driver == config.DriverSQLite {
+		return t.Database
+	}
+	return net.JoinHostPort(t.Host, strconv.Itoa(t.Port))
 }
 
 // MainPool returns the pool settings of the main database in cfg.

@@ -22,6 +22,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
+	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 )
 
 // ErrReadOnly is returned for every attempt to write to the Dolibarr database.
@@ -45,7 +46,7 @@ type Client struct {
 // Open connects to the Dolibarr database of cfg. In the embedded default
 // (a SQLite file with DOLIBARR_DEMO_SEED on) it first creates and seeds the
 // demo database if the file does not exist yet.
-func Open(ctx context.Context, cfg config.Dolibarr) (*Client, error) {
+func Open(ctx context.Context, cfg config.Dolibarr, metrics *dbroute.Metrics) (*Client, error) {
 	if cfg.Connection == config.DriverSQLite && cfg.DemoSeed {
 		if err := EnsureDemo(ctx, cfg.Database); err != nil {
 			return nil, err
@@ -59,12 +60,13 @@ func Open(ctx context.Context, cfg config.Dolibarr) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dolibarr: %w", err)
 	}
-	return New(sqlDB, cfg.Connection, cfg.Entity), nil
+	return New(sqlDB, cfg.Connection, cfg.Entity, metrics), nil
 }
 
-// New wraps an open Dolibarr database. driver is a DB_CONNECTION name.
-func New(sqlDB *sql.DB, driver string, entity int) *Client {
-	drv := readOnlyDriver{Driver: db.Driver(sqlDB, driver)}
+// New wraps an open Dolibarr database. driver is a DB_CONNECTION name; its
+// statements are counted as dbroute.TargetDolibarr (metrics may be nil).
+func New(sqlDB *sql.DB, driver string, entity int, metrics *dbroute.Metrics) *Client {
+	drv := readOnlyDriver{Driver: dbroute.Count(db.Driver(sqlDB, driver), dbroute.TargetDolibarr, metrics)}
 	client := ent.NewClient(ent.Driver(drv))
 	client.Use(func(ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(context.Context, ent.Mutation) (ent.Value, error) {

@@ -22,3 +22,18 @@ func Actor(ctx context.Context) string {
 	}
 	return Anonymous
 }
+
+type keyCtxKey struct{}
+
+// WithKey returns a context whose viewer is identified by key: the stable
+// identity that read-your-writes remembers (until authentication exists, a
+// hash of the credentials the client sends, or its address).
+func WithKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, keyCtxKey{}, key)
+}
+
+// Key returns the viewer key of ctx, or "".
+func Key(ctx context.Context) string {
+	k, _ := ctx.Value(keyCtxKey{}).(string)
+	return k
+}

@@ -1,0 +1,85 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shipmentapp/shipmentapp/internal/dbroute"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
+)
+
+// rywCookie carries, across instances, until when a browser that wrote reads
+// from the primary. A forged value can only send its own reads to the primary.
+const rywCookie = "shipmentapp_rw"
+
+type responseWriterKey struct{}
+
+// readYourWrites identifies the viewer of each request and sends its reads to
+// the primary when it wrote recently, here or (by cookie) on another instance.
+func (a *App) readYourWrites(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := viewer.WithKey(r.Context(), viewerKey(r))
+		if a.Router.WroteRecently(viewer.Key(ctx)) || cookieRecent(r) {
+			ctx = dbroute.UsePrimary(ctx)
+		}
+		ctx = context.WithValue(ctx, responseWriterKey{}, w)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// aroundMutations runs every mutation (and the fields it returns) on the
+// primary and starts its viewer's read-your-writes window.
+func (a *App) aroundMutations(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if oc.Operation == nil || oc.Operation.Operation != ast.Mutation {
+		return next(ctx)
+	}
+	window := a.Router.ReadYourWritesWindow()
+	a.Router.NoteWrite(viewer.Key(ctx))
+	if w, ok := ctx.Value(responseWriterKey{}).(http.ResponseWriter); ok && window > 0 {
+		http.SetCookie(w, &http.Cookie{
+			Name:     rywCookie,
+			Value:    strconv.FormatInt(time.Now().Add(window).UnixMilli(), 10),
+			Path:     "/",
+			MaxAge:   int((window + time.Second - 1) / time.Second),
+			HttpOnly: true,
+			Secure:   strings.HasPrefix(a.Config.URL, "https://"),
+			SameSite: http.SameSiteLaxMode,
+		})
+	}
+	return next(dbroute.UsePrimary(ctx))
+}
+
+func cookieRecent(r *http.Request) bool {
+	c, err := r.Cookie(rywCookie)
+	if err != nil {
+		return false
+	}
+	until, err := strconv.ParseInt(c.Value, 10, 64)
+	return err == nil && time.Now().UnixMilli() < until
+}
+
+// viewerKey identifies who is asking: the credentials it sends (hashed, never
+// kept), else its address.
+func viewerKey(r *http.Request) string {
+	for _, h := range []string{"Authorization", "X-API-Key"} {
+		if v := r.Header.Get(h); v != "" {
+			sum := sha256.Sum256([]byte(v))
+			return "cred:" + hex.EncodeToString(sum[:12])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "addr:" + host
+}
