@@ -288,3 +288,67 @@ func Config(t testing.TB, m, d Database, extra ...string) *config.Config {
 	}
 	return cfg
 }
+
+// Replica returns the MariaDB read replica of the MariaDB backend
+// (TEST_MYSQL_REPLICA_ADDR, default 127.0.0.1:3307), started by
+// scripts/services.sh; it replicates the databases named sa_rep*.
+func Replica() Backend {
+	b := MariaDB
+	b.Name = "mariadb-replica"
+	b.Host, b.Port = splitAddr(envOr("TEST_MYSQL_REPLICA_ADDR", "127.0.0.1:3307"))
+	return b
+}
+
+// NewReplicatedDatabase creates a fresh database on the MariaDB primary that
+// the replica replicates, waits until the replica has it, and drops it when
+// t ends.
+func NewReplicatedDatabase(t testing.TB) Database {
+	t.Helper()
+	primary, replica := All()[1], Replica()
+	Require(t, primary)
+	Require(t, replica)
+	name := fmt.Sprintf("sa_rep_%08x", rand.Uint32())
+	admin, err := adminDB(primary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name)
+		_ = admin.Close()
+	})
+	radmin, err := adminDB(replica)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = radmin.Close() }()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var n int
+		if err := radmin.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?", name).Scan(&n); err == nil && n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica did not receive database %s; is it replicating? (scripts/services.sh)", name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return Database{Backend: primary, Name: name}
+}
+
+// ReplicaSQL runs statements on the replica as root (STOP SLAVE, START SLAVE).
+func ReplicaSQL(t testing.TB, stmts ...string) {
+	t.Helper()
+	radmin, err := adminDB(Replica())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = radmin.Close() }()
+	for _, s := range stmts {
+		if _, err := radmin.ExecContext(context.Background(), s); err != nil {
+			t.Fatalf("%s on the replica: %v", s, err)
+		}
+	}
+}
