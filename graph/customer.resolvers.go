@@ -12,6 +12,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
@@ -33,9 +34,26 @@ func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, aft
 	if err != nil {
 		return nil, err
 	}
-	return r.Client.Shipment.Query().
+	if firstPageOnly(after, before, last) && where == nil {
+		if len(orderBy) == 0 {
+			orderBy = defaultShipmentOrder
+		}
+		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, shipmentTerm), Total: wantsTotal(ctx)}
+		page, err := r.loaders(ctx).CustomerShipments.Load(ctx, key)()
+		if err != nil {
+			return nil, err
+		}
+		r.prefetchShipments(ctx, page.Nodes)
+		return shipmentConnection(page, orderBy)
+	}
+	conn, err := r.Client.Shipment.Query().
 		Where(shipment.CustomerID(obj.ID)).
 		Paginate(ctx, after, first, before, last, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchShipments(ctx, shipmentNodes(conn))
+	return conn, nil
 }
 
 // Customers is the resolver for the customers field.
@@ -60,7 +78,12 @@ func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[int]
 	if err := paging.Cursors(after, before, orderFields(orderBy, func(o *ent.CustomerOrder) string { return o.Field.String() })); err != nil {
 		return nil, err
 	}
-	return q.Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
+	conn, err := q.Paginate(ctx, after, first, before, last, ent.WithCustomerOrder(orderBy), ent.WithCustomerFilter(where.Filter))
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchCustomers(ctx, customerNodes(conn))
+	return conn, nil
 }
 
 // Customer is the resolver for the customer field.

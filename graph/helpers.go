@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
@@ -173,4 +174,79 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// wantsTotal reports whether the connection being resolved selects totalCount.
+func wantsTotal(ctx context.Context) bool {
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == "totalCount" {
+			return true
+		}
+	}
+	return false
+}
+
+// firstPageOnly reports whether a connection asks for its first page only,
+// the case the batched loaders serve.
+func firstPageOnly(after, before *ent.Cursor, last *int) bool {
+	return after == nil && before == nil && last == nil
+}
+
+// cursors builds the cursors of nodes the way entgql's multi-field pager does
+// (the node's ID and its value for each order field), so a client can page
+// on from a batched first page with after:.
+func cursors[N, O any](nodes []N, id func(N) int, orderBy []*O, value func(*O, N) (any, error)) ([]ent.Cursor, *ent.PageInfo, error) {
+	out := make([]ent.Cursor, len(nodes))
+	for i, n := range nodes {
+		vals := make([]any, 0, len(orderBy))
+		for _, o := range orderBy {
+			v, err := value(o, n)
+			if err != nil {
+				return nil, nil, err
+			}
+			vals = append(vals, v)
+		}
+		out[i] = ent.Cursor{ID: id(n), Value: vals}
+	}
+	info := &ent.PageInfo{}
+	if len(out) > 0 {
+		info.StartCursor, info.EndCursor = &out[0], &out[len(out)-1]
+	}
+	return out, info, nil
+}
+
+func eventConnection(p *loader.Page[*ent.TrackingEvent], orderBy []*ent.TrackingEventOrder) (*ent.TrackingEventConnection, error) {
+	cs, info, err := cursors(p.Nodes, func(e *ent.TrackingEvent) int { return e.ID }, orderBy,
+		func(o *ent.TrackingEventOrder, e *ent.TrackingEvent) (any, error) { return o.Field.Value(e) })
+	if err != nil {
+		return nil, err
+	}
+	info.HasNextPage = p.HasNextPage
+	conn := &ent.TrackingEventConnection{PageInfo: *info, TotalCount: p.TotalCount, Edges: make([]*ent.TrackingEventEdge, len(p.Nodes))}
+	for i, n := range p.Nodes {
+		conn.Edges[i] = &ent.TrackingEventEdge{Node: n, Cursor: cs[i]}
+	}
+	return conn, nil
+}
+
+func shipmentConnection(p *loader.Page[*ent.Shipment], orderBy []*ent.ShipmentOrder) (*ent.ShipmentConnection, error) {
+	cs, info, err := cursors(p.Nodes, func(s *ent.Shipment) int { return s.ID }, orderBy,
+		func(o *ent.ShipmentOrder, s *ent.Shipment) (any, error) { return o.Field.Value(s) })
+	if err != nil {
+		return nil, err
+	}
+	info.HasNextPage = p.HasNextPage
+	conn := &ent.ShipmentConnection{PageInfo: *info, TotalCount: p.TotalCount, Edges: make([]*ent.ShipmentEdge, len(p.Nodes))}
+	for i, n := range p.Nodes {
+		conn.Edges[i] = &ent.ShipmentEdge{Node: n, Cursor: cs[i]}
+	}
+	return conn, nil
+}
+
+func eventTerm(o *ent.TrackingEventOrder) (string, entgql.OrderDirection) {
+	return o.Field.String(), o.Direction
+}
+
+func shipmentTerm(o *ent.ShipmentOrder) (string, entgql.OrderDirection) {
+	return o.Field.String(), o.Direction
 }

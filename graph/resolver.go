@@ -27,5 +27,5 @@ func (r *Resolver) loaders(ctx context.Context) *loader.Loaders {
 	if l, ok := loader.For(ctx); ok {
 		return l
 	}
-	return loader.New(r.Dolibarr)
+	return loader.New(r.Client, r.Dolibarr)
 }

@@ -12,6 +12,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/graph/model"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
@@ -85,7 +86,12 @@ func (r *queryResolver) Shipments(ctx context.Context, after *entgql.Cursor[int]
 	if err != nil {
 		return nil, err
 	}
-	return r.Client.Shipment.Query().Paginate(ctx, after, first, before, last, opts...)
+	conn, err := r.Client.Shipment.Query().Paginate(ctx, after, first, before, last, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchShipments(ctx, shipmentNodes(conn))
+	return conn, nil
 }
 
 // Shipment is the resolver for the shipment field.
@@ -121,6 +127,14 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 	}
 	if err := paging.Cursors(after, before, orderFields(orderBy, func(o *ent.TrackingEventOrder) string { return o.Field.String() })); err != nil {
 		return nil, err
+	}
+	if firstPageOnly(after, before, last) {
+		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx)}
+		page, err := r.loaders(ctx).Events.Load(ctx, key)()
+		if err != nil {
+			return nil, err
+		}
+		return eventConnection(page, orderBy)
 	}
 	return obj.QueryEvents().Paginate(ctx, after, first, before, last, ent.WithTrackingEventOrder(orderBy))
 }

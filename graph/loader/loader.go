@@ -1,7 +1,9 @@
-// Package loader holds the per-request dataloaders that batch reads the Ent
-// field collection cannot: Dolibarr customers and countries live in another
-// database, so Shipment.customer and Customer.country are loaded in one
-// `WHERE rowid IN (...)` per batch instead of one query per object.
+// Package loader holds the per-request dataloaders that batch the reads Ent's
+// field collection does not: Dolibarr customers and countries live in another
+// database, so Shipment.customer and Customer.country are loaded with one
+// `WHERE rowid IN (...)` per batch; and the first pages of Shipment.events and
+// Customer.shipments, with their totals, are loaded for every parent of a
+// list at once, with one windowed query (and one grouped COUNT).
 package loader
 
 import (
@@ -28,6 +30,10 @@ const (
 type Loaders struct {
 	Customer *dataloader.Loader[int, *ent.Customer]
 	Country  *dataloader.Loader[int, *ent.Country]
+	// Events is the first page of Shipment.events per shipment.
+	Events *dataloader.Loader[EdgeKey, *Page[*ent.TrackingEvent]]
+	// CustomerShipments is the first page of Customer.shipments per customer.
+	CustomerShipments *dataloader.Loader[EdgeKey, *Page[*ent.Shipment]]
 }
 
 // NotFoundError is the per-key error of a key with no row.
@@ -38,9 +44,11 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %d not found", e.Kind, e.ID) }
 
-// New returns fresh loaders reading from d.
-func New(d *dolibarr.Client) *Loaders {
+// New returns fresh loaders reading shipments from client and customers from d.
+func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 	return &Loaders{
+		Events:            newEventsLoader(client),
+		CustomerShipments: newCustomerShipmentsLoader(client),
 		Customer: dataloader.NewBatchedLoader(
 			batch("customer", func(ctx context.Context, ids []int) ([]*ent.Customer, error) {
 				return d.Customers().Where(customer.IDIn(ids...)).All(ctx)
@@ -90,9 +98,9 @@ func batch[T any](kind string, fetch func(context.Context, []int) ([]T, error), 
 type ctxKey struct{}
 
 // Middleware gives every request its own loaders.
-func Middleware(d *dolibarr.Client, next http.Handler) http.Handler {
+func Middleware(client *ent.Client, d *dolibarr.Client, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(d))))
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(client, d))))
 	})
 }
 

@@ -170,3 +170,45 @@ func TestReplicaRouting(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestRoutingOnEveryServerDialect routes reads to a "replica" that is the
+// primary itself seen through a proxy: it proves the heartbeat, the routing and
+// the fallback on PostgreSQL and MariaDB alike (lag is the real test's job).
+func TestRoutingOnEveryServerDialect(t *testing.T) {
+	for _, b := range testutil.All()[1:] {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			mainDB := testutil.NewDatabase(t, b)
+			proxy := testutil.NewProxy(t, b.Host+":"+itoa(b.Port))
+			cfg := testutil.Config(t, mainDB, testutil.NewDolibarr(t, testutil.SQLite),
+				"DB_READ_HOST="+proxy.Addr(), "DB_REPLICA_CHECK_INTERVAL=50ms")
+			a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if !a.Router.Replicas()[0].Healthy() {
+				t.Fatal("replica not healthy after the first check")
+			}
+			counting := &countingHandler{h: a.Handler}
+			gql := testutil.NewClient(t, counting)
+			gql.MustData(createMutation, map[string]any{"input": createInput(activeCustomer, "UPS")}, nil)
+			if c := counting.Last(); c.Get(dbroute.TargetReplica) != 0 || c.Get(dbroute.TargetPrimary) == 0 {
+				t.Errorf("mutation: primary %d replica %d", c.Get(dbroute.TargetPrimary), c.Get(dbroute.TargetReplica))
+			}
+			time.Sleep(2100 * time.Millisecond) // the read-your-writes window
+			var out struct {
+				Shipments struct{ TotalCount int } `json:"shipments"`
+			}
+			gql.MustData(`{ shipments { totalCount edges { node { reference } } } }`, nil, &out)
+			if c := counting.Last(); out.Shipments.TotalCount != 1 || c.Get(dbroute.TargetReplica) == 0 || c.Get(dbroute.TargetPrimary) != 0 {
+				t.Errorf("read: total %d, primary %d replica %d", out.Shipments.TotalCount, c.Get(dbroute.TargetPrimary), c.Get(dbroute.TargetReplica))
+			}
+			proxy.Cut()
+			gql.MustData(`{ shipments { totalCount } }`, nil, &out)
+			if c := counting.Last(); out.Shipments.TotalCount != 1 || c.Get(dbroute.TargetPrimary) == 0 {
+				t.Errorf("after losing the replica: total %d, primary %d", out.Shipments.TotalCount, c.Get(dbroute.TargetPrimary))
+			}
+		})
+	}
+}
