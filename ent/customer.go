@@ -37,6 +37,8 @@ type Customer struct {
 	City string `json:"city,omitempty"`
 	// CountryID holds the value of the "country_id" field.
 	CountryID int `json:"country_id,omitempty"`
+	// preferred shipping method, llx_c_shipment_mode.rowid
+	ShippingMethodID int `json:"shipping_method_id,omitempty"`
 	// Phone holds the value of the "phone" field.
 	Phone string `json:"phone,omitempty"`
 	// Email holds the value of the "email" field.
@@ -57,7 +59,7 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case customer.FieldID, customer.FieldEntity, customer.FieldStatus, customer.FieldClient, customer.FieldCountryID:
+		case customer.FieldID, customer.FieldEntity, customer.FieldStatus, customer.FieldClient, customer.FieldCountryID, customer.FieldShippingMethodID:
 			values[i] = new(sql.NullInt64)
 		case customer.FieldName, customer.FieldAlias, customer.FieldCode, customer.FieldAddress, customer.FieldPostalCode, customer.FieldCity, customer.FieldPhone, customer.FieldEmail, customer.FieldURL, customer.FieldVatNumber:
 			values[i] = new(sql.NullString)
@@ -143,6 +145,12 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field country_id", values[i])
 			} else if value.Valid {
 				_m.CountryID = int(value.Int64)
+			}
+		case customer.FieldShippingMethodID:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field shipping_method_id", values[i])
+			} else if value.Valid {
+				_m.ShippingMethodID = int(value.Int64)
 			}
 		case customer.FieldPhone:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -247,6 +255,9 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("country_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CountryID))
+	builder.WriteString(", ")
+	builder.WriteString("shipping_method_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.ShippingMethodID))
 	builder.WriteString(", ")
 	builder.WriteString("phone=")
 	builder.WriteString(_m.Phone)

@@ -162,6 +162,20 @@ func (_c *CustomerCreate) SetNillableCountryID(v *int) *CustomerCreate {
 	return _c
 }
 
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (_c *CustomerCreate) SetShippingMethodID(v int) *CustomerCreate {
+	_c.mutation.SetShippingMethodID(v)
+	return _c
+}
+
+// SetNillableShippingMethodID sets the "shipping_method_id" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableShippingMethodID(v *int) *CustomerCreate {
+	if v != nil {
+		_c.SetShippingMethodID(*v)
+	}
+	return _c
+}
+
 // SetPhone sets the "phone" field.
 func (_c *CustomerCreate) SetPhone(v string) *CustomerCreate {
 	_c.mutation.SetPhone(v)
@@ -384,6 +398,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.CountryID(); ok {
 		_spec.SetField(customer.FieldCountryID, field.TypeInt, value)
 		_node.CountryID = value
+	}
+	if value, ok := _c.mutation.ShippingMethodID(); ok {
+		_spec.SetField(customer.FieldShippingMethodID, field.TypeInt, value)
+		_node.ShippingMethodID = value
 	}
 	if value, ok := _c.mutation.Phone(); ok {
 		_spec.SetField(customer.FieldPhone, field.TypeString, value)
@@ -644,6 +662,30 @@ func (u *CustomerUpsert) AddCountryID(v int) *CustomerUpsert {
 // ClearCountryID clears the value of the "country_id" field.
 func (u *CustomerUpsert) ClearCountryID() *CustomerUpsert {
 	u.SetNull(customer.FieldCountryID)
+	return u
+}
+
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (u *CustomerUpsert) SetShippingMethodID(v int) *CustomerUpsert {
+	u.Set(customer.FieldShippingMethodID, v)
+	return u
+}
+
+// UpdateShippingMethodID sets the "shipping_method_id" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateShippingMethodID() *CustomerUpsert {
+	u.SetExcluded(customer.FieldShippingMethodID)
+	return u
+}
+
+// AddShippingMethodID adds v to the "shipping_method_id" field.
+func (u *CustomerUpsert) AddShippingMethodID(v int) *CustomerUpsert {
+	u.Add(customer.FieldShippingMethodID, v)
+	return u
+}
+
+// ClearShippingMethodID clears the value of the "shipping_method_id" field.
+func (u *CustomerUpsert) ClearShippingMethodID() *CustomerUpsert {
+	u.SetNull(customer.FieldShippingMethodID)
 	return u
 }
 
@@ -1017,6 +1059,34 @@ func (u *CustomerUpsertOne) UpdateCountryID() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearCountryID() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearCountryID()
+	})
+}
+
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (u *CustomerUpsertOne) SetShippingMethodID(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetShippingMethodID(v)
+	})
+}
+
+// AddShippingMethodID adds v to the "shipping_method_id" field.
+func (u *CustomerUpsertOne) AddShippingMethodID(v int) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddShippingMethodID(v)
+	})
+}
+
+// UpdateShippingMethodID sets the "shipping_method_id" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateShippingMethodID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateShippingMethodID()
+	})
+}
+
+// ClearShippingMethodID clears the value of the "shipping_method_id" field.
+func (u *CustomerUpsertOne) ClearShippingMethodID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearShippingMethodID()
 	})
 }
 
@@ -1574,6 +1644,34 @@ func (u *CustomerUpsertBulk) UpdateCountryID() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearCountryID() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearCountryID()
+	})
+}
+
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (u *CustomerUpsertBulk) SetShippingMethodID(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetShippingMethodID(v)
+	})
+}
+
+// AddShippingMethodID adds v to the "shipping_method_id" field.
+func (u *CustomerUpsertBulk) AddShippingMethodID(v int) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.AddShippingMethodID(v)
+	})
+}
+
+// UpdateShippingMethodID sets the "shipping_method_id" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateShippingMethodID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateShippingMethodID()
+	})
+}
+
+// ClearShippingMethodID clears the value of the "shipping_method_id" field.
+func (u *CustomerUpsertBulk) ClearShippingMethodID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearShippingMethodID()
 	})
 }
 

@@ -239,6 +239,33 @@ func (_u *CustomerUpdate) ClearCountryID() *CustomerUpdate {
 	return _u
 }
 
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (_u *CustomerUpdate) SetShippingMethodID(v int) *CustomerUpdate {
+	_u.mutation.ResetShippingMethodID()
+	_u.mutation.SetShippingMethodID(v)
+	return _u
+}
+
+// SetNillableShippingMethodID sets the "shipping_method_id" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableShippingMethodID(v *int) *CustomerUpdate {
+	if v != nil {
+		_u.SetShippingMethodID(*v)
+	}
+	return _u
+}
+
+// AddShippingMethodID adds value to the "shipping_method_id" field.
+func (_u *CustomerUpdate) AddShippingMethodID(v int) *CustomerUpdate {
+	_u.mutation.AddShippingMethodID(v)
+	return _u
+}
+
+// ClearShippingMethodID clears the value of the "shipping_method_id" field.
+func (_u *CustomerUpdate) ClearShippingMethodID() *CustomerUpdate {
+	_u.mutation.ClearShippingMethodID()
+	return _u
+}
+
 // SetPhone sets the "phone" field.
 func (_u *CustomerUpdate) SetPhone(v string) *CustomerUpdate {
 	_u.mutation.SetPhone(v)
@@ -468,6 +495,15 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.CountryIDCleared() {
 		_spec.ClearField(customer.FieldCountryID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ShippingMethodID(); ok {
+		_spec.SetField(customer.FieldShippingMethodID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedShippingMethodID(); ok {
+		_spec.AddField(customer.FieldShippingMethodID, field.TypeInt, value)
+	}
+	if _u.mutation.ShippingMethodIDCleared() {
+		_spec.ClearField(customer.FieldShippingMethodID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Phone(); ok {
 		_spec.SetField(customer.FieldPhone, field.TypeString, value)
@@ -737,6 +773,33 @@ func (_u *CustomerUpdateOne) ClearCountryID() *CustomerUpdateOne {
 	return _u
 }
 
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (_u *CustomerUpdateOne) SetShippingMethodID(v int) *CustomerUpdateOne {
+	_u.mutation.ResetShippingMethodID()
+	_u.mutation.SetShippingMethodID(v)
+	return _u
+}
+
+// SetNillableShippingMethodID sets the "shipping_method_id" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableShippingMethodID(v *int) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetShippingMethodID(*v)
+	}
+	return _u
+}
+
+// AddShippingMethodID adds value to the "shipping_method_id" field.
+func (_u *CustomerUpdateOne) AddShippingMethodID(v int) *CustomerUpdateOne {
+	_u.mutation.AddShippingMethodID(v)
+	return _u
+}
+
+// ClearShippingMethodID clears the value of the "shipping_method_id" field.
+func (_u *CustomerUpdateOne) ClearShippingMethodID() *CustomerUpdateOne {
+	_u.mutation.ClearShippingMethodID()
+	return _u
+}
+
 // SetPhone sets the "phone" field.
 func (_u *CustomerUpdateOne) SetPhone(v string) *CustomerUpdateOne {
 	_u.mutation.SetPhone(v)
@@ -996,6 +1059,15 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.CountryIDCleared() {
 		_spec.ClearField(customer.FieldCountryID, field.TypeInt)
+	}
+	if value, ok := _u.mutation.ShippingMethodID(); ok {
+		_spec.SetField(customer.FieldShippingMethodID, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedShippingMethodID(); ok {
+		_spec.AddField(customer.FieldShippingMethodID, field.TypeInt, value)
+	}
+	if _u.mutation.ShippingMethodIDCleared() {
+		_spec.ClearField(customer.FieldShippingMethodID, field.TypeInt)
 	}
 	if value, ok := _u.mutation.Phone(); ok {
 		_spec.SetField(customer.FieldPhone, field.TypeString, value)

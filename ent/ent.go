@@ -12,10 +12,12 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 )
 
@@ -77,10 +79,12 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			contact.Table:              contact.ValidColumn,
 			country.Table:              country.ValidColumn,
 			customer.Table:             customer.ValidColumn,
 			replicationheartbeat.Table: replicationheartbeat.ValidColumn,
 			shipment.Table:             shipment.ValidColumn,
+			shippingmethod.Table:       shippingmethod.ValidColumn,
 			trackingevent.Table:        trackingevent.ValidColumn,
 		})
 	})

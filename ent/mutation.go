@@ -11,11 +11,13 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 )
@@ -29,12 +31,1177 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeContact              = "Contact"
 	TypeCountry              = "Country"
 	TypeCustomer             = "Customer"
 	TypeReplicationHeartbeat = "ReplicationHeartbeat"
 	TypeShipment             = "Shipment"
+	TypeShippingMethod       = "ShippingMethod"
 	TypeTrackingEvent        = "TrackingEvent"
 )
+
+// ContactMutation represents an operation that mutates the Contact nodes in the graph.
+type ContactMutation struct {
+	config
+	op             Op
+	typ            string
+	id             *int
+	customer_id    *int
+	addcustomer_id *int
+	entity         *int
+	addentity      *int
+	civility       *string
+	last_name      *string
+	first_name     *string
+	job_title      *string
+	email          *string
+	phone          *string
+	mobile_phone   *string
+	private        *int16
+	addprivate     *int16
+	status         *int8
+	addstatus      *int8
+	clearedFields  map[string]struct{}
+	done           bool
+	oldValue       func(context.Context) (*Contact, error)
+	predicates     []predicate.Contact
+}
+
+var _ ent.Mutation = (*ContactMutation)(nil)
+
+// contactOption allows management of the mutation configuration using functional options.
+type contactOption func(*ContactMutation)
+
+// newContactMutation creates new mutation for the Contact entity.
+func newContactMutation(c config, op Op, opts ...contactOption) *ContactMutation {
+	m := &ContactMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeContact,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withContactID sets the ID field of the mutation.
+func withContactID(id int) contactOption {
+	return func(m *ContactMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Contact
+		)
+		m.oldValue = func(ctx context.Context) (*Contact, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Contact.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withContact sets the old Contact of the mutation.
+func withContact(node *Contact) contactOption {
+	return func(m *ContactMutation) {
+		m.oldValue = func(context.Context) (*Contact, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ContactMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ContactMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Contact entities.
+func (m *ContactMutation) SetID(id int) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ContactMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ContactMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Contact.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *ContactMutation) SetCustomerID(i int) {
+	m.customer_id = &i
+	m.addcustomer_id = nil
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *ContactMutation) CustomerID() (r int, exists bool) {
+	v := m.customer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCustomerID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// AddCustomerID adds i to the "customer_id" field.
+func (m *ContactMutation) AddCustomerID(i int) {
+	if m.addcustomer_id != nil {
+		*m.addcustomer_id += i
+	} else {
+		m.addcustomer_id = &i
+	}
+}
+
+// AddedCustomerID returns the value that was added to the "customer_id" field in this mutation.
+func (m *ContactMutation) AddedCustomerID() (r int, exists bool) {
+	v := m.addcustomer_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCustomerID clears the value of the "customer_id" field.
+func (m *ContactMutation) ClearCustomerID() {
+	m.customer_id = nil
+	m.addcustomer_id = nil
+	m.clearedFields[contact.FieldCustomerID] = struct{}{}
+}
+
+// CustomerIDCleared returns if the "customer_id" field was cleared in this mutation.
+func (m *ContactMutation) CustomerIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldCustomerID]
+	return ok
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *ContactMutation) ResetCustomerID() {
+	m.customer_id = nil
+	m.addcustomer_id = nil
+	delete(m.clearedFields, contact.FieldCustomerID)
+}
+
+// SetEntity sets the "entity" field.
+func (m *ContactMutation) SetEntity(i int) {
+	m.entity = &i
+	m.addentity = nil
+}
+
+// Entity returns the value of the "entity" field in the mutation.
+func (m *ContactMutation) Entity() (r int, exists bool) {
+	v := m.entity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntity returns the old "entity" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldEntity(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntity: %w", err)
+	}
+	return oldValue.Entity, nil
+}
+
+// AddEntity adds i to the "entity" field.
+func (m *ContactMutation) AddEntity(i int) {
+	if m.addentity != nil {
+		*m.addentity += i
+	} else {
+		m.addentity = &i
+	}
+}
+
+// AddedEntity returns the value that was added to the "entity" field in this mutation.
+func (m *ContactMutation) AddedEntity() (r int, exists bool) {
+	v := m.addentity
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetEntity resets all changes to the "entity" field.
+func (m *ContactMutation) ResetEntity() {
+	m.entity = nil
+	m.addentity = nil
+}
+
+// SetCivility sets the "civility" field.
+func (m *ContactMutation) SetCivility(s string) {
+	m.civility = &s
+}
+
+// Civility returns the value of the "civility" field in the mutation.
+func (m *ContactMutation) Civility() (r string, exists bool) {
+	v := m.civility
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCivility returns the old "civility" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCivility(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCivility is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCivility requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCivility: %w", err)
+	}
+	return oldValue.Civility, nil
+}
+
+// ClearCivility clears the value of the "civility" field.
+func (m *ContactMutation) ClearCivility() {
+	m.civility = nil
+	m.clearedFields[contact.FieldCivility] = struct{}{}
+}
+
+// CivilityCleared returns if the "civility" field was cleared in this mutation.
+func (m *ContactMutation) CivilityCleared() bool {
+	_, ok := m.clearedFields[contact.FieldCivility]
+	return ok
+}
+
+// ResetCivility resets all changes to the "civility" field.
+func (m *ContactMutation) ResetCivility() {
+	m.civility = nil
+	delete(m.clearedFields, contact.FieldCivility)
+}
+
+// SetLastName sets the "last_name" field.
+func (m *ContactMutation) SetLastName(s string) {
+	m.last_name = &s
+}
+
+// LastName returns the value of the "last_name" field in the mutation.
+func (m *ContactMutation) LastName() (r string, exists bool) {
+	v := m.last_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastName returns the old "last_name" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldLastName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastName: %w", err)
+	}
+	return oldValue.LastName, nil
+}
+
+// ClearLastName clears the value of the "last_name" field.
+func (m *ContactMutation) ClearLastName() {
+	m.last_name = nil
+	m.clearedFields[contact.FieldLastName] = struct{}{}
+}
+
+// LastNameCleared returns if the "last_name" field was cleared in this mutation.
+func (m *ContactMutation) LastNameCleared() bool {
+	_, ok := m.clearedFields[contact.FieldLastName]
+	return ok
+}
+
+// ResetLastName resets all changes to the "last_name" field.
+func (m *ContactMutation) ResetLastName() {
+	m.last_name = nil
+	delete(m.clearedFields, contact.FieldLastName)
+}
+
+// SetFirstName sets the "first_name" field.
+func (m *ContactMutation) SetFirstName(s string) {
+	m.first_name = &s
+}
+
+// FirstName returns the value of the "first_name" field in the mutation.
+func (m *ContactMutation) FirstName() (r string, exists bool) {
+	v := m.first_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFirstName returns the old "first_name" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldFirstName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFirstName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFirstName: %w", err)
+	}
+	return oldValue.FirstName, nil
+}
+
+// ClearFirstName clears the value of the "first_name" field.
+func (m *ContactMutation) ClearFirstName() {
+	m.first_name = nil
+	m.clearedFields[contact.FieldFirstName] = struct{}{}
+}
+
+// FirstNameCleared returns if the "first_name" field was cleared in this mutation.
+func (m *ContactMutation) FirstNameCleared() bool {
+	_, ok := m.clearedFields[contact.FieldFirstName]
+	return ok
+}
+
+// ResetFirstName resets all changes to the "first_name" field.
+func (m *ContactMutation) ResetFirstName() {
+	m.first_name = nil
+	delete(m.clearedFields, contact.FieldFirstName)
+}
+
+// SetJobTitle sets the "job_title" field.
+func (m *ContactMutation) SetJobTitle(s string) {
+	m.job_title = &s
+}
+
+// JobTitle returns the value of the "job_title" field in the mutation.
+func (m *ContactMutation) JobTitle() (r string, exists bool) {
+	v := m.job_title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldJobTitle returns the old "job_title" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldJobTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldJobTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldJobTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldJobTitle: %w", err)
+	}
+	return oldValue.JobTitle, nil
+}
+
+// ClearJobTitle clears the value of the "job_title" field.
+func (m *ContactMutation) ClearJobTitle() {
+	m.job_title = nil
+	m.clearedFields[contact.FieldJobTitle] = struct{}{}
+}
+
+// JobTitleCleared returns if the "job_title" field was cleared in this mutation.
+func (m *ContactMutation) JobTitleCleared() bool {
+	_, ok := m.clearedFields[contact.FieldJobTitle]
+	return ok
+}
+
+// ResetJobTitle resets all changes to the "job_title" field.
+func (m *ContactMutation) ResetJobTitle() {
+	m.job_title = nil
+	delete(m.clearedFields, contact.FieldJobTitle)
+}
+
+// SetEmail sets the "email" field.
+func (m *ContactMutation) SetEmail(s string) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *ContactMutation) Email() (r string, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldEmail(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ClearEmail clears the value of the "email" field.
+func (m *ContactMutation) ClearEmail() {
+	m.email = nil
+	m.clearedFields[contact.FieldEmail] = struct{}{}
+}
+
+// EmailCleared returns if the "email" field was cleared in this mutation.
+func (m *ContactMutation) EmailCleared() bool {
+	_, ok := m.clearedFields[contact.FieldEmail]
+	return ok
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *ContactMutation) ResetEmail() {
+	m.email = nil
+	delete(m.clearedFields, contact.FieldEmail)
+}
+
+// SetPhone sets the "phone" field.
+func (m *ContactMutation) SetPhone(s string) {
+	m.phone = &s
+}
+
+// Phone returns the value of the "phone" field in the mutation.
+func (m *ContactMutation) Phone() (r string, exists bool) {
+	v := m.phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPhone returns the old "phone" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldPhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPhone: %w", err)
+	}
+	return oldValue.Phone, nil
+}
+
+// ClearPhone clears the value of the "phone" field.
+func (m *ContactMutation) ClearPhone() {
+	m.phone = nil
+	m.clearedFields[contact.FieldPhone] = struct{}{}
+}
+
+// PhoneCleared returns if the "phone" field was cleared in this mutation.
+func (m *ContactMutation) PhoneCleared() bool {
+	_, ok := m.clearedFields[contact.FieldPhone]
+	return ok
+}
+
+// ResetPhone resets all changes to the "phone" field.
+func (m *ContactMutation) ResetPhone() {
+	m.phone = nil
+	delete(m.clearedFields, contact.FieldPhone)
+}
+
+// SetMobilePhone sets the "mobile_phone" field.
+func (m *ContactMutation) SetMobilePhone(s string) {
+	m.mobile_phone = &s
+}
+
+// MobilePhone returns the value of the "mobile_phone" field in the mutation.
+func (m *ContactMutation) MobilePhone() (r string, exists bool) {
+	v := m.mobile_phone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobilePhone returns the old "mobile_phone" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldMobilePhone(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobilePhone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobilePhone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobilePhone: %w", err)
+	}
+	return oldValue.MobilePhone, nil
+}
+
+// ClearMobilePhone clears the value of the "mobile_phone" field.
+func (m *ContactMutation) ClearMobilePhone() {
+	m.mobile_phone = nil
+	m.clearedFields[contact.FieldMobilePhone] = struct{}{}
+}
+
+// MobilePhoneCleared returns if the "mobile_phone" field was cleared in this mutation.
+func (m *ContactMutation) MobilePhoneCleared() bool {
+	_, ok := m.clearedFields[contact.FieldMobilePhone]
+	return ok
+}
+
+// ResetMobilePhone resets all changes to the "mobile_phone" field.
+func (m *ContactMutation) ResetMobilePhone() {
+	m.mobile_phone = nil
+	delete(m.clearedFields, contact.FieldMobilePhone)
+}
+
+// SetPrivate sets the "private" field.
+func (m *ContactMutation) SetPrivate(i int16) {
+	m.private = &i
+	m.addprivate = nil
+}
+
+// Private returns the value of the "private" field in the mutation.
+func (m *ContactMutation) Private() (r int16, exists bool) {
+	v := m.private
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrivate returns the old "private" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldPrivate(ctx context.Context) (v int16, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrivate is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrivate requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrivate: %w", err)
+	}
+	return oldValue.Private, nil
+}
+
+// AddPrivate adds i to the "private" field.
+func (m *ContactMutation) AddPrivate(i int16) {
+	if m.addprivate != nil {
+		*m.addprivate += i
+	} else {
+		m.addprivate = &i
+	}
+}
+
+// AddedPrivate returns the value that was added to the "private" field in this mutation.
+func (m *ContactMutation) AddedPrivate() (r int16, exists bool) {
+	v := m.addprivate
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetPrivate resets all changes to the "private" field.
+func (m *ContactMutation) ResetPrivate() {
+	m.private = nil
+	m.addprivate = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *ContactMutation) SetStatus(i int8) {
+	m.status = &i
+	m.addstatus = nil
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ContactMutation) Status() (r int8, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldStatus(ctx context.Context) (v int8, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// AddStatus adds i to the "status" field.
+func (m *ContactMutation) AddStatus(i int8) {
+	if m.addstatus != nil {
+		*m.addstatus += i
+	} else {
+		m.addstatus = &i
+	}
+}
+
+// AddedStatus returns the value that was added to the "status" field in this mutation.
+func (m *ContactMutation) AddedStatus() (r int8, exists bool) {
+	v := m.addstatus
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ContactMutation) ResetStatus() {
+	m.status = nil
+	m.addstatus = nil
+}
+
+// Where appends a list predicates to the ContactMutation builder.
+func (m *ContactMutation) Where(ps ...predicate.Contact) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ContactMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ContactMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Contact, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ContactMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ContactMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Contact).
+func (m *ContactMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ContactMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.customer_id != nil {
+		fields = append(fields, contact.FieldCustomerID)
+	}
+	if m.entity != nil {
+		fields = append(fields, contact.FieldEntity)
+	}
+	if m.civility != nil {
+		fields = append(fields, contact.FieldCivility)
+	}
+	if m.last_name != nil {
+		fields = append(fields, contact.FieldLastName)
+	}
+	if m.first_name != nil {
+		fields = append(fields, contact.FieldFirstName)
+	}
+	if m.job_title != nil {
+		fields = append(fields, contact.FieldJobTitle)
+	}
+	if m.email != nil {
+		fields = append(fields, contact.FieldEmail)
+	}
+	if m.phone != nil {
+		fields = append(fields, contact.FieldPhone)
+	}
+	if m.mobile_phone != nil {
+		fields = append(fields, contact.FieldMobilePhone)
+	}
+	if m.private != nil {
+		fields = append(fields, contact.FieldPrivate)
+	}
+	if m.status != nil {
+		fields = append(fields, contact.FieldStatus)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ContactMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case contact.FieldCustomerID:
+		return m.CustomerID()
+	case contact.FieldEntity:
+		return m.Entity()
+	case contact.FieldCivility:
+		return m.Civility()
+	case contact.FieldLastName:
+		return m.LastName()
+	case contact.FieldFirstName:
+		return m.FirstName()
+	case contact.FieldJobTitle:
+		return m.JobTitle()
+	case contact.FieldEmail:
+		return m.Email()
+	case contact.FieldPhone:
+		return m.Phone()
+	case contact.FieldMobilePhone:
+		return m.MobilePhone()
+	case contact.FieldPrivate:
+		return m.Private()
+	case contact.FieldStatus:
+		return m.Status()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case contact.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case contact.FieldEntity:
+		return m.OldEntity(ctx)
+	case contact.FieldCivility:
+		return m.OldCivility(ctx)
+	case contact.FieldLastName:
+		return m.OldLastName(ctx)
+	case contact.FieldFirstName:
+		return m.OldFirstName(ctx)
+	case contact.FieldJobTitle:
+		return m.OldJobTitle(ctx)
+	case contact.FieldEmail:
+		return m.OldEmail(ctx)
+	case contact.FieldPhone:
+		return m.OldPhone(ctx)
+	case contact.FieldMobilePhone:
+		return m.OldMobilePhone(ctx)
+	case contact.FieldPrivate:
+		return m.OldPrivate(ctx)
+	case contact.FieldStatus:
+		return m.OldStatus(ctx)
+	}
+	return nil, fmt.Errorf("unknown Contact field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ContactMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case contact.FieldCustomerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case contact.FieldEntity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntity(v)
+		return nil
+	case contact.FieldCivility:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCivility(v)
+		return nil
+	case contact.FieldLastName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastName(v)
+		return nil
+	case contact.FieldFirstName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFirstName(v)
+		return nil
+	case contact.FieldJobTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetJobTitle(v)
+		return nil
+	case contact.FieldEmail:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case contact.FieldPhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPhone(v)
+		return nil
+	case contact.FieldMobilePhone:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobilePhone(v)
+		return nil
+	case contact.FieldPrivate:
+		v, ok := value.(int16)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrivate(v)
+		return nil
+	case contact.FieldStatus:
+		v, ok := value.(int8)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Contact field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ContactMutation) AddedFields() []string {
+	var fields []string
+	if m.addcustomer_id != nil {
+		fields = append(fields, contact.FieldCustomerID)
+	}
+	if m.addentity != nil {
+		fields = append(fields, contact.FieldEntity)
+	}
+	if m.addprivate != nil {
+		fields = append(fields, contact.FieldPrivate)
+	}
+	if m.addstatus != nil {
+		fields = append(fields, contact.FieldStatus)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ContactMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case contact.FieldCustomerID:
+		return m.AddedCustomerID()
+	case contact.FieldEntity:
+		return m.AddedEntity()
+	case contact.FieldPrivate:
+		return m.AddedPrivate()
+	case contact.FieldStatus:
+		return m.AddedStatus()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ContactMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case contact.FieldCustomerID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCustomerID(v)
+		return nil
+	case contact.FieldEntity:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddEntity(v)
+		return nil
+	case contact.FieldPrivate:
+		v, ok := value.(int16)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddPrivate(v)
+		return nil
+	case contact.FieldStatus:
+		v, ok := value.(int8)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddStatus(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Contact numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ContactMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(contact.FieldCustomerID) {
+		fields = append(fields, contact.FieldCustomerID)
+	}
+	if m.FieldCleared(contact.FieldCivility) {
+		fields = append(fields, contact.FieldCivility)
+	}
+	if m.FieldCleared(contact.FieldLastName) {
+		fields = append(fields, contact.FieldLastName)
+	}
+	if m.FieldCleared(contact.FieldFirstName) {
+		fields = append(fields, contact.FieldFirstName)
+	}
+	if m.FieldCleared(contact.FieldJobTitle) {
+		fields = append(fields, contact.FieldJobTitle)
+	}
+	if m.FieldCleared(contact.FieldEmail) {
+		fields = append(fields, contact.FieldEmail)
+	}
+	if m.FieldCleared(contact.FieldPhone) {
+		fields = append(fields, contact.FieldPhone)
+	}
+	if m.FieldCleared(contact.FieldMobilePhone) {
+		fields = append(fields, contact.FieldMobilePhone)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ContactMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ContactMutation) ClearField(name string) error {
+	switch name {
+	case contact.FieldCustomerID:
+		m.ClearCustomerID()
+		return nil
+	case contact.FieldCivility:
+		m.ClearCivility()
+		return nil
+	case contact.FieldLastName:
+		m.ClearLastName()
+		return nil
+	case contact.FieldFirstName:
+		m.ClearFirstName()
+		return nil
+	case contact.FieldJobTitle:
+		m.ClearJobTitle()
+		return nil
+	case contact.FieldEmail:
+		m.ClearEmail()
+		return nil
+	case contact.FieldPhone:
+		m.ClearPhone()
+		return nil
+	case contact.FieldMobilePhone:
+		m.ClearMobilePhone()
+		return nil
+	}
+	return fmt.Errorf("unknown Contact nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ContactMutation) ResetField(name string) error {
+	switch name {
+	case contact.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case contact.FieldEntity:
+		m.ResetEntity()
+		return nil
+	case contact.FieldCivility:
+		m.ResetCivility()
+		return nil
+	case contact.FieldLastName:
+		m.ResetLastName()
+		return nil
+	case contact.FieldFirstName:
+		m.ResetFirstName()
+		return nil
+	case contact.FieldJobTitle:
+		m.ResetJobTitle()
+		return nil
+	case contact.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case contact.FieldPhone:
+		m.ResetPhone()
+		return nil
+	case contact.FieldMobilePhone:
+		m.ResetMobilePhone()
+		return nil
+	case contact.FieldPrivate:
+		m.ResetPrivate()
+		return nil
+	case contact.FieldStatus:
+		m.ResetStatus()
+		return nil
+	}
+	return fmt.Errorf("unknown Contact field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ContactMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ContactMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ContactMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ContactMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ContactMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ContactMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ContactMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Contact unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ContactMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Contact edge %s", name)
+}
 
 // CountryMutation represents an operation that mutates the Country nodes in the graph.
 type CountryMutation struct {
@@ -591,33 +1758,35 @@ func (m *CountryMutation) ResetEdge(name string) error {
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	name          *string
-	alias         *string
-	code          *string
-	entity        *int
-	addentity     *int
-	status        *int8
-	addstatus     *int8
-	client        *int8
-	addclient     *int8
-	address       *string
-	postal_code   *string
-	city          *string
-	country_id    *int
-	addcountry_id *int
-	phone         *string
-	email         *string
-	url           *string
-	vat_number    *string
-	created_at    *time.Time
-	updated_at    *time.Time
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*Customer, error)
-	predicates    []predicate.Customer
+	op                    Op
+	typ                   string
+	id                    *int
+	name                  *string
+	alias                 *string
+	code                  *string
+	entity                *int
+	addentity             *int
+	status                *int8
+	addstatus             *int8
+	client                *int8
+	addclient             *int8
+	address               *string
+	postal_code           *string
+	city                  *string
+	country_id            *int
+	addcountry_id         *int
+	shipping_method_id    *int
+	addshipping_method_id *int
+	phone                 *string
+	email                 *string
+	url                   *string
+	vat_number            *string
+	created_at            *time.Time
+	updated_at            *time.Time
+	clearedFields         map[string]struct{}
+	done                  bool
+	oldValue              func(context.Context) (*Customer, error)
+	predicates            []predicate.Customer
 }
 
 var _ ent.Mutation = (*CustomerMutation)(nil)
@@ -1256,6 +2425,76 @@ func (m *CustomerMutation) ResetCountryID() {
 	delete(m.clearedFields, customer.FieldCountryID)
 }
 
+// SetShippingMethodID sets the "shipping_method_id" field.
+func (m *CustomerMutation) SetShippingMethodID(i int) {
+	m.shipping_method_id = &i
+	m.addshipping_method_id = nil
+}
+
+// ShippingMethodID returns the value of the "shipping_method_id" field in the mutation.
+func (m *CustomerMutation) ShippingMethodID() (r int, exists bool) {
+	v := m.shipping_method_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldShippingMethodID returns the old "shipping_method_id" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldShippingMethodID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldShippingMethodID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldShippingMethodID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldShippingMethodID: %w", err)
+	}
+	return oldValue.ShippingMethodID, nil
+}
+
+// AddShippingMethodID adds i to the "shipping_method_id" field.
+func (m *CustomerMutation) AddShippingMethodID(i int) {
+	if m.addshipping_method_id != nil {
+		*m.addshipping_method_id += i
+	} else {
+		m.addshipping_method_id = &i
+	}
+}
+
+// AddedShippingMethodID returns the value that was added to the "shipping_method_id" field in this mutation.
+func (m *CustomerMutation) AddedShippingMethodID() (r int, exists bool) {
+	v := m.addshipping_method_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearShippingMethodID clears the value of the "shipping_method_id" field.
+func (m *CustomerMutation) ClearShippingMethodID() {
+	m.shipping_method_id = nil
+	m.addshipping_method_id = nil
+	m.clearedFields[customer.FieldShippingMethodID] = struct{}{}
+}
+
+// ShippingMethodIDCleared returns if the "shipping_method_id" field was cleared in this mutation.
+func (m *CustomerMutation) ShippingMethodIDCleared() bool {
+	_, ok := m.clearedFields[customer.FieldShippingMethodID]
+	return ok
+}
+
+// ResetShippingMethodID resets all changes to the "shipping_method_id" field.
+func (m *CustomerMutation) ResetShippingMethodID() {
+	m.shipping_method_id = nil
+	m.addshipping_method_id = nil
+	delete(m.clearedFields, customer.FieldShippingMethodID)
+}
+
 // SetPhone sets the "phone" field.
 func (m *CustomerMutation) SetPhone(s string) {
 	m.phone = &s
@@ -1584,7 +2823,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 16)
+	fields := make([]string, 0, 17)
 	if m.name != nil {
 		fields = append(fields, customer.FieldName)
 	}
@@ -1614,6 +2853,9 @@ func (m *CustomerMutation) Fields() []string {
 	}
 	if m.country_id != nil {
 		fields = append(fields, customer.FieldCountryID)
+	}
+	if m.shipping_method_id != nil {
+		fields = append(fields, customer.FieldShippingMethodID)
 	}
 	if m.phone != nil {
 		fields = append(fields, customer.FieldPhone)
@@ -1661,6 +2903,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.City()
 	case customer.FieldCountryID:
 		return m.CountryID()
+	case customer.FieldShippingMethodID:
+		return m.ShippingMethodID()
 	case customer.FieldPhone:
 		return m.Phone()
 	case customer.FieldEmail:
@@ -1702,6 +2946,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCity(ctx)
 	case customer.FieldCountryID:
 		return m.OldCountryID(ctx)
+	case customer.FieldShippingMethodID:
+		return m.OldShippingMethodID(ctx)
 	case customer.FieldPhone:
 		return m.OldPhone(ctx)
 	case customer.FieldEmail:
@@ -1793,6 +3039,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetCountryID(v)
 		return nil
+	case customer.FieldShippingMethodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetShippingMethodID(v)
+		return nil
 	case customer.FieldPhone:
 		v, ok := value.(string)
 		if !ok {
@@ -1855,6 +3108,9 @@ func (m *CustomerMutation) AddedFields() []string {
 	if m.addcountry_id != nil {
 		fields = append(fields, customer.FieldCountryID)
 	}
+	if m.addshipping_method_id != nil {
+		fields = append(fields, customer.FieldShippingMethodID)
+	}
 	return fields
 }
 
@@ -1871,6 +3127,8 @@ func (m *CustomerMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedClient()
 	case customer.FieldCountryID:
 		return m.AddedCountryID()
+	case customer.FieldShippingMethodID:
+		return m.AddedShippingMethodID()
 	}
 	return nil, false
 }
@@ -1908,6 +3166,13 @@ func (m *CustomerMutation) AddField(name string, value ent.Value) error {
 		}
 		m.AddCountryID(v)
 		return nil
+	case customer.FieldShippingMethodID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddShippingMethodID(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Customer numeric field %s", name)
 }
@@ -1936,6 +3201,9 @@ func (m *CustomerMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(customer.FieldCountryID) {
 		fields = append(fields, customer.FieldCountryID)
+	}
+	if m.FieldCleared(customer.FieldShippingMethodID) {
+		fields = append(fields, customer.FieldShippingMethodID)
 	}
 	if m.FieldCleared(customer.FieldPhone) {
 		fields = append(fields, customer.FieldPhone)
@@ -1989,6 +3257,9 @@ func (m *CustomerMutation) ClearField(name string) error {
 		return nil
 	case customer.FieldCountryID:
 		m.ClearCountryID()
+		return nil
+	case customer.FieldShippingMethodID:
+		m.ClearShippingMethodID()
 		return nil
 	case customer.FieldPhone:
 		m.ClearPhone()
@@ -2045,6 +3316,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldCountryID:
 		m.ResetCountryID()
+		return nil
+	case customer.FieldShippingMethodID:
+		m.ResetShippingMethodID()
 		return nil
 	case customer.FieldPhone:
 		m.ResetPhone()
@@ -3918,6 +5192,578 @@ func (m *ShipmentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Shipment edge %s", name)
+}
+
+// ShippingMethodMutation represents an operation that mutates the ShippingMethod nodes in the graph.
+type ShippingMethodMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	code          *string
+	label         *string
+	tracking_url  *string
+	active        *int8
+	addactive     *int8
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*ShippingMethod, error)
+	predicates    []predicate.ShippingMethod
+}
+
+var _ ent.Mutation = (*ShippingMethodMutation)(nil)
+
+// shippingmethodOption allows management of the mutation configuration using functional options.
+type shippingmethodOption func(*ShippingMethodMutation)
+
+// newShippingMethodMutation creates new mutation for the ShippingMethod entity.
+func newShippingMethodMutation(c config, op Op, opts ...shippingmethodOption) *ShippingMethodMutation {
+	m := &ShippingMethodMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeShippingMethod,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withShippingMethodID sets the ID field of the mutation.
+func withShippingMethodID(id int) shippingmethodOption {
+	return func(m *ShippingMethodMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ShippingMethod
+		)
+		m.oldValue = func(ctx context.Context) (*ShippingMethod, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ShippingMethod.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withShippingMethod sets the old ShippingMethod of the mutation.
+func withShippingMethod(node *ShippingMethod) shippingmethodOption {
+	return func(m *ShippingMethodMutation) {
+		m.oldValue = func(context.Context) (*ShippingMethod, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ShippingMethodMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ShippingMethodMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ShippingMethod entities.
+func (m *ShippingMethodMutation) SetID(id int) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ShippingMethodMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ShippingMethodMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ShippingMethod.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetCode sets the "code" field.
+func (m *ShippingMethodMutation) SetCode(s string) {
+	m.code = &s
+}
+
+// Code returns the value of the "code" field in the mutation.
+func (m *ShippingMethodMutation) Code() (r string, exists bool) {
+	v := m.code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCode returns the old "code" field's value of the ShippingMethod entity.
+// If the ShippingMethod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingMethodMutation) OldCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCode: %w", err)
+	}
+	return oldValue.Code, nil
+}
+
+// ResetCode resets all changes to the "code" field.
+func (m *ShippingMethodMutation) ResetCode() {
+	m.code = nil
+}
+
+// SetLabel sets the "label" field.
+func (m *ShippingMethodMutation) SetLabel(s string) {
+	m.label = &s
+}
+
+// Label returns the value of the "label" field in the mutation.
+func (m *ShippingMethodMutation) Label() (r string, exists bool) {
+	v := m.label
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLabel returns the old "label" field's value of the ShippingMethod entity.
+// If the ShippingMethod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingMethodMutation) OldLabel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLabel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLabel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLabel: %w", err)
+	}
+	return oldValue.Label, nil
+}
+
+// ResetLabel resets all changes to the "label" field.
+func (m *ShippingMethodMutation) ResetLabel() {
+	m.label = nil
+}
+
+// SetTrackingURL sets the "tracking_url" field.
+func (m *ShippingMethodMutation) SetTrackingURL(s string) {
+	m.tracking_url = &s
+}
+
+// TrackingURL returns the value of the "tracking_url" field in the mutation.
+func (m *ShippingMethodMutation) TrackingURL() (r string, exists bool) {
+	v := m.tracking_url
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTrackingURL returns the old "tracking_url" field's value of the ShippingMethod entity.
+// If the ShippingMethod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingMethodMutation) OldTrackingURL(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTrackingURL is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTrackingURL requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTrackingURL: %w", err)
+	}
+	return oldValue.TrackingURL, nil
+}
+
+// ClearTrackingURL clears the value of the "tracking_url" field.
+func (m *ShippingMethodMutation) ClearTrackingURL() {
+	m.tracking_url = nil
+	m.clearedFields[shippingmethod.FieldTrackingURL] = struct{}{}
+}
+
+// TrackingURLCleared returns if the "tracking_url" field was cleared in this mutation.
+func (m *ShippingMethodMutation) TrackingURLCleared() bool {
+	_, ok := m.clearedFields[shippingmethod.FieldTrackingURL]
+	return ok
+}
+
+// ResetTrackingURL resets all changes to the "tracking_url" field.
+func (m *ShippingMethodMutation) ResetTrackingURL() {
+	m.tracking_url = nil
+	delete(m.clearedFields, shippingmethod.FieldTrackingURL)
+}
+
+// SetActive sets the "active" field.
+func (m *ShippingMethodMutation) SetActive(i int8) {
+	m.active = &i
+	m.addactive = nil
+}
+
+// Active returns the value of the "active" field in the mutation.
+func (m *ShippingMethodMutation) Active() (r int8, exists bool) {
+	v := m.active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActive returns the old "active" field's value of the ShippingMethod entity.
+// If the ShippingMethod object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ShippingMethodMutation) OldActive(ctx context.Context) (v int8, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActive: %w", err)
+	}
+	return oldValue.Active, nil
+}
+
+// AddActive adds i to the "active" field.
+func (m *ShippingMethodMutation) AddActive(i int8) {
+	if m.addactive != nil {
+		*m.addactive += i
+	} else {
+		m.addactive = &i
+	}
+}
+
+// AddedActive returns the value that was added to the "active" field in this mutation.
+func (m *ShippingMethodMutation) AddedActive() (r int8, exists bool) {
+	v := m.addactive
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearActive clears the value of the "active" field.
+func (m *ShippingMethodMutation) ClearActive() {
+	m.active = nil
+	m.addactive = nil
+	m.clearedFields[shippingmethod.FieldActive] = struct{}{}
+}
+
+// ActiveCleared returns if the "active" field was cleared in this mutation.
+func (m *ShippingMethodMutation) ActiveCleared() bool {
+	_, ok := m.clearedFields[shippingmethod.FieldActive]
+	return ok
+}
+
+// ResetActive resets all changes to the "active" field.
+func (m *ShippingMethodMutation) ResetActive() {
+	m.active = nil
+	m.addactive = nil
+	delete(m.clearedFields, shippingmethod.FieldActive)
+}
+
+// Where appends a list predicates to the ShippingMethodMutation builder.
+func (m *ShippingMethodMutation) Where(ps ...predicate.ShippingMethod) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ShippingMethodMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ShippingMethodMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ShippingMethod, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ShippingMethodMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ShippingMethodMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ShippingMethod).
+func (m *ShippingMethodMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ShippingMethodMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.code != nil {
+		fields = append(fields, shippingmethod.FieldCode)
+	}
+	if m.label != nil {
+		fields = append(fields, shippingmethod.FieldLabel)
+	}
+	if m.tracking_url != nil {
+		fields = append(fields, shippingmethod.FieldTrackingURL)
+	}
+	if m.active != nil {
+		fields = append(fields, shippingmethod.FieldActive)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ShippingMethodMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case shippingmethod.FieldCode:
+		return m.Code()
+	case shippingmethod.FieldLabel:
+		return m.Label()
+	case shippingmethod.FieldTrackingURL:
+		return m.TrackingURL()
+	case shippingmethod.FieldActive:
+		return m.Active()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ShippingMethodMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case shippingmethod.FieldCode:
+		return m.OldCode(ctx)
+	case shippingmethod.FieldLabel:
+		return m.OldLabel(ctx)
+	case shippingmethod.FieldTrackingURL:
+		return m.OldTrackingURL(ctx)
+	case shippingmethod.FieldActive:
+		return m.OldActive(ctx)
+	}
+	return nil, fmt.Errorf("unknown ShippingMethod field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ShippingMethodMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case shippingmethod.FieldCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCode(v)
+		return nil
+	case shippingmethod.FieldLabel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLabel(v)
+		return nil
+	case shippingmethod.FieldTrackingURL:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTrackingURL(v)
+		return nil
+	case shippingmethod.FieldActive:
+		v, ok := value.(int8)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActive(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingMethod field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ShippingMethodMutation) AddedFields() []string {
+	var fields []string
+	if m.addactive != nil {
+		fields = append(fields, shippingmethod.FieldActive)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ShippingMethodMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case shippingmethod.FieldActive:
+		return m.AddedActive()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ShippingMethodMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case shippingmethod.FieldActive:
+		v, ok := value.(int8)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddActive(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingMethod numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ShippingMethodMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(shippingmethod.FieldTrackingURL) {
+		fields = append(fields, shippingmethod.FieldTrackingURL)
+	}
+	if m.FieldCleared(shippingmethod.FieldActive) {
+		fields = append(fields, shippingmethod.FieldActive)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ShippingMethodMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ShippingMethodMutation) ClearField(name string) error {
+	switch name {
+	case shippingmethod.FieldTrackingURL:
+		m.ClearTrackingURL()
+		return nil
+	case shippingmethod.FieldActive:
+		m.ClearActive()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingMethod nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ShippingMethodMutation) ResetField(name string) error {
+	switch name {
+	case shippingmethod.FieldCode:
+		m.ResetCode()
+		return nil
+	case shippingmethod.FieldLabel:
+		m.ResetLabel()
+		return nil
+	case shippingmethod.FieldTrackingURL:
+		m.ResetTrackingURL()
+		return nil
+	case shippingmethod.FieldActive:
+		m.ResetActive()
+		return nil
+	}
+	return fmt.Errorf("unknown ShippingMethod field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ShippingMethodMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ShippingMethodMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ShippingMethodMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ShippingMethodMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ShippingMethodMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ShippingMethodMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ShippingMethodMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown ShippingMethod unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ShippingMethodMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown ShippingMethod edge %s", name)
 }
 
 // TrackingEventMutation represents an operation that mutates the TrackingEvent nodes in the graph.

@@ -5,6 +5,7 @@ package ent
 import (
 	"time"
 
+	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/schema"
@@ -16,6 +17,20 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	contactFields := schema.Contact{}.Fields()
+	_ = contactFields
+	// contactDescEntity is the schema descriptor for entity field.
+	contactDescEntity := contactFields[2].Descriptor()
+	// contact.DefaultEntity holds the default value on creation for the entity field.
+	contact.DefaultEntity = contactDescEntity.Default.(int)
+	// contactDescPrivate is the schema descriptor for private field.
+	contactDescPrivate := contactFields[10].Descriptor()
+	// contact.DefaultPrivate holds the default value on creation for the private field.
+	contact.DefaultPrivate = contactDescPrivate.Default.(int16)
+	// contactDescStatus is the schema descriptor for status field.
+	contactDescStatus := contactFields[11].Descriptor()
+	// contact.DefaultStatus holds the default value on creation for the status field.
+	contact.DefaultStatus = contactDescStatus.Default.(int8)
 	countryFields := schema.Country{}.Fields()
 	_ = countryFields
 	// countryDescActive is the schema descriptor for active field.

@@ -12,6 +12,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Contact is the client for interacting with the Contact builders.
+	Contact *ContactClient
 	// Country is the client for interacting with the Country builders.
 	Country *CountryClient
 	// Customer is the client for interacting with the Customer builders.
@@ -20,6 +22,8 @@ type Tx struct {
 	ReplicationHeartbeat *ReplicationHeartbeatClient
 	// Shipment is the client for interacting with the Shipment builders.
 	Shipment *ShipmentClient
+	// ShippingMethod is the client for interacting with the ShippingMethod builders.
+	ShippingMethod *ShippingMethodClient
 	// TrackingEvent is the client for interacting with the TrackingEvent builders.
 	TrackingEvent *TrackingEventClient
 
@@ -153,10 +157,12 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Contact = NewContactClient(tx.config)
 	tx.Country = NewCountryClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.ReplicationHeartbeat = NewReplicationHeartbeatClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)
+	tx.ShippingMethod = NewShippingMethodClient(tx.config)
 	tx.TrackingEvent = NewTrackingEventClient(tx.config)
 }
 
@@ -167,7 +173,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Country.QueryXXX(), the query will be executed
+// applies a query, for example: Contact.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -7,16 +7,33 @@ package graph
 
 import (
 	"context"
+	"strings"
 
 	"entgo.io/contrib/entgql"
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
 )
+
+// Name is the resolver for the name field.
+func (r *contactResolver) Name(ctx context.Context, obj *ent.Contact) (string, error) {
+	return strings.TrimSpace(strings.Join(strings.Fields(obj.FirstName+" "+obj.LastName), " ")), nil
+}
+
+// Contacts is the resolver for the contacts field.
+func (r *customerResolver) Contacts(ctx context.Context, obj *ent.Customer) ([]*ent.Contact, error) {
+	return r.loaders(ctx).Contacts.Load(ctx, obj.ID)()
+}
+
+// ShippingMethod is the resolver for the shippingMethod field.
+func (r *customerResolver) ShippingMethod(ctx context.Context, obj *ent.Customer) (*ent.ShippingMethod, error) {
+	return r.shippingMethodOf(ctx, obj.ShippingMethodID)
+}
 
 // Active is the resolver for the active field.
 func (r *customerResolver) Active(ctx context.Context, obj *ent.Customer) (bool, error) {
@@ -98,3 +115,8 @@ func (r *queryResolver) Customer(ctx context.Context, id gid.ID) (*ent.Customer,
 	}
 	return c, err
 }
+
+// Contact returns generated.ContactResolver implementation.
+func (r *Resolver) Contact() generated.ContactResolver { return &contactResolver{r} }
+
+type contactResolver struct{ *Resolver }

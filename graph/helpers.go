@@ -83,6 +83,18 @@ func (r *Resolver) countryOf(ctx context.Context, countryID int) (*ent.Country, 
 	return c, err
 }
 
+func (r *Resolver) shippingMethodOf(ctx context.Context, id int) (*ent.ShippingMethod, error) {
+	if id <= 0 {
+		return nil, nil
+	}
+	m, err := r.loaders(ctx).ShippingMethod.Load(ctx, id)()
+	var nf *loader.NotFoundError
+	if errors.As(err, &nf) {
+		return nil, nil
+	}
+	return m, err
+}
+
 // defaultShipmentOrder is newest first.
 var defaultShipmentOrder = []*ent.ShipmentOrder{{
 	Direction: entgql.OrderDirectionDesc, Field: ent.ShipmentOrderFieldCreatedAt,

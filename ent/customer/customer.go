@@ -31,6 +31,8 @@ const (
 	FieldCity = "town"
 	// FieldCountryID holds the string denoting the country_id field in the database.
 	FieldCountryID = "fk_pays"
+	// FieldShippingMethodID holds the string denoting the shipping_method_id field in the database.
+	FieldShippingMethodID = "fk_shipping_method"
 	// FieldPhone holds the string denoting the phone field in the database.
 	FieldPhone = "phone"
 	// FieldEmail holds the string denoting the email field in the database.
@@ -60,6 +62,7 @@ var Columns = []string{
 	FieldPostalCode,
 	FieldCity,
 	FieldCountryID,
+	FieldShippingMethodID,
 	FieldPhone,
 	FieldEmail,
 	FieldURL,
@@ -143,6 +146,11 @@ func ByCity(opts ...sql.OrderTermOption) OrderOption {
 // ByCountryID orders the results by the country_id field.
 func ByCountryID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCountryID, opts...).ToFunc()
+}
+
+// ByShippingMethodID orders the results by the shipping_method_id field.
+func ByShippingMethodID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldShippingMethodID, opts...).ToFunc()
 }
 
 // ByPhone orders the results by the phone field.

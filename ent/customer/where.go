@@ -104,6 +104,11 @@ func CountryID(v int) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldCountryID, v))
 }
 
+// ShippingMethodID applies equality check predicate on the "shipping_method_id" field. It's identical to ShippingMethodIDEQ.
+func ShippingMethodID(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldShippingMethodID, v))
+}
+
 // Phone applies equality check predicate on the "phone" field. It's identical to PhoneEQ.
 func Phone(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldPhone, v))
@@ -752,6 +757,56 @@ func CountryIDIsNil() predicate.Customer {
 // CountryIDNotNil applies the NotNil predicate on the "country_id" field.
 func CountryIDNotNil() predicate.Customer {
 	return predicate.Customer(sql.FieldNotNull(FieldCountryID))
+}
+
+// ShippingMethodIDEQ applies the EQ predicate on the "shipping_method_id" field.
+func ShippingMethodIDEQ(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldShippingMethodID, v))
+}
+
+// ShippingMethodIDNEQ applies the NEQ predicate on the "shipping_method_id" field.
+func ShippingMethodIDNEQ(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldShippingMethodID, v))
+}
+
+// ShippingMethodIDIn applies the In predicate on the "shipping_method_id" field.
+func ShippingMethodIDIn(vs ...int) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldShippingMethodID, vs...))
+}
+
+// ShippingMethodIDNotIn applies the NotIn predicate on the "shipping_method_id" field.
+func ShippingMethodIDNotIn(vs ...int) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldShippingMethodID, vs...))
+}
+
+// ShippingMethodIDGT applies the GT predicate on the "shipping_method_id" field.
+func ShippingMethodIDGT(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldShippingMethodID, v))
+}
+
+// ShippingMethodIDGTE applies the GTE predicate on the "shipping_method_id" field.
+func ShippingMethodIDGTE(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldShippingMethodID, v))
+}
+
+// ShippingMethodIDLT applies the LT predicate on the "shipping_method_id" field.
+func ShippingMethodIDLT(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldShippingMethodID, v))
+}
+
+// ShippingMethodIDLTE applies the LTE predicate on the "shipping_method_id" field.
+func ShippingMethodIDLTE(v int) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldShippingMethodID, v))
+}
+
+// ShippingMethodIDIsNil applies the IsNil predicate on the "shipping_method_id" field.
+func ShippingMethodIDIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldShippingMethodID))
+}
+
+// ShippingMethodIDNotNil applies the NotNil predicate on the "shipping_method_id" field.
+func ShippingMethodIDNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldShippingMethodID))
 }
 
 // PhoneEQ applies the EQ predicate on the "phone" field.

@@ -9,6 +9,27 @@ import (
 )
 
 var (
+	// LlxSocpeopleColumns holds the columns for the "llx_socpeople" table.
+	LlxSocpeopleColumns = []*schema.Column{
+		{Name: "rowid", Type: field.TypeInt, Increment: true},
+		{Name: "fk_soc", Type: field.TypeInt, Nullable: true},
+		{Name: "entity", Type: field.TypeInt, Default: 1},
+		{Name: "civility", Type: field.TypeString, Nullable: true},
+		{Name: "lastname", Type: field.TypeString, Nullable: true},
+		{Name: "firstname", Type: field.TypeString, Nullable: true},
+		{Name: "poste", Type: field.TypeString, Nullable: true},
+		{Name: "email", Type: field.TypeString, Nullable: true},
+		{Name: "phone", Type: field.TypeString, Nullable: true},
+		{Name: "phone_mobile", Type: field.TypeString, Nullable: true},
+		{Name: "priv", Type: field.TypeInt16, Default: 0},
+		{Name: "statut", Type: field.TypeInt8, Default: 1},
+	}
+	// LlxSocpeopleTable holds the schema information for the "llx_socpeople" table.
+	LlxSocpeopleTable = &schema.Table{
+		Name:       "llx_socpeople",
+		Columns:    LlxSocpeopleColumns,
+		PrimaryKey: []*schema.Column{LlxSocpeopleColumns[0]},
+	}
 	// LlxCCountryColumns holds the columns for the "llx_c_country" table.
 	LlxCCountryColumns = []*schema.Column{
 		{Name: "rowid", Type: field.TypeInt, Increment: true},
@@ -36,6 +57,7 @@ var (
 		{Name: "zip", Type: field.TypeString, Nullable: true},
 		{Name: "town", Type: field.TypeString, Nullable: true},
 		{Name: "fk_pays", Type: field.TypeInt, Nullable: true},
+		{Name: "fk_shipping_method", Type: field.TypeInt, Nullable: true},
 		{Name: "phone", Type: field.TypeString, Nullable: true},
 		{Name: "email", Type: field.TypeString, Nullable: true},
 		{Name: "url", Type: field.TypeString, Nullable: true},
@@ -109,6 +131,20 @@ var (
 			},
 		},
 	}
+	// LlxCShipmentModeColumns holds the columns for the "llx_c_shipment_mode" table.
+	LlxCShipmentModeColumns = []*schema.Column{
+		{Name: "rowid", Type: field.TypeInt, Increment: true},
+		{Name: "code", Type: field.TypeString},
+		{Name: "libelle", Type: field.TypeString},
+		{Name: "tracking", Type: field.TypeString, Nullable: true},
+		{Name: "active", Type: field.TypeInt8, Nullable: true},
+	}
+	// LlxCShipmentModeTable holds the schema information for the "llx_c_shipment_mode" table.
+	LlxCShipmentModeTable = &schema.Table{
+		Name:       "llx_c_shipment_mode",
+		Columns:    LlxCShipmentModeColumns,
+		PrimaryKey: []*schema.Column{LlxCShipmentModeColumns[0]},
+	}
 	// TrackingEventsColumns holds the columns for the "tracking_events" table.
 	TrackingEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -144,15 +180,20 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		LlxSocpeopleTable,
 		LlxCCountryTable,
 		LlxSocieteTable,
 		ReplicationHeartbeatTable,
 		ShipmentsTable,
+		LlxCShipmentModeTable,
 		TrackingEventsTable,
 	}
 )
 
 func init() {
+	LlxSocpeopleTable.Annotation = &entsql.Annotation{
+		Table: "llx_socpeople",
+	}
 	LlxCCountryTable.Annotation = &entsql.Annotation{
 		Table: "llx_c_country",
 	}
@@ -161,6 +202,9 @@ func init() {
 	}
 	ReplicationHeartbeatTable.Annotation = &entsql.Annotation{
 		Table: "replication_heartbeat",
+	}
+	LlxCShipmentModeTable.Annotation = &entsql.Annotation{
+		Table: "llx_c_shipment_mode",
 	}
 	TrackingEventsTable.ForeignKeys[0].RefTable = ShipmentsTable
 }

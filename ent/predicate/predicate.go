@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Contact is the predicate function for contact builders.
+type Contact func(*sql.Selector)
+
 // Country is the predicate function for country builders.
 type Country func(*sql.Selector)
 
@@ -17,6 +20,9 @@ type ReplicationHeartbeat func(*sql.Selector)
 
 // Shipment is the predicate function for shipment builders.
 type Shipment func(*sql.Selector)
+
+// ShippingMethod is the predicate function for shippingmethod builders.
+type ShippingMethod func(*sql.Selector)
 
 // TrackingEvent is the predicate function for trackingevent builders.
 type TrackingEvent func(*sql.Selector)

@@ -51,6 +51,10 @@ func (Customer) Fields() []ent.Field {
 		field.Int("country_id").
 			StorageKey("fk_pays").Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("shipping_method_id").
+			StorageKey("fk_shipping_method").Optional().
+			Comment("preferred shipping method, llx_c_shipment_mode.rowid").
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("phone").
 			Optional(),
 		field.String("email").
@@ -96,6 +100,64 @@ func (Country) Fields() []ent.Field {
 func (Country) Annotations() []schema.Annotation {
 	return []schema.Annotation{
 		entsql.Table("llx_c_country"),
+		entgql.Skip(entgql.SkipAll),
+	}
+}
+
+// Contact maps Dolibarr's contacts table llx_socpeople, read-only. Only active
+// (statut = 1), public (priv = 0) contacts of the configured entity are read.
+type Contact struct {
+	ent.Schema
+}
+
+// Fields of the Contact.
+func (Contact) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("id").StorageKey("rowid"),
+		field.Int("customer_id").StorageKey("fk_soc").Optional(),
+		field.Int("entity").Default(1),
+		field.String("civility").Optional(),
+		field.String("last_name").StorageKey("lastname").Optional(),
+		field.String("first_name").StorageKey("firstname").Optional(),
+		field.String("job_title").StorageKey("poste").Optional(),
+		field.String("email").Optional(),
+		field.String("phone").Optional(),
+		field.String("mobile_phone").StorageKey("phone_mobile").Optional(),
+		field.Int16("private").StorageKey("priv").Default(0),
+		field.Int8("status").StorageKey("statut").Default(1),
+	}
+}
+
+// Annotations of the Contact.
+func (Contact) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Table("llx_socpeople"),
+		entgql.Skip(entgql.SkipAll),
+	}
+}
+
+// ShippingMethod maps Dolibarr's shipping methods dictionary
+// llx_c_shipment_mode, read-only.
+type ShippingMethod struct {
+	ent.Schema
+}
+
+// Fields of the ShippingMethod.
+func (ShippingMethod) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("id").StorageKey("rowid"),
+		field.String("code"),
+		field.String("label").StorageKey("libelle"),
+		field.String("tracking_url").StorageKey("tracking").Optional().
+			Comment("URL template with {TRACKID}"),
+		field.Int8("active").Optional(),
+	}
+}
+
+// Annotations of the ShippingMethod.
+func (ShippingMethod) Annotations() []schema.Annotation {
+	return []schema.Annotation{
+		entsql.Table("llx_c_shipment_mode"),
 		entgql.Skip(entgql.SkipAll),
 	}
 }

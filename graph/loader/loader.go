@@ -15,8 +15,10 @@ import (
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 )
 
@@ -30,6 +32,10 @@ const (
 type Loaders struct {
 	Customer *dataloader.Loader[int, *ent.Customer]
 	Country  *dataloader.Loader[int, *ent.Country]
+	// ShippingMethod is a Dolibarr shipping method by rowid.
+	ShippingMethod *dataloader.Loader[int, *ent.ShippingMethod]
+	// Contacts are the active, public contacts of a customer (possibly none).
+	Contacts *dataloader.Loader[int, []*ent.Contact]
 	// Events is the first page of Shipment.events per shipment.
 	Events *dataloader.Loader[EdgeKey, *Page[*ent.TrackingEvent]]
 	// CustomerShipments is the first page of Customer.shipments per customer.
@@ -55,6 +61,33 @@ func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 			}, func(c *ent.Customer) int { return c.ID }),
 			dataloader.WithBatchCapacity[int, *ent.Customer](maxBatch),
 			dataloader.WithWait[int, *ent.Customer](wait),
+		),
+		ShippingMethod: dataloader.NewBatchedLoader(
+			batch("shipping method", func(ctx context.Context, ids []int) ([]*ent.ShippingMethod, error) {
+				return d.ShippingMethods().Where(shippingmethod.IDIn(ids...)).All(ctx)
+			}, func(m *ent.ShippingMethod) int { return m.ID }),
+			dataloader.WithBatchCapacity[int, *ent.ShippingMethod](maxBatch),
+			dataloader.WithWait[int, *ent.ShippingMethod](wait),
+		),
+		Contacts: dataloader.NewBatchedLoader(
+			func(ctx context.Context, customers []int) []*dataloader.Result[[]*ent.Contact] {
+				out := make([]*dataloader.Result[[]*ent.Contact], len(customers))
+				rows, err := d.Contacts().Where(contact.CustomerIDIn(customers...)).Order(contact.ByID()).All(ctx)
+				byCustomer := make(map[int][]*ent.Contact, len(customers))
+				for _, c := range rows {
+					byCustomer[c.CustomerID] = append(byCustomer[c.CustomerID], c)
+				}
+				for i, id := range customers {
+					if err != nil {
+						out[i] = &dataloader.Result[[]*ent.Contact]{Error: fmt.Errorf("load contacts: %w", err)}
+					} else {
+						out[i] = &dataloader.Result[[]*ent.Contact]{Data: append([]*ent.Contact{}, byCustomer[id]...)}
+					}
+				}
+				return out
+			},
+			dataloader.WithBatchCapacity[int, []*ent.Contact](maxBatch),
+			dataloader.WithWait[int, []*ent.Contact](wait),
 		),
 		Country: dataloader.NewBatchedLoader(
 			batch("country", func(ctx context.Context, ids []int) ([]*ent.Country, error) {

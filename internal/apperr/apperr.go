@@ -20,6 +20,9 @@ const (
 	Internal          Code = "INTERNAL"
 	Timeout           Code = "TIMEOUT"
 	RequestTooLarge   Code = "REQUEST_TOO_LARGE"
+	// DolibarrUnavailable: the customer directory cannot be reached; the rest
+	// of the response is served.
+	DolibarrUnavailable Code = "DOLIBARR_UNAVAILABLE"
 	// The codes gqlgen gives to documents that do not parse or validate.
 	ParseFailed      Code = "GRAPHQL_PARSE_FAILED"
 	ValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,6 +131,12 @@ type Dolibarr struct {
 	Username   string `koanf:"dolibarr_db_username"`
 	Password   string `koanf:"dolibarr_db_password"`
 	Entity     int    `koanf:"dolibarr_entity"`
+	// Prefix is the Dolibarr install's table prefix.
+	Prefix string `koanf:"dolibarr_db_prefix"`
+	// Timeout bounds connecting to Dolibarr and each read or write on the wire.
+	Timeout time.Duration `koanf:"dolibarr_db_timeout"`
+	// MaxOpenConns sizes Dolibarr's own pool.
+	MaxOpenConns int `koanf:"dolibarr_db_max_open_conns"`
 	// DemoSeed creates and seeds a demo Dolibarr SQLite database when none exists.
 	DemoSeed bool `koanf:"dolibarr_demo_seed"`
 }
@@ -155,6 +162,8 @@ type GraphQL struct {
 // IsDevelopment reports whether the process runs in development mode.
 func (c *Config) IsDevelopment() bool { return c.Env == EnvDevelopment }
 
+var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
+
 // Keys returns every configuration key (as an environment variable name) in a
 // stable order, for documentation and for the environment filter.
 func Keys() []string {
@@ -171,35 +180,38 @@ func defaults(appEnv string) map[string]any {
 		logLevel = "debug"
 	}
 	return map[string]any{
-		"app_env":                   appEnv,
-		"app_debug":                 dev,
-		"app_url":                   "http://127.0.0.1:8080",
-		"app_addr":                  "127.0.0.1:8080",
-		"app_data_dir":              "./data",
-		"log_level":                 logLevel,
-		"db_connection":             DriverSQLite,
-		"db_sslmode":                "prefer",
-		"db_max_open_conns":         20,
-		"db_max_idle_conns":         10,
-		"db_conn_max_lifetime":      "30m",
-		"db_auto_migrate":           dev,
-		"db_replica_max_lag":        "5s",
-		"db_replica_check_interval": "1s",
-		"db_read_your_writes":       "2s",
-		"dolibarr_db_connection":    DriverSQLite,
-		"dolibarr_entity":           1,
-		"dolibarr_demo_seed":        dev,
-		"http_read_header_timeout":  "5s",
-		"http_read_timeout":         "30s",
-		"http_write_timeout":        "60s",
-		"http_idle_timeout":         "120s",
-		"http_shutdown_timeout":     "20s",
-		"http_request_timeout":      "30s",
-		"http_max_body_bytes":       1 << 20,
-		"graphql_playground":        dev,
-		"graphql_introspection":     dev,
-		"graphql_query_cache_size":  1000,
-		"demo_seed":                 dev,
+		"app_env":                    appEnv,
+		"app_debug":                  dev,
+		"app_url":                    "http://127.0.0.1:8080",
+		"app_addr":                   "127.0.0.1:8080",
+		"app_data_dir":               "./data",
+		"log_level":                  logLevel,
+		"db_connection":              DriverSQLite,
+		"db_sslmode":                 "prefer",
+		"db_max_open_conns":          20,
+		"db_max_idle_conns":          10,
+		"db_conn_max_lifetime":       "30m",
+		"db_auto_migrate":            dev,
+		"db_replica_max_lag":         "5s",
+		"db_replica_check_interval":  "1s",
+		"db_read_your_writes":        "2s",
+		"dolibarr_db_connection":     DriverSQLite,
+		"dolibarr_entity":            1,
+		"dolibarr_db_prefix":         "llx_",
+		"dolibarr_db_timeout":        "3s",
+		"dolibarr_db_max_open_conns": 10,
+		"dolibarr_demo_seed":         dev,
+		"http_read_header_timeout":   "5s",
+		"http_read_timeout":          "30s",
+		"http_write_timeout":         "60s",
+		"http_idle_timeout":          "120s",
+		"http_shutdown_timeout":      "20s",
+		"http_request_timeout":       "30s",
+		"http_max_body_bytes":        1 << 20,
+		"graphql_playground":         dev,
+		"graphql_introspection":      dev,
+		"graphql_query_cache_size":   1000,
+		"demo_seed":                  dev,
 	}
 }
 
@@ -383,6 +395,15 @@ func (c *Config) validate() []error {
 	p = append(p, validateDB("DOLIBARR_DB", c.Dolibarr.Connection, c.Dolibarr.Host, c.Dolibarr.Port, c.Dolibarr.Database, c.Dolibarr.Username, "")...)
 	if c.Dolibarr.Connection == DriverPostgres {
 		add("DOLIBARR_DB_CONNECTION", "must be mysql (a MySQL/MariaDB Dolibarr) or sqlite (the demo); pgsql is not supported for Dolibarr yet")
+	}
+	if !prefixPattern.MatchString(c.Dolibarr.Prefix) {
+		add("DOLIBARR_DB_PREFIX", "must be letters, digits and underscores (Dolibarr's default is llx_), got %q", c.Dolibarr.Prefix)
+	}
+	if c.Dolibarr.Timeout <= 0 {
+		add("DOLIBARR_DB_TIMEOUT", "must be a positive duration, got %s", c.Dolibarr.Timeout)
+	}
+	if c.Dolibarr.MaxOpenConns < 1 {
+		add("DOLIBARR_DB_MAX_OPEN_CONNS", "must be at least 1, got %d", c.Dolibarr.MaxOpenConns)
 	}
 	if c.Dolibarr.Entity < 1 {
 		add("DOLIBARR_ENTITY", "must be at least 1, got %d", c.Dolibarr.Entity)

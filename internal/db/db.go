@@ -37,6 +37,9 @@ type Target struct {
 	Username string
 	Password string
 	SSLMode  string
+	// Timeout, when set, bounds connecting and each network read and write
+	// (MySQL), or connecting (PostgreSQL).
+	Timeout time.Duration
 	// ReadOnly opens SQLite files read-only and PostgreSQL sessions with
 	// default_transaction_read_only; MySQL relies on the caller's write refusal
 	// and the database user's grants.
@@ -91,6 +94,9 @@ func DSN(t Target) (driverName, dsn string, err error) {
 		c.ReadTimeout = 60 * time.Second
 		c.WriteTimeout = 60 * time.Second
 		c.Params = map[string]string{"time_zone": "'+00:00'"}
+		if t.Timeout > 0 {
+			c.Timeout, c.ReadTimeout, c.WriteTimeout = t.Timeout, t.Timeout, t.Timeout
+		}
 		return "mysql", c.FormatDSN(), nil
 	case config.DriverPostgres:
 		u := url.URL{
@@ -104,6 +110,9 @@ func DSN(t Target) (driverName, dsn string, err error) {
 			q.Set("sslmode", t.SSLMode)
 		}
 		q.Set("connect_timeout", "5")
+		if t.Timeout > 0 {
+			q.Set("connect_timeout", strconv.Itoa(max(1, int(t.Timeout/time.Second))))
+		}
 		q.Set("timezone", "UTC")
 		if t.ReadOnly {
 			q.Set("default_transaction_read_only", "on")

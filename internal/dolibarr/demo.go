@@ -22,9 +22,10 @@ var mysqlDDL string
 var sqliteDDL string
 
 // DDL returns the statements that create the Dolibarr tables shipmentapp reads
-// (Dolibarr's own column names and types) for a DB_CONNECTION driver. They
-// serve the demo database, tests and deploy/; never a real Dolibarr.
-func DDL(driver string) ([]string, error) {
+// (Dolibarr's own column names and types) for a DB_CONNECTION driver, with
+// the table prefix prefix. They serve the demo database, tests and deploy/;
+// never a real Dolibarr.
+func DDL(driver, prefix string) ([]string, error) {
 	var src string
 	switch driver {
 	case config.DriverMySQL:
@@ -42,7 +43,8 @@ func DDL(driver string) ([]string, error) {
 		}
 	}
 	var out []string
-	for _, stmt := range strings.Split(strings.Join(lines, "\n"), ";") {
+	ddl := strings.ReplaceAll(strings.Join(lines, "\n"), DefaultPrefix, prefix)
+	for _, stmt := range strings.Split(ddl, ";") {
 		if s := strings.TrimSpace(stmt); s != "" {
 			out = append(out, s)
 		}
@@ -65,7 +67,7 @@ func EnsureDemo(ctx context.Context, path string) error {
 	if err != nil {
 		return fmt.Errorf("dolibarr demo: %w", err)
 	}
-	err = CreateAndSeed(ctx, sqlDB, config.DriverSQLite)
+	err = CreateAndSeed(ctx, sqlDB, config.DriverSQLite, DefaultPrefix)
 	if _, cerr := sqlDB.ExecContext(ctx, "PRAGMA journal_mode=DELETE"); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -83,10 +85,11 @@ func EnsureDemo(ctx context.Context, path string) error {
 	return nil
 }
 
-// CreateAndSeed creates the Dolibarr tables on a writable connection and fills
-// them with the demo data set. Tests use it on a database of their own.
-func CreateAndSeed(ctx context.Context, sqlDB *sql.DB, driver string) error {
-	stmts, err := DDL(driver)
+// CreateAndSeed creates the Dolibarr tables (with table prefix prefix) on a
+// writable connection and fills them with the demo data set. Tests use it on
+// a database of their own.
+func CreateAndSeed(ctx context.Context, sqlDB *sql.DB, driver, prefix string) error {
+	stmts, err := DDL(driver, prefix)
 	if err != nil {
 		return err
 	}
@@ -95,11 +98,13 @@ func CreateAndSeed(ctx context.Context, sqlDB *sql.DB, driver string) error {
 			return fmt.Errorf("create dolibarr tables: %w", err)
 		}
 	}
-	return Seed(ctx, sqlDB)
+	return Seed(ctx, sqlDB, prefix)
 }
 
-// Seed inserts the demo countries, shipping methods and third parties.
-func Seed(ctx context.Context, sqlDB *sql.DB) error {
+// Seed inserts the demo countries, shipping methods, third parties and
+// contacts into tables with prefix prefix.
+func Seed(ctx context.Context, sqlDB *sql.DB, prefix string) error {
+	table := func(name string) string { return prefix + name }
 	tx, err := sqlDB.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("seed dolibarr: %w", err)
@@ -107,35 +112,52 @@ func Seed(ctx context.Context, sqlDB *sql.DB) error {
 	defer func() { _ = tx.Rollback() }()
 	for _, c := range DemoCountries {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO llx_c_country (rowid, code, code_iso, label, eec, active) VALUES (?, ?, ?, ?, ?, 1)`,
+			`INSERT INTO `+table("c_country")+` (rowid, code, code_iso, label, eec, active) VALUES (?, ?, ?, ?, ?, 1)`,
 			c.ID, c.Code, nullable(c.CodeISO), c.Label, c.EEC); err != nil {
 			return fmt.Errorf("seed country %s: %w", c.Code, err)
 		}
 	}
 	for _, m := range demoShipmentModes {
 		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO llx_c_shipment_mode (code, libelle, tracking, active) VALUES (?, ?, ?, 1)`,
+			`INSERT INTO `+table("c_shipment_mode")+` (code, libelle, tracking, active) VALUES (?, ?, ?, 1)`,
 			m[0], m[1], m[2]); err != nil {
 			return fmt.Errorf("seed shipment mode %s: %w", m[0], err)
 		}
 	}
 	created := time.Date(2023, 1, 9, 9, 30, 0, 0, time.UTC)
 	for i, t := range DemoThirdParties() {
-		_, err := tx.ExecContext(ctx, `INSERT INTO llx_societe
-			(nom, name_alias, entity, status, client, fournisseur, code_client, address, zip, town, fk_pays,
-			 phone, email, url, tva_intra, datec, tms)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.Name, nullable(t.Alias), t.Entity, t.Status, t.Client, t.Supplier, nullable(t.Code),
+		_, err := tx.ExecContext(ctx, `INSERT INTO `+table("societe")+`
+			(rowid, nom, name_alias, entity, status, client, fournisseur, code_client, address, zip, town, fk_pays,
+			 phone, email, url, tva_intra, fk_shipping_method, datec, tms)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			i+1, t.Name, nullable(t.Alias), t.Entity, t.Status, t.Client, t.Supplier, nullable(t.Code),
 			t.Address, t.Zip, t.Town, t.CountryID, t.Phone, t.Email, nullable(t.URL), nullable(t.VAT),
+			nullableInt(t.ShippingMethodID),
 			created.Add(time.Duration(i)*73*time.Hour), created.Add(time.Duration(i)*97*time.Hour))
 		if err != nil {
 			return fmt.Errorf("seed third party %q: %w", t.Name, err)
+		}
+	}
+	for _, c := range DemoContacts() {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO `+table("socpeople")+`
+			(fk_soc, entity, civility, lastname, firstname, poste, email, phone, phone_mobile, priv, statut, datec)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.CustomerID, c.Entity, nullable(c.Civility), c.LastName, c.FirstName, nullable(c.JobTitle),
+			nullable(c.Email), nullable(c.Phone), nullable(c.Mobile), c.Private, c.Status, created); err != nil {
+			return fmt.Errorf("seed contact %s: %w", c.LastName, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("seed dolibarr: %w", err)
 	}
 	return nil
+}
+
+func nullableInt(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
 }
 
 func nullable(s string) any {

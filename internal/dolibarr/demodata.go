@@ -50,6 +50,8 @@ type ThirdParty struct {
 	Address, Zip, Town     string
 	CountryID              int
 	Phone, Email, URL, VAT string
+	// ShippingMethodID is the preferred llx_c_shipment_mode rowid (0: none).
+	ShippingMethodID int
 }
 
 // demoCompanies: name, alias, street, zip, town, country rowid, phone.
@@ -138,6 +140,8 @@ func DemoThirdParties() []ThirdParty {
 			Email: "orders@" + slug(c[0]) + "." + strings.ToLower(domainTLD(cc)),
 			URL:   "https://www." + slug(c[0]) + "." + strings.ToLower(domainTLD(cc)),
 			VAT:   vatNumber(cc, i),
+			// Every third customer prefers a shipping method (rowids 3..6: Colissimo, UPS, DHL, GLS).
+			ShippingMethodID: map[bool]int{true: 3 + i%4}[i%3 == 0],
 		})
 	}
 	others := []ThirdParty{
@@ -199,4 +203,47 @@ func vatNumber(code string, i int) string {
 		return ""
 	}
 	return fmt.Sprintf("%s%011d", code, 10000000000+int64(i)*104729)
+}
+
+// Contact is a row of the demo llx_socpeople.
+type Contact struct {
+	CustomerID                     int
+	Entity                         int
+	Civility, FirstName, LastName  string
+	JobTitle, Email, Phone, Mobile string
+	Private, Status                int
+}
+
+var firstNames = []string{"Camille", "Lukas", "Giulia", "Lucía", "Emma", "Noah", "Sofia", "Hugo", "Mia", "Liam", "Chloé", "Jan"}
+var lastNames = []string{"Martin", "Müller", "Rossi", "García", "Dubois", "Schmidt", "Bianchi", "Fernández", "Bernard", "Wagner", "Moreau", "de Vries"}
+var jobTitles = []string{"Logistics manager", "Purchasing", "Warehouse lead", "Accounts payable", "Owner"}
+
+// DemoContacts returns the demo contacts: one or two active, public contacts
+// for most customers, plus inactive and private ones the API must never show.
+func DemoContacts() []Contact {
+	var out []Contact
+	for i := range demoCompanies {
+		customer := i + 1
+		n := 1 + i%2
+		if i%5 == 4 {
+			n = 0
+		}
+		for j := range n {
+			k := (i*3 + j*7) % len(lastNames)
+			first, last := firstNames[(i+j*5)%len(firstNames)], lastNames[k]
+			out = append(out, Contact{
+				CustomerID: customer, Entity: 1, Civility: []string{"MR", "MME", ""}[(i+j)%3],
+				FirstName: first, LastName: last, JobTitle: jobTitles[(i+j)%len(jobTitles)],
+				Email: strings.ToLower(slug(first)+"."+slug(last)) + "@" + slug(demoCompanies[i][0]) + ".example",
+				Phone: demoCompanies[i][6], Status: 1,
+			})
+		}
+	}
+	// Never to be shown: an inactive contact, a private one, and one of another entity.
+	out = append(out,
+		Contact{CustomerID: 1, Entity: 1, FirstName: "Former", LastName: "Employee", Status: 0},
+		Contact{CustomerID: 1, Entity: 1, FirstName: "Private", LastName: "Address", Private: 1, Status: 1},
+		Contact{CustomerID: 1, Entity: 2, FirstName: "Other", LastName: "Entity", Status: 1},
+	)
+	return out
 }

@@ -13,10 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"entgo.io/ent/dialect"
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
 
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/intercept"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
@@ -54,19 +58,36 @@ func Open(ctx context.Context, cfg config.Dolibarr, metrics *dbroute.Metrics) (*
 	}
 	target := db.Target{
 		Driver: cfg.Connection, Host: cfg.Host, Port: cfg.Port, Database: cfg.Database,
-		Username: cfg.Username, Password: cfg.Password, ReadOnly: true,
+		Username: cfg.Username, Password: cfg.Password, ReadOnly: true, Timeout: cfg.Timeout,
 	}
-	sqlDB, err := db.Open(ctx, target, db.Pool{MaxOpen: 10, MaxIdle: 5})
+	// Its own pool, opened lazily: shipments keep being served when Dolibarr
+	// is down, at start as later (customer fields then fail with
+	// DOLIBARR_UNAVAILABLE).
+	sqlDB, err := db.OpenLazy(target, db.Pool{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns / 2, MaxLifetime: 30 * time.Minute})
 	if err != nil {
 		return nil, fmt.Errorf("dolibarr: %w", err)
 	}
-	return New(sqlDB, cfg.Connection, cfg.Entity, metrics), nil
+	return New(sqlDB, cfg.Connection, Options{Entity: cfg.Entity, Prefix: cfg.Prefix, Metrics: metrics}), nil
+}
+
+// Options configure a Client.
+type Options struct {
+	// Entity is the multicompany entity whose third parties are read.
+	Entity int
+	// Prefix is the table prefix of the Dolibarr install ($dolibarr_main_db_prefix).
+	Prefix string
+	// Metrics count the statements (may be nil).
+	Metrics *dbroute.Metrics
 }
 
 // New wraps an open Dolibarr database. driver is a DB_CONNECTION name; its
-// statements are counted as dbroute.TargetDolibarr (metrics may be nil).
-func New(sqlDB *sql.DB, driver string, entity int, metrics *dbroute.Metrics) *Client {
-	drv := readOnlyDriver{Driver: dbroute.Count(db.Driver(sqlDB, driver), dbroute.TargetDolibarr, metrics)}
+// statements are counted as dbroute.TargetDolibarr.
+func New(sqlDB *sql.DB, driver string, opts Options) *Client {
+	entity := opts.Entity
+	drv := readOnlyDriver{
+		Driver: dbroute.Count(db.Driver(sqlDB, driver), dbroute.TargetDolibarr, opts.Metrics),
+		tables: tableRenamer(opts.Prefix),
+	}
 	client := ent.NewClient(ent.Driver(drv))
 	client.Use(func(ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(context.Context, ent.Mutation) (ent.Value, error) {
@@ -75,6 +96,12 @@ func New(sqlDB *sql.DB, driver string, entity int, metrics *dbroute.Metrics) *Cl
 	})
 	client.Customer.Intercept(intercept.TraverseCustomer(func(_ context.Context, q *ent.CustomerQuery) error {
 		q.Where(customer.Entity(entity), customer.ClientIn(clientCustomer, clientCustomerAndProspect))
+		return nil
+	}))
+	// A private contact (priv = 1) belongs to the Dolibarr user who made it:
+	// never shown; nor are inactive ones.
+	client.Contact.Intercept(intercept.TraverseContact(func(_ context.Context, q *ent.ContactQuery) error {
+		q.Where(contact.Entity(entity), contact.Status(1), contact.Private(0))
 		return nil
 	}))
 	return &Client{ent: client, drv: drv, sqlDB: sqlDB, entity: entity}
@@ -90,6 +117,12 @@ func (c *Client) Customers() *ent.CustomerQuery { return c.ent.Customer.Query() 
 // Countries starts a query over the country dictionary.
 func (c *Client) Countries() *ent.CountryQuery { return c.ent.Country.Query() }
 
+// Contacts starts a query over the active, public contacts of the entity.
+func (c *Client) Contacts() *ent.ContactQuery { return c.ent.Contact.Query() }
+
+// ShippingMethods starts a query over the shipping methods dictionary.
+func (c *Client) ShippingMethods() *ent.ShippingMethodQuery { return c.ent.ShippingMethod.Query() }
+
 // IsActive reports whether a customer may receive new shipments.
 func IsActive(cu *ent.Customer) bool { return cu.Status == statusActive }
 
@@ -99,9 +132,12 @@ func (c *Client) Close() error { return c.sqlDB.Close() }
 // Ping checks the connection.
 func (c *Client) Ping(ctx context.Context) error { return c.sqlDB.PingContext(ctx) }
 
-// readOnlyDriver passes SELECT statements through and refuses everything else.
+// readOnlyDriver passes SELECT statements through, with the install's table
+// prefix, and refuses everything else. A failure to reach Dolibarr (as opposed
+// to an SQL error) becomes ErrUnavailable.
 type readOnlyDriver struct {
 	dialect.Driver
+	tables *strings.Replacer
 }
 
 func (d readOnlyDriver) Exec(context.Context, string, any, any) error { return ErrReadOnly }
@@ -117,7 +153,42 @@ func (d readOnlyDriver) Query(ctx context.Context, query string, args, v any) er
 	if !isSelect(query) {
 		return ErrReadOnly
 	}
-	return d.Driver.Query(ctx, query, args, v)
+	if d.tables != nil {
+		query = d.tables.Replace(query)
+	}
+	err := d.Driver.Query(ctx, query, args, v)
+	if err != nil && !isServerError(err) && ctx.Err() == nil {
+		return &apperr.Error{Code: apperr.DolibarrUnavailable, Message: "the customer directory (Dolibarr) is unavailable; retry later", Err: err}
+	}
+	return err
+}
+
+// tables are the Dolibarr tables Ent maps, with their default prefix.
+var tables = []string{"llx_societe", "llx_c_country", "llx_socpeople", "llx_c_shipment_mode"}
+
+// tableRenamer rewrites the quoted table names Ent generates (`llx_x` on
+// MySQL, "llx_x" on SQLite) to the install's prefix; nil for the default.
+func tableRenamer(prefix string) *strings.Replacer {
+	if prefix == "" || prefix == DefaultPrefix {
+		return nil
+	}
+	var pairs []string
+	for _, t := range tables {
+		renamed := prefix + strings.TrimPrefix(t, DefaultPrefix)
+		pairs = append(pairs, "`"+t+"`", "`"+renamed+"`", `"`+t+`"`, `"`+renamed+`"`)
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// DefaultPrefix is Dolibarr's default table prefix.
+const DefaultPrefix = "llx_"
+
+// isServerError reports whether err is the database answering (an SQL error),
+// not a failure to reach it.
+func isServerError(err error) bool {
+	var me *mysql.MySQLError
+	var se *sqlite.Error
+	return errors.As(err, &me) || errors.As(err, &se)
 }
 
 func isSelect(query string) bool {

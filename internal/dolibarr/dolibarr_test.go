@@ -124,12 +124,12 @@ func TestSearchTerm(t *testing.T) {
 
 func TestDDLMatchesDemo(t *testing.T) {
 	for _, driver := range []string{config.DriverMySQL, config.DriverSQLite} {
-		stmts, err := dolibarr.DDL(driver)
+		stmts, err := dolibarr.DDL(driver, "llx_")
 		if err != nil || len(stmts) < 4 {
 			t.Errorf("%s: %d statements, %v", driver, len(stmts), err)
 		}
 	}
-	if _, err := dolibarr.DDL(config.DriverPostgres); err == nil {
+	if _, err := dolibarr.DDL(config.DriverPostgres, "llx_"); err == nil {
 		t.Error("pgsql DDL should not exist")
 	}
 }

@@ -262,7 +262,7 @@ func NewDolibarr(t testing.TB, b Backend) Database {
 		return d
 	}
 	sqlDB := d.Open(t)
-	if err := dolibarr.CreateAndSeed(context.Background(), sqlDB, b.Driver); err != nil {
+	if err := dolibarr.CreateAndSeed(context.Background(), sqlDB, b.Driver, dolibarr.DefaultPrefix); err != nil {
 		t.Fatalf("seed dolibarr on %s: %v", b.Name, err)
 	}
 	return d
