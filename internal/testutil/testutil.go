@@ -248,6 +248,12 @@ func sanitize(s string) string {
 // Dolibarr of production is MySQL/MariaDB).
 func NewDolibarr(t testing.TB, b Backend) Database {
 	t.Helper()
+	return NewDolibarrPrefixed(t, b, dolibarr.DefaultPrefix)
+}
+
+// NewDolibarrPrefixed is NewDolibarr with the table prefix prefix.
+func NewDolibarrPrefixed(t testing.TB, b Backend, prefix string) Database {
+	t.Helper()
 	if b.Driver == config.DriverPostgres {
 		b = SQLite
 		if m := All()[1]; Reachable(m) {
@@ -255,14 +261,14 @@ func NewDolibarr(t testing.TB, b Backend) Database {
 		}
 	}
 	d := NewDatabase(t, b)
-	if b.Driver == config.DriverSQLite {
+	if b.Driver == config.DriverSQLite && prefix == dolibarr.DefaultPrefix {
 		if err := dolibarr.EnsureDemo(context.Background(), d.Name); err != nil {
 			t.Fatalf("seed dolibarr demo: %v", err)
 		}
 		return d
 	}
 	sqlDB := d.Open(t)
-	if err := dolibarr.CreateAndSeed(context.Background(), sqlDB, b.Driver, dolibarr.DefaultPrefix); err != nil {
+	if err := dolibarr.CreateAndSeed(context.Background(), sqlDB, b.Driver, prefix); err != nil {
 		t.Fatalf("seed dolibarr on %s: %v", b.Name, err)
 	}
 	return d
