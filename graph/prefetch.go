@@ -11,12 +11,8 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/paging"
 )
 
-// The dataloaders batch by time: keys that arrive within a few milliseconds
-// go out together. A list resolver knows better: it has every parent of the
-// page at once, so it looks ahead at what the query selects under
-// edges.node and loads it for all of them in one batch per loader before the
-// field resolvers ask (they then hit the loaders' caches). The number of
-// statements no longer depends on how fast gqlgen runs the resolvers.
+// A list resolver looks ahead at what the query selects under edges.node and
+// prefetches it for the whole page (see loader.Loaders.PrefetchCustomers).
 
 // nodeFields returns the fields selected under edges { node { ... } } of the
 // connection being resolved, for node types typ.
@@ -64,7 +60,7 @@ func (r *Resolver) prefetchShipments(ctx context.Context, shipments []*ent.Shipm
 			for _, s := range shipments {
 				ids = append(ids, s.CustomerID)
 			}
-			customers, _ := l.Customer.LoadMany(ctx, unique(ids))()
+			customers := l.PrefetchCustomers(ctx, ids)
 			if selects(subFields(ctx, f, "Customer"), "country") {
 				r.prefetchCountries(ctx, customers)
 			}
@@ -78,7 +74,7 @@ func (r *Resolver) prefetchShipments(ctx context.Context, shipments []*ent.Shipm
 				key.Parent = s.ID
 				keys[i] = key
 			}
-			_, _ = l.Events.LoadMany(ctx, keys)()
+			l.PrefetchEvents(ctx, keys)
 		}
 	}
 }
@@ -98,7 +94,7 @@ func (r *Resolver) prefetchCountries(ctx context.Context, customers []*ent.Custo
 		}
 	}
 	if len(ids) > 0 {
-		_, _ = r.loaders(ctx).Country.LoadMany(ctx, unique(ids))()
+		r.loaders(ctx).PrefetchCountries(ctx, ids)
 	}
 }
 
@@ -140,18 +136,6 @@ func toInt(v any) (int, bool) {
 		return int(n), float64(int(n)) == n
 	}
 	return 0, false
-}
-
-func unique(ids []int) []int {
-	seen := make(map[int]struct{}, len(ids))
-	out := ids[:0:0]
-	for _, id := range ids {
-		if _, ok := seen[id]; !ok {
-			seen[id] = struct{}{}
-			out = append(out, id)
-		}
-	}
-	return out
 }
 
 func shipmentNodes(conn *ent.ShipmentConnection) []*ent.Shipment {

@@ -174,36 +174,32 @@ func limitPerRow(partitionBy string, limit int, order []sql.Querier) []func(*sql
 	}
 }
 
-func newEventsLoader(client *ent.Client) *dataloader.Loader[EdgeKey, *Page[*ent.TrackingEvent]] {
-	return dataloader.NewBatchedLoader(
-		edgeBatch("events",
-			func(ctx context.Context, parents []int, limit int, order []sql.Querier) ([]*ent.TrackingEvent, error) {
-				return client.TrackingEvent.Query().
-					Where(trackingevent.ShipmentIDIn(parents...)).
-					Modify(limitPerRow(trackingevent.FieldShipmentID, limit, order)...).
-					All(ctx)
-			},
-			func(ctx context.Context, parents []int) (map[int]int, error) {
-				var rows []struct {
-					ShipmentID int `json:"shipment_id"`
-					Count      int `json:"count"`
-				}
-				err := client.TrackingEvent.Query().
-					Where(trackingevent.ShipmentIDIn(parents...)).
-					GroupBy(trackingevent.FieldShipmentID).
-					Aggregate(ent.Count()).
-					Scan(ctx, &rows)
-				m := make(map[int]int, len(rows))
-				for _, r := range rows {
-					m[r.ShipmentID] = r.Count
-				}
-				return m, err
-			},
-			func(e *ent.TrackingEvent) int { return e.ShipmentID },
-			trackingevent.Columns,
-		),
-		dataloader.WithBatchCapacity[EdgeKey, *Page[*ent.TrackingEvent]](maxBatch),
-		dataloader.WithWait[EdgeKey, *Page[*ent.TrackingEvent]](wait),
+func eventsBatch(client *ent.Client) dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]] {
+	return edgeBatch("events",
+		func(ctx context.Context, parents []int, limit int, order []sql.Querier) ([]*ent.TrackingEvent, error) {
+			return client.TrackingEvent.Query().
+				Where(trackingevent.ShipmentIDIn(parents...)).
+				Modify(limitPerRow(trackingevent.FieldShipmentID, limit, order)...).
+				All(ctx)
+		},
+		func(ctx context.Context, parents []int) (map[int]int, error) {
+			var rows []struct {
+				ShipmentID int `json:"shipment_id"`
+				Count      int `json:"count"`
+			}
+			err := client.TrackingEvent.Query().
+				Where(trackingevent.ShipmentIDIn(parents...)).
+				GroupBy(trackingevent.FieldShipmentID).
+				Aggregate(ent.Count()).
+				Scan(ctx, &rows)
+			m := make(map[int]int, len(rows))
+			for _, r := range rows {
+				m[r.ShipmentID] = r.Count
+			}
+			return m, err
+		},
+		func(e *ent.TrackingEvent) int { return e.ShipmentID },
+		trackingevent.Columns,
 	)
 }
 

@@ -40,6 +40,10 @@ type Loaders struct {
 	Events *dataloader.Loader[EdgeKey, *Page[*ent.TrackingEvent]]
 	// CustomerShipments is the first page of Customer.shipments per customer.
 	CustomerShipments *dataloader.Loader[EdgeKey, *Page[*ent.Shipment]]
+
+	customerBatch dataloader.BatchFunc[int, *ent.Customer]
+	countryBatch  dataloader.BatchFunc[int, *ent.Country]
+	eventsBatch   dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]]
 }
 
 // NotFoundError is the per-key error of a key with no row.
@@ -52,51 +56,104 @@ func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %d not found", e
 
 // New returns fresh loaders reading shipments from client and customers from d.
 func New(client *ent.Client, d *dolibarr.Client) *Loaders {
-	return &Loaders{
-		Events:            newEventsLoader(client),
-		CustomerShipments: newCustomerShipmentsLoader(client),
-		Customer: dataloader.NewBatchedLoader(
-			batch("customer", func(ctx context.Context, ids []int) ([]*ent.Customer, error) {
-				return d.Customers().Where(customer.IDIn(ids...)).All(ctx)
-			}, func(c *ent.Customer) int { return c.ID }),
-			dataloader.WithBatchCapacity[int, *ent.Customer](maxBatch),
-			dataloader.WithWait[int, *ent.Customer](wait),
-		),
-		ShippingMethod: dataloader.NewBatchedLoader(
-			batch("shipping method", func(ctx context.Context, ids []int) ([]*ent.ShippingMethod, error) {
-				return d.ShippingMethods().Where(shippingmethod.IDIn(ids...)).All(ctx)
-			}, func(m *ent.ShippingMethod) int { return m.ID }),
-			dataloader.WithBatchCapacity[int, *ent.ShippingMethod](maxBatch),
-			dataloader.WithWait[int, *ent.ShippingMethod](wait),
-		),
-		Contacts: dataloader.NewBatchedLoader(
-			func(ctx context.Context, customers []int) []*dataloader.Result[[]*ent.Contact] {
-				out := make([]*dataloader.Result[[]*ent.Contact], len(customers))
-				rows, err := d.Contacts().Where(contact.CustomerIDIn(customers...)).Order(contact.ByID()).All(ctx)
-				byCustomer := make(map[int][]*ent.Contact, len(customers))
-				for _, c := range rows {
-					byCustomer[c.CustomerID] = append(byCustomer[c.CustomerID], c)
-				}
-				for i, id := range customers {
-					if err != nil {
-						out[i] = &dataloader.Result[[]*ent.Contact]{Error: fmt.Errorf("load contacts: %w", err)}
-					} else {
-						out[i] = &dataloader.Result[[]*ent.Contact]{Data: append([]*ent.Contact{}, byCustomer[id]...)}
-					}
-				}
-				return out
-			},
-			dataloader.WithBatchCapacity[int, []*ent.Contact](maxBatch),
-			dataloader.WithWait[int, []*ent.Contact](wait),
-		),
-		Country: dataloader.NewBatchedLoader(
-			batch("country", func(ctx context.Context, ids []int) ([]*ent.Country, error) {
-				return d.Countries().Where(country.IDIn(ids...)).All(ctx)
-			}, func(c *ent.Country) int { return c.ID }),
-			dataloader.WithBatchCapacity[int, *ent.Country](maxBatch),
-			dataloader.WithWait[int, *ent.Country](wait),
-		),
+	l := &Loaders{
+		customerBatch: batch("customer", func(ctx context.Context, ids []int) ([]*ent.Customer, error) {
+			return d.Customers().Where(customer.IDIn(ids...)).All(ctx)
+		}, func(c *ent.Customer) int { return c.ID }),
+		countryBatch: batch("country", func(ctx context.Context, ids []int) ([]*ent.Country, error) {
+			return d.Countries().Where(country.IDIn(ids...)).All(ctx)
+		}, func(c *ent.Country) int { return c.ID }),
+		eventsBatch: eventsBatch(client),
 	}
+	l.Customer = dataloader.NewBatchedLoader(l.customerBatch,
+		dataloader.WithBatchCapacity[int, *ent.Customer](maxBatch),
+		dataloader.WithWait[int, *ent.Customer](wait))
+	l.Country = dataloader.NewBatchedLoader(l.countryBatch,
+		dataloader.WithBatchCapacity[int, *ent.Country](maxBatch),
+		dataloader.WithWait[int, *ent.Country](wait))
+	l.Events = dataloader.NewBatchedLoader(l.eventsBatch,
+		dataloader.WithBatchCapacity[EdgeKey, *Page[*ent.TrackingEvent]](maxBatch),
+		dataloader.WithWait[EdgeKey, *Page[*ent.TrackingEvent]](wait))
+	l.CustomerShipments = newCustomerShipmentsLoader(client)
+	l.ShippingMethod = dataloader.NewBatchedLoader(
+		batch("shipping method", func(ctx context.Context, ids []int) ([]*ent.ShippingMethod, error) {
+			return d.ShippingMethods().Where(shippingmethod.IDIn(ids...)).All(ctx)
+		}, func(m *ent.ShippingMethod) int { return m.ID }),
+		dataloader.WithBatchCapacity[int, *ent.ShippingMethod](maxBatch),
+		dataloader.WithWait[int, *ent.ShippingMethod](wait),
+	)
+	l.Contacts = dataloader.NewBatchedLoader(contactsBatch(d),
+		dataloader.WithBatchCapacity[int, []*ent.Contact](maxBatch),
+		dataloader.WithWait[int, []*ent.Contact](wait))
+	return l
+}
+
+func contactsBatch(d *dolibarr.Client) dataloader.BatchFunc[int, []*ent.Contact] {
+	return func(ctx context.Context, customers []int) []*dataloader.Result[[]*ent.Contact] {
+		out := make([]*dataloader.Result[[]*ent.Contact], len(customers))
+		rows, err := d.Contacts().Where(contact.CustomerIDIn(customers...)).Order(contact.ByID()).All(ctx)
+		byCustomer := make(map[int][]*ent.Contact, len(customers))
+		for _, c := range rows {
+			byCustomer[c.CustomerID] = append(byCustomer[c.CustomerID], c)
+		}
+		for i, id := range customers {
+			if err != nil {
+				out[i] = &dataloader.Result[[]*ent.Contact]{Error: fmt.Errorf("load contacts: %w", err)}
+			} else {
+				out[i] = &dataloader.Result[[]*ent.Contact]{Data: append([]*ent.Contact{}, byCustomer[id]...)}
+			}
+		}
+		return out
+	}
+}
+
+// The dataloaders batch by time: keys that arrive within a few milliseconds
+// go out together, so how many queries a list costs would depend on how fast
+// its resolvers run. A list resolver has every parent of its page at once: it
+// prefetches, running the batch function itself for all keys and priming the
+// loader's cache, so the field resolvers find their values there and the list
+// costs one query per edge whatever the scheduling.
+
+// PrefetchCustomers loads the customers ids and returns the ones found.
+func (l *Loaders) PrefetchCustomers(ctx context.Context, ids []int) []*ent.Customer {
+	return prefetch(ctx, l.Customer, l.customerBatch, ids)
+}
+
+// PrefetchCountries loads the countries ids.
+func (l *Loaders) PrefetchCountries(ctx context.Context, ids []int) {
+	prefetch(ctx, l.Country, l.countryBatch, ids)
+}
+
+// PrefetchEvents loads the events pages of keys.
+func (l *Loaders) PrefetchEvents(ctx context.Context, keys []EdgeKey) {
+	prefetch(ctx, l.Events, l.eventsBatch, keys)
+}
+
+// prefetch runs fn for keys not cached yet, maxBatch at a time, primes l with
+// what it found and returns it. Keys that failed are left for the loader,
+// which reports their error where the field asks.
+func prefetch[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, V], fn dataloader.BatchFunc[K, V], keys []K) []V {
+	seen := make(map[K]struct{}, len(keys))
+	var todo []K
+	for _, k := range keys {
+		if _, dup := seen[k]; !dup {
+			seen[k] = struct{}{}
+			todo = append(todo, k)
+		}
+	}
+	var out []V
+	for len(todo) > 0 {
+		n := min(len(todo), maxBatch)
+		res := fn(ctx, todo[:n])
+		for i, k := range todo[:n] {
+			if res[i] != nil && res[i].Error == nil {
+				l.Prime(ctx, k, res[i].Data)
+				out = append(out, res[i].Data)
+			}
+		}
+		todo = todo[n:]
+	}
+	return out
 }
 
 // batch adapts a query by IDs to a dataloader batch function: results come

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -40,4 +41,32 @@ func BenchmarkShipmentByReference(b *testing.B) {
 	benchPost(b, e.app.Handler, `query($r: String) { shipment(reference: $r) { id reference status version carrier trackingNumber
 		origin { city } destination { city } parcels { weightGrams } customer { name code country { code label } }
 		events(first: 20) { totalCount edges { node { status occurredAt location { city } } } } } }`, map[string]any{"r": "DEMO-0042"})
+}
+
+// BenchmarkNestedListMariaDB is issue 3's list on MariaDB at N = 10 and 100:
+// statements/op must stay at 5.
+func BenchmarkNestedListMariaDB(b *testing.B) {
+	testutil.Require(b, testutil.All()[1])
+	e := newEnv(b, testutil.All()[1])
+	e.seedMany(100)
+	counting := &countingHandler{h: e.app.Handler}
+	for _, n := range []int{10, 100} {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			body, _ := json.Marshal(map[string]any{"query": nestedQuery, "variables": map[string]any{"n": n}})
+			statements := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				rec := httptest.NewRecorder()
+				counting.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+					b.Fatalf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
+				}
+				statements += counting.Last().Total()
+			}
+			b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
+		})
+	}
 }
