@@ -47,13 +47,25 @@ func selects(fields []graphql.CollectedField, name string) bool {
 
 // prefetchShipments loads, for a page of shipments, their customers (and
 // those customers' countries) and the first page of their events, as the
-// query selects them.
+// query selects them under edges.node.
 func (r *Resolver) prefetchShipments(ctx context.Context, shipments []*ent.Shipment) {
+	r.prefetchShipmentFields(ctx, shipments, nodeFields(ctx, "Shipment"))
+}
+
+// prefetchShipment is prefetchShipments for a field that returns one shipment.
+func (r *Resolver) prefetchShipment(ctx context.Context, s *ent.Shipment) {
+	if s != nil {
+		fields := graphql.CollectFieldsCtx(ctx, []string{"Shipment", "Node"})
+		r.prefetchShipmentFields(ctx, []*ent.Shipment{s}, fields)
+	}
+}
+
+func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.Shipment, fields []graphql.CollectedField) {
 	if len(shipments) == 0 {
 		return
 	}
 	l := r.loaders(ctx)
-	for _, f := range nodeFields(ctx, "Shipment") {
+	for _, f := range fields {
 		switch f.Name {
 		case "customer":
 			ids := make([]int, 0, len(shipments))

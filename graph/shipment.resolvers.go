@@ -113,7 +113,11 @@ func (r *queryResolver) Shipment(ctx context.Context, id *gid.ID, reference *str
 	if ent.IsNotFound(err) {
 		return nil, nil
 	}
-	return s, err
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchShipment(ctx, s)
+	return s, nil
 }
 
 // Events is the resolver for the events field.
