@@ -61,7 +61,7 @@ if [ "$(primary -e 'SELECT @@log_bin')" != 1 ]; then
   echo "restarting MariaDB on :3306 with its binary log on"
   conf=/etc/mysql/conf.d/shipmentapp-primary.cnf
   [ -d /etc/mysql/conf.d ] || mkdir -p /etc/mysql/conf.d
-  printf '[mysqld]\nlog-bin=mariadb-bin\nserver-id=1\nbinlog-format=ROW\n' > "$conf"
+  printf '[mysqld]\nlog-bin=mariadb-bin\nserver-id=1\nbinlog-format=ROW\nexpire-logs-days=1\n' > "$conf"
   grep -q '^!includedir /etc/mysql/conf.d' /etc/mysql/my.cnf || printf '\n!includedir /etc/mysql/conf.d/\n' >> /etc/mysql/my.cnf
   pid=$(cat /run/mysqld/mysqld.pid 2>/dev/null || true)
   primary -e "SHUTDOWN"
@@ -72,6 +72,8 @@ if [ "$(primary -e 'SELECT @@log_bin')" != 1 ]; then
   wait_for MariaDB 3306
   [ "$(primary -e 'SELECT @@log_bin')" = 1 ] || { echo "binary log still off on :3306" >&2; exit 1; }
 fi
+# Test runs write a lot of binary log: keep one day of it.
+primary -e "SET GLOBAL expire_logs_days = 1"
 primary -e "CREATE USER IF NOT EXISTS 'repl'@'127.0.0.1' IDENTIFIED BY 'repl'; GRANT REPLICATION SLAVE ON *.* TO 'repl'@'127.0.0.1';"
 
 if ! answering 3307; then
