@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"text/tabwriter"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
@@ -54,7 +55,12 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		if err != nil {
 			return nil, nil, err
 		}
-		return cfg, newLogger(stderr, cfg), nil
+		logger := newLogger(stderr, cfg)
+		// The MySQL driver logs dropped idle connections on its own (a
+		// process-wide setting, made once here before any connection): keep
+		// them in our logs, at debug level, as database/sql retries them.
+		_ = mysql.SetLogger(slog.NewLogLogger(logger.Handler(), slog.LevelDebug))
+		return cfg, logger, nil
 	}
 	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), versionCmd(stdout))
 	return root

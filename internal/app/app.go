@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -50,9 +49,6 @@ type App struct {
 // data where configured and builds the HTTP handler.
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, err error) {
 	a := &App{Config: cfg, Logger: logger}
-	// The MySQL driver logs dropped idle connections on its own; keep them in
-	// our logs, at debug level (database/sql retries them).
-	_ = mysql.SetLogger(slog.NewLogLogger(logger.Handler(), slog.LevelDebug))
 	defer func() {
 		if err != nil {
 			a.Close()
