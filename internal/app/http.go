@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mime"
 	"net/http"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -22,19 +24,24 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
 
+	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/graph"
 	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
 )
 
 // GraphQL builds the gqlgen server explicitly: the transports we serve, a
 // parsed-query cache, introspection only where configured, and the error
 // presenter and recover func that keep internals out of responses.
 func (a *App) GraphQL() *handler.Server {
-	es := generated.NewExecutableSchema(generated.Config{Resolvers: &graph.Resolver{
+	cfg := generated.Config{Resolvers: &graph.Resolver{
 		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping,
-	}})
+	}}
+	connectionCosts(&cfg.Complexity)
+	es := generated.NewExecutableSchema(cfg)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
@@ -44,6 +51,17 @@ func (a *App) GraphQL() *handler.Server {
 	}
 	if a.Config.GraphQL.Introspection {
 		srv.Use(extension.Introspection{})
+	} else {
+		// "Did you mean ...?" would reveal the schema that introspection hides.
+		srv.SetDisableSuggestion(true)
+	}
+	gq := a.Config.GraphQL
+	if gq.MaxTokens > 0 {
+		srv.SetParserTokenLimit(gq.MaxTokens)
+	}
+	srv.Use(gqllimit.Limits{MaxDepth: gq.MaxDepth, MaxAliases: gq.MaxAliases, MaxRootFields: gq.MaxRootFields})
+	if gq.MaxComplexity > 0 {
+		srv.Use(extension.FixedComplexityLimit(gq.MaxComplexity))
 	}
 	srv.AroundOperations(a.aroundMutations)
 	srv.SetErrorPresenter(apperr.Presenter(a.Logger, a.Config.Debug))
@@ -54,7 +72,7 @@ func (a *App) GraphQL() *handler.Server {
 func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql)))
+	api := csrfPrevention(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql))))
 	mux.Handle("/graphql", api)
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))
@@ -158,7 +176,7 @@ func (a *App) accessLog(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r.WithContext(apperr.WithRequestID(r.Context(), id)))
 		a.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
@@ -193,4 +211,64 @@ func schemaSDL() []byte {
 	var buf bytes.Buffer
 	formatter.NewFormatter(&buf, formatter.WithComments()).FormatSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
 	return buf.Bytes()
+}
+
+// connectionCosts makes a connection's children cost once per item of the
+// page it asks for, so gqlgen's complexity limit grows with first and last.
+func connectionCosts(c *generated.ComplexityRoot) {
+	c.Query.Shipments = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ []*ent.ShipmentOrder, _ *ent.ShipmentWhereInput) int {
+		return gqllimit.Connection(child, first, last)
+	}
+	c.Query.Customers = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ []*ent.CustomerOrder, _ *ent.CustomerWhereInput, _ *string) int {
+		return gqllimit.Connection(child, first, last)
+	}
+	c.Query.Nodes = func(child int, ids []*gid.ID) int { return gqllimit.List(child, len(ids)) }
+	c.Customer.Shipments = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ []*ent.ShipmentOrder, _ *ent.ShipmentWhereInput) int {
+		return gqllimit.Connection(child, first, last)
+	}
+	c.Shipment.Events = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ []*ent.TrackingEventOrder) int {
+		return gqllimit.Connection(child, first, last)
+	}
+}
+
+// preflightHeaders mark a request a browser could not send cross-site
+// without a CORS preflight.
+var preflightHeaders = []string{"Apollo-Require-Preflight", "X-Apollo-Operation-Name", "GraphQL-Require-Preflight"}
+
+// csrfPrevention refuses the requests a browser sends cross-site without a
+// preflight — a GET, or a POST whose content type is text/plain,
+// application/x-www-form-urlencoded or multipart/form-data — unless they carry
+// one of preflightHeaders (Apollo Server's rule). JSON POSTs need a preflight
+// and pass.
+func csrfPrevention(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodOptions && !preflighted(r) {
+			writeError(w, http.StatusBadRequest, apperr.CSRFPrevented,
+				"this request has been blocked as a potential cross-site request forgery: send it as application/json, "+
+					"or with a non-empty Apollo-Require-Preflight (or GraphQL-Require-Preflight) header")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func preflighted(r *http.Request) bool {
+	for _, h := range preflightHeaders {
+		if r.Header.Get(h) != "" {
+			return true
+		}
+	}
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
+		return false
+	}
+	return true
 }

@@ -20,7 +20,7 @@ func TestHTTPSurface(t *testing.T) {
 	e.create(createInput(activeCustomer, "UPS"))
 
 	q := url.QueryEscape(`{ shipments(first: 1) { totalCount edges { node { reference customer { name } } } } }`)
-	r := e.gql.Raw(http.MethodGet, "/graphql?query="+q, "", nil)
+	r := e.gql.RawH(http.MethodGet, "/graphql?query="+q, map[string]string{"GraphQL-Require-Preflight": "1"}, nil)
 	if r.Status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"totalCount":1`) {
 		t.Errorf("GET /graphql: %d %s", r.Status, r.Raw)
 	}
@@ -86,13 +86,7 @@ func TestProduction(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pending migration") || !strings.Contains(err.Error(), "_init.sql") {
 		t.Fatalf("start with pending migrations: %v", err)
 	}
-	m, err := migrate.New(mainDB.Open(t), cfg.DB.Connection)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(ctx); err != nil {
-		t.Fatal(err)
-	}
+	migrateUp(t, mainDB, cfg.DB.Connection)
 	a, err := app.New(ctx, cfg, logger)
 	if err != nil {
 		t.Fatal(err)
@@ -159,4 +153,15 @@ func FuzzCursor(f *testing.F) {
 			}
 		}
 	})
+}
+
+func migrateUp(t *testing.T, d testutil.Database, driver string) {
+	t.Helper()
+	m, err := migrate.New(d.Open(t), driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }

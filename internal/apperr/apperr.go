@@ -4,6 +4,7 @@
 package apperr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -23,6 +24,10 @@ const (
 	// DolibarrUnavailable: the customer directory cannot be reached; the rest
 	// of the response is served.
 	DolibarrUnavailable Code = "DOLIBARR_UNAVAILABLE"
+	// CSRFPrevented: a request a browser could send cross-site without a preflight.
+	CSRFPrevented Code = "CSRF_PREVENTED"
+	// TooManyTokens: the document has more tokens than GRAPHQL_MAX_TOKENS.
+	TooManyTokens Code = "TOO_MANY_TOKENS"
 	// The codes gqlgen gives to documents that do not parse or validate.
 	ParseFailed      Code = "GRAPHQL_PARSE_FAILED"
 	ValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"
@@ -70,4 +75,18 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return ""
+}
+
+type requestIDKey struct{}
+
+// WithRequestID returns a context carrying the request's ID, which INTERNAL
+// errors show so an operator can find the logged detail.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID returns the request ID of ctx, or "".
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

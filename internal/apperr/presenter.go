@@ -25,8 +25,12 @@ func Presenter(logger *slog.Logger, showInternal bool) graphql.ErrorPresenterFun
 		if gqlErr.Extensions == nil {
 			gqlErr.Extensions = map[string]any{}
 		}
-		// Document errors already carry gqlgen's codes (parse, validation).
+		// Document errors already carry gqlgen's codes (parse, validation,
+		// complexity), but the token limit deserves its own.
 		if code, ok := gqlErr.Extensions["code"].(string); ok && code != "" {
+			if code == string(ParseFailed) && strings.Contains(gqlErr.Message, "token limit") {
+				gqlErr.Extensions["code"] = string(TooManyTokens)
+			}
 			return gqlErr
 		}
 		var appErr *Error
@@ -69,11 +73,15 @@ func Presenter(logger *slog.Logger, showInternal bool) graphql.ErrorPresenterFun
 			gqlErr.Message = "invalid value: " + unwrapMessage(err)
 			gqlErr.Extensions["code"] = string(BadUserInput)
 		default:
-			logger.ErrorContext(ctx, "internal error", slog.String("error", err.Error()), slog.Any("path", gqlErr.Path))
+			id := RequestID(ctx)
+			logger.ErrorContext(ctx, "internal error", slog.String("request_id", id), slog.String("error", err.Error()), slog.Any("path", gqlErr.Path))
 			if !showInternal {
 				gqlErr.Message = "internal error"
 			}
 			gqlErr.Extensions["code"] = string(Internal)
+			if id != "" {
+				gqlErr.Extensions["requestId"] = id
+			}
 		}
 		return gqlErr
 	}

@@ -157,6 +157,12 @@ type GraphQL struct {
 	Playground    bool `koanf:"graphql_playground"`
 	Introspection bool `koanf:"graphql_introspection"`
 	QueryCache    int  `koanf:"graphql_query_cache_size"`
+	// Limits on the shape and cost of an operation (0: no limit).
+	MaxDepth      int `koanf:"graphql_max_depth"`
+	MaxAliases    int `koanf:"graphql_max_aliases"`
+	MaxRootFields int `koanf:"graphql_max_root_fields"`
+	MaxComplexity int `koanf:"graphql_max_complexity"`
+	MaxTokens     int `koanf:"graphql_max_tokens"`
 }
 
 // IsDevelopment reports whether the process runs in development mode.
@@ -211,6 +217,11 @@ func defaults(appEnv string) map[string]any {
 		"graphql_playground":         dev,
 		"graphql_introspection":      dev,
 		"graphql_query_cache_size":   1000,
+		"graphql_max_depth":          15,
+		"graphql_max_aliases":        30,
+		"graphql_max_root_fields":    20,
+		"graphql_max_complexity":     5000,
+		"graphql_max_tokens":         10000,
 		"demo_seed":                  dev,
 	}
 }
@@ -426,6 +437,16 @@ func (c *Config) validate() []error {
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		add("HTTP_MAX_BODY_BYTES", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
+	}
+	limits := map[string]int{
+		"GRAPHQL_MAX_DEPTH": c.GraphQL.MaxDepth, "GRAPHQL_MAX_ALIASES": c.GraphQL.MaxAliases,
+		"GRAPHQL_MAX_ROOT_FIELDS": c.GraphQL.MaxRootFields, "GRAPHQL_MAX_COMPLEXITY": c.GraphQL.MaxComplexity,
+		"GRAPHQL_MAX_TOKENS": c.GraphQL.MaxTokens,
+	}
+	for _, key := range slices.Sorted(maps.Keys(limits)) {
+		if v := limits[key]; v < 0 {
+			add(key, "must not be negative (0: no limit), got %d", v)
+		}
 	}
 	if c.GraphQL.QueryCache < 0 {
 		add("GRAPHQL_QUERY_CACHE_SIZE", "must not be negative, got %d", c.GraphQL.QueryCache)

@@ -75,12 +75,22 @@ func (c *Client) Do(query string, vars map[string]any) *Response {
 // Raw sends any request and decodes a JSON response if there is one.
 func (c *Client) Raw(method, path, contentType string, body []byte) *Response {
 	c.t.Helper()
+	h := map[string]string{}
+	if contentType != "" {
+		h["Content-Type"] = contentType
+	}
+	return c.RawH(method, path, h, body)
+}
+
+// RawH is Raw with any request headers.
+func (c *Client) RawH(method, path string, headers map[string]string, body []byte) *Response {
+	c.t.Helper()
 	req, err := http.NewRequest(method, c.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	resp, err := c.srv.Client().Do(req)
 	if err != nil {
