@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/go-sql-driver/mysql"
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
@@ -60,6 +61,8 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		// process-wide setting, made once here before any connection): keep
 		// them in our logs, at debug level, as database/sql retries them.
 		_ = mysql.SetLogger(slog.NewLogLogger(logger.Handler(), slog.LevelDebug))
+		// Likewise go-redis's dial failures: callers fall back and log once.
+		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
 	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), versionCmd(stdout))
@@ -234,4 +237,11 @@ func versionCmd(stdout io.Writer) *cobra.Command {
 			fmt.Fprintf(stdout, "shipmentapp %s (commit %s, %s)\n", version, commit, goVersion)
 		},
 	}
+}
+
+// redisLogger sends go-redis's internal logs to slog at debug level.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.DebugContext(ctx, fmt.Sprintf(format, v...), slog.String("component", "go-redis"))
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
@@ -23,6 +24,8 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/demo"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
+	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
+	"github.com/shipmentapp/shipmentapp/internal/redisx"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 )
 
@@ -38,6 +41,10 @@ type App struct {
 	Router *dbroute.Router
 	// Registry holds the Prometheus metrics served at /metrics.
 	Registry *prometheus.Registry
+	// Redis is the shared Redis, nil when none is configured.
+	Redis redis.UniversalClient
+	// Limiter enforces the request rate limits.
+	Limiter *ratelimit.Limiter
 
 	mainDB     *sql.DB
 	replicaDBs []*sql.DB
@@ -73,6 +80,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		return nil, err
 	}
 	a.Shipping = shipping.New(a.Client, a.Dolibarr)
+	a.Redis = redisx.New(cfg.Redis)
+	a.Limiter = ratelimit.New(ratelimit.Options{
+		Redis: a.Redis, Prefix: cfg.Redis.Prefix + "rl:", Timeout: cfg.Redis.Timeout,
+		Logger: logger, Registry: a.Registry,
+	})
 	if cfg.DemoSeed {
 		start := time.Now()
 		n, err := demo.Seed(ctx, a.Client, a.Dolibarr, demo.DefaultShipments)
@@ -197,6 +209,9 @@ func (a *App) Close() {
 	}
 	for _, r := range a.replicaDBs {
 		_ = r.Close()
+	}
+	if a.Redis != nil {
+		_ = a.Redis.Close()
 	}
 	if a.Dolibarr != nil {
 		_ = a.Dolibarr.Close()

@@ -72,7 +72,7 @@ func (a *App) GraphQL() *handler.Server {
 func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := csrfPrevention(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql))))
+	api := a.rateLimit(csrfPrevention(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql)))))
 	mux.Handle("/graphql", api)
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))

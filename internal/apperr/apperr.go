@@ -26,6 +26,8 @@ const (
 	DolibarrUnavailable Code = "DOLIBARR_UNAVAILABLE"
 	// CSRFPrevented: a request a browser could send cross-site without a preflight.
 	CSRFPrevented Code = "CSRF_PREVENTED"
+	// RateLimited: over a rate limit (HTTP 429 with Retry-After).
+	RateLimited Code = "RATE_LIMITED"
 	// TooManyTokens: the document has more tokens than GRAPHQL_MAX_TOKENS.
 	TooManyTokens Code = "TOO_MANY_TOKENS"
 	// The codes gqlgen gives to documents that do not parse or validate.

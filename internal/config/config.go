@@ -56,6 +56,8 @@ type Config struct {
 	DB       Database `koanf:",squash"`
 	Dolibarr Dolibarr `koanf:",squash"`
 	HTTP     HTTP     `koanf:",squash"`
+	Redis    Redis    `koanf:",squash"`
+	Limits   Limits   `koanf:",squash"`
 	GraphQL  GraphQL  `koanf:",squash"`
 
 	// DemoSeed seeds demo shipments into an empty database on start.
@@ -141,6 +143,65 @@ type Dolibarr struct {
 	DemoSeed bool `koanf:"dolibarr_demo_seed"`
 }
 
+// Redis is the shared Redis (standalone, Sentinel or Cluster).
+type Redis struct {
+	Host string `koanf:"redis_host"`
+	Port int    `koanf:"redis_port"`
+	// Addrs lists host:port addresses (a Cluster, or Sentinels with MasterName).
+	Addrs      string        `koanf:"redis_addrs"`
+	MasterName string        `koanf:"redis_master_name"`
+	Password   string        `koanf:"redis_password"`
+	DB         int           `koanf:"redis_db"`
+	Prefix     string        `koanf:"redis_prefix"`
+	Timeout    time.Duration `koanf:"redis_timeout"`
+}
+
+// Addresses returns the Redis addresses to use, none when Redis is not configured.
+func (r Redis) Addresses() []string {
+	var out []string
+	for _, a := range strings.Split(r.Addrs, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	if len(out) == 0 && r.Host != "" {
+		out = append(out, net.JoinHostPort(r.Host, strconv.Itoa(r.Port)))
+	}
+	return out
+}
+
+// Limits are the request rate limits.
+type Limits struct {
+	IPPerMinute  int `koanf:"rate_limit_ip_per_minute"`
+	KeyPerMinute int `koanf:"rate_limit_key_per_minute"`
+	// TrustedProxies are the CIDRs of load balancers whose X-Forwarded-For is believed.
+	TrustedProxies string `koanf:"http_trusted_proxies"`
+}
+
+// TrustedNets parses HTTP_TRUSTED_PROXIES.
+func (l Limits) TrustedNets() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, c := range strings.Split(l.TrustedProxies, ",") {
+		c = strings.TrimSpace(c)
+		if c == "" {
+			continue
+		}
+		if !strings.Contains(c, "/") {
+			if strings.Contains(c, ":") {
+				c += "/128"
+			} else {
+				c += "/32"
+			}
+		}
+		_, n, err := net.ParseCIDR(c)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR or an address", c)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // HTTP holds the HTTP server's limits.
 type HTTP struct {
 	ReadHeaderTimeout time.Duration `koanf:"http_read_header_timeout"`
@@ -222,6 +283,11 @@ func defaults(appEnv string) map[string]any {
 		"graphql_max_root_fields":    20,
 		"graphql_max_complexity":     5000,
 		"graphql_max_tokens":         10000,
+		"redis_port":                 6379,
+		"redis_prefix":               "shipmentapp:",
+		"redis_timeout":              "100ms",
+		"rate_limit_ip_per_minute":   600,
+		"rate_limit_key_per_minute":  1200,
 		"demo_seed":                  dev,
 	}
 }
@@ -447,6 +513,21 @@ func (c *Config) validate() []error {
 		if v := limits[key]; v < 0 {
 			add(key, "must not be negative (0: no limit), got %d", v)
 		}
+	}
+	if c.Redis.Port < 1 || c.Redis.Port > 65535 {
+		add("REDIS_PORT", "must be between 1 and 65535, got %d", c.Redis.Port)
+	}
+	if c.Redis.Timeout <= 0 {
+		add("REDIS_TIMEOUT", "must be a positive duration, got %s", c.Redis.Timeout)
+	}
+	if c.Redis.MasterName != "" && len(c.Redis.Addresses()) == 0 {
+		add("REDIS_MASTER_NAME", "needs the Sentinel addresses in REDIS_ADDRS")
+	}
+	if c.Limits.IPPerMinute < 0 || c.Limits.KeyPerMinute < 0 {
+		add("RATE_LIMIT_IP_PER_MINUTE", "rate limits must not be negative (0: no limit)")
+	}
+	if _, err := c.Limits.TrustedNets(); err != nil {
+		add("HTTP_TRUSTED_PROXIES", "%v", err)
 	}
 	if c.GraphQL.QueryCache < 0 {
 		add("GRAPHQL_QUERY_CACHE_SIZE", "must not be negative, got %d", c.GraphQL.QueryCache)

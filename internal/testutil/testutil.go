@@ -284,6 +284,10 @@ func Config(t testing.TB, m, d Database, extra ...string) *config.Config {
 		"LOG_LEVEL=warn",
 		"DEMO_SEED=false",
 		"DOLIBARR_DEMO_SEED=false",
+		// Tests send many requests from one address; the rate-limit tests
+		// set their own limits.
+		"RATE_LIMIT_IP_PER_MINUTE=0",
+		"RATE_LIMIT_KEY_PER_MINUTE=0",
 	}
 	env = append(env, m.Env("DB")...)
 	env = append(env, d.Env("DOLIBARR_DB")...)
@@ -357,4 +361,24 @@ func ReplicaSQL(t testing.TB, stmts ...string) {
 			t.Fatalf("%s on the replica: %v", s, err)
 		}
 	}
+}
+
+// RedisAddr is the test Redis (TEST_REDIS_ADDR, default 127.0.0.1:6379).
+func RedisAddr() string { return envOr("TEST_REDIS_ADDR", "127.0.0.1:6379") }
+
+// RequireRedis skips t (or fails it under REQUIRE_ALL_DATABASES=1) when the
+// test Redis does not answer.
+func RequireRedis(t testing.TB) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", RedisAddr(), 2*time.Second)
+	if err == nil {
+		_ = conn.Close()
+		return
+	}
+	msg := fmt.Sprintf("redis is not reachable at %s (%v): its suite is SKIPPED", RedisAddr(), err)
+	if os.Getenv("REQUIRE_ALL_DATABASES") == "1" {
+		t.Fatalf("REQUIRE_ALL_DATABASES=1 and %s", msg)
+	}
+	reportSkip(t.Name() + ": " + msg)
+	t.Skip("!!! " + msg)
 }
