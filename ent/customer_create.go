@@ -273,7 +273,9 @@ func (_c *CustomerCreate) Mutation() *CustomerMutation {
 
 // Save creates the Customer in the database.
 func (_c *CustomerCreate) Save(ctx context.Context) (*Customer, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -300,7 +302,7 @@ func (_c *CustomerCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *CustomerCreate) defaults() {
+func (_c *CustomerCreate) defaults() error {
 	if _, ok := _c.mutation.Entity(); !ok {
 		v := customer.DefaultEntity
 		_c.mutation.SetEntity(v)
@@ -313,6 +315,7 @@ func (_c *CustomerCreate) defaults() {
 		v := customer.DefaultClient
 		_c.mutation.SetClient(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

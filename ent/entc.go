@@ -32,6 +32,7 @@ func main() {
 			gen.FeatureIntercept,
 			gen.FeatureUpsert,
 			gen.FeatureModifier,
+			gen.FeaturePrivacy,
 		},
 		Templates: []*gen.Template{
 			gen.MustParse(gen.NewTemplate("globalid").Funcs(entgql.TemplateFuncs).ParseFiles("ent/template/globalid.tmpl")),

@@ -226,7 +226,9 @@ func (_c *ShipmentCreate) Mutation() *ShipmentMutation {
 
 // Save creates the Shipment in the database.
 func (_c *ShipmentCreate) Save(ctx context.Context) (*Shipment, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -253,7 +255,7 @@ func (_c *ShipmentCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *ShipmentCreate) defaults() {
+func (_c *ShipmentCreate) defaults() error {
 	if _, ok := _c.mutation.Status(); !ok {
 		v := shipment.DefaultStatus
 		_c.mutation.SetStatus(v)
@@ -263,13 +265,20 @@ func (_c *ShipmentCreate) defaults() {
 		_c.mutation.SetVersion(v)
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if shipment.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized shipment.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := shipment.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
+		if shipment.DefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized shipment.DefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := shipment.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -284,7 +284,9 @@ func (_u *ShipmentUpdate) RemoveEvents(v ...*TrackingEvent) *ShipmentUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *ShipmentUpdate) Save(ctx context.Context) (int, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return 0, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -311,11 +313,15 @@ func (_u *ShipmentUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ShipmentUpdate) defaults() {
+func (_u *ShipmentUpdate) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if shipment.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized shipment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := shipment.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -770,7 +776,9 @@ func (_u *ShipmentUpdateOne) Select(field string, fields ...string) *ShipmentUpd
 
 // Save executes the query and returns the updated Shipment entity.
 func (_u *ShipmentUpdateOne) Save(ctx context.Context) (*Shipment, error) {
-	_u.defaults()
+	if err := _u.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -797,11 +805,15 @@ func (_u *ShipmentUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *ShipmentUpdateOne) defaults() {
+func (_u *ShipmentUpdateOne) defaults() error {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
+		if shipment.UpdateDefaultUpdatedAt == nil {
+			return fmt.Errorf("ent: uninitialized shipment.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
+		}
 		v := shipment.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -114,7 +114,9 @@ func (_c *TrackingEventCreate) Mutation() *TrackingEventMutation {
 
 // Save creates the TrackingEvent in the database.
 func (_c *TrackingEventCreate) Save(ctx context.Context) (*TrackingEvent, error) {
-	_c.defaults()
+	if err := _c.defaults(); err != nil {
+		return nil, err
+	}
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -141,15 +143,19 @@ func (_c *TrackingEventCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *TrackingEventCreate) defaults() {
+func (_c *TrackingEventCreate) defaults() error {
 	if _, ok := _c.mutation.Source(); !ok {
 		v := trackingevent.DefaultSource
 		_c.mutation.SetSource(v)
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
+		if trackingevent.DefaultCreatedAt == nil {
+			return fmt.Errorf("ent: uninitialized trackingevent.DefaultCreatedAt (forgotten import ent/runtime?)")
+		}
 		v := trackingevent.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

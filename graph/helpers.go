@@ -262,3 +262,12 @@ func eventTerm(o *ent.TrackingEventOrder) (string, entgql.OrderDirection) {
 func shipmentTerm(o *ent.ShipmentOrder) (string, entgql.OrderDirection) {
 	return o.Field.String(), o.Direction
 }
+
+func customerGIDs(ids []int) []*gid.ID {
+	out := make([]*gid.ID, len(ids))
+	for i, id := range ids {
+		g := gid.New(gid.TypeCustomer, id)
+		out[i] = &g
+	}
+	return out
+}

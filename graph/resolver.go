@@ -7,6 +7,7 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 )
@@ -19,6 +20,8 @@ type Resolver struct {
 	Dolibarr *dolibarr.Client
 	// Shipping changes shipments.
 	Shipping *shipping.Service
+	// Keys manages API keys.
+	Keys *auth.Keys
 }
 
 // loaders returns the request's dataloaders, or fresh ones when the handler

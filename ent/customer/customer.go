@@ -3,6 +3,7 @@
 package customer
 
 import (
+	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 )
 
@@ -81,7 +82,14 @@ func ValidColumn(column string) bool {
 	return false
 }
 
+// Note that the variables below are initialized by the runtime
+// package on the initialization of the application. Therefore,
+// it should be imported in the main as follows:
+//
+//	import _ "github.com/shipmentapp/shipmentapp/ent/runtime"
 var (
+	Hooks  [1]ent.Hook
+	Policy ent.Policy
 	// DefaultEntity holds the default value on creation for the "entity" field.
 	DefaultEntity int
 	// DefaultStatus holds the default value on creation for the "status" field.

@@ -2,7 +2,259 @@
 
 package runtime
 
-// The schema-stitching logic is generated in github.com/shipmentapp/shipmentapp/ent/runtime.go
+import (
+	"context"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/ent/apikey"
+	"github.com/shipmentapp/shipmentapp/ent/contact"
+	"github.com/shipmentapp/shipmentapp/ent/country"
+	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/schema"
+	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
+
+	"entgo.io/ent"
+	"entgo.io/ent/privacy"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	apikey.Policy = privacy.NewPolicies(schema.APIKey{})
+	apikey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apikey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apikeyFields := schema.APIKey{}.Fields()
+	_ = apikeyFields
+	// apikeyDescKeyID is the schema descriptor for key_id field.
+	apikeyDescKeyID := apikeyFields[0].Descriptor()
+	// apikey.KeyIDValidator is a validator for the "key_id" field. It is called by the builders before save.
+	apikey.KeyIDValidator = func() func(string) error {
+		validators := apikeyDescKeyID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key_id string) error {
+			for _, fn := range fns {
+				if err := fn(key_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescSecretHash is the schema descriptor for secret_hash field.
+	apikeyDescSecretHash := apikeyFields[1].Descriptor()
+	// apikey.SecretHashValidator is a validator for the "secret_hash" field. It is called by the builders before save.
+	apikey.SecretHashValidator = func() func(string) error {
+		validators := apikeyDescSecretHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(secret_hash string) error {
+			for _, fn := range fns {
+				if err := fn(secret_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescName is the schema descriptor for name field.
+	apikeyDescName := apikeyFields[2].Descriptor()
+	// apikey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apikey.NameValidator = func() func(string) error {
+		validators := apikeyDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apikeyDescCreatedAt is the schema descriptor for created_at field.
+	apikeyDescCreatedAt := apikeyFields[5].Descriptor()
+	// apikey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apikey.DefaultCreatedAt = apikeyDescCreatedAt.Default.(func() time.Time)
+	// apikeyDescCreatedBy is the schema descriptor for created_by field.
+	apikeyDescCreatedBy := apikeyFields[6].Descriptor()
+	// apikey.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	apikey.CreatedByValidator = apikeyDescCreatedBy.Validators[0].(func(string) error)
+	contactFields := schema.Contact{}.Fields()
+	_ = contactFields
+	// contactDescEntity is the schema descriptor for entity field.
+	contactDescEntity := contactFields[2].Descriptor()
+	// contact.DefaultEntity holds the default value on creation for the entity field.
+	contact.DefaultEntity = contactDescEntity.Default.(int)
+	// contactDescPrivate is the schema descriptor for private field.
+	contactDescPrivate := contactFields[10].Descriptor()
+	// contact.DefaultPrivate holds the default value on creation for the private field.
+	contact.DefaultPrivate = contactDescPrivate.Default.(int16)
+	// contactDescStatus is the schema descriptor for status field.
+	contactDescStatus := contactFields[11].Descriptor()
+	// contact.DefaultStatus holds the default value on creation for the status field.
+	contact.DefaultStatus = contactDescStatus.Default.(int8)
+	countryFields := schema.Country{}.Fields()
+	_ = countryFields
+	// countryDescActive is the schema descriptor for active field.
+	countryDescActive := countryFields[4].Descriptor()
+	// country.DefaultActive holds the default value on creation for the active field.
+	country.DefaultActive = countryDescActive.Default.(int8)
+	customer.Policy = privacy.NewPolicies(schema.Customer{})
+	customer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := customer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	customerFields := schema.Customer{}.Fields()
+	_ = customerFields
+	// customerDescEntity is the schema descriptor for entity field.
+	customerDescEntity := customerFields[4].Descriptor()
+	// customer.DefaultEntity holds the default value on creation for the entity field.
+	customer.DefaultEntity = customerDescEntity.Default.(int)
+	// customerDescStatus is the schema descriptor for status field.
+	customerDescStatus := customerFields[5].Descriptor()
+	// customer.DefaultStatus holds the default value on creation for the status field.
+	customer.DefaultStatus = customerDescStatus.Default.(int8)
+	// customerDescClient is the schema descriptor for client field.
+	customerDescClient := customerFields[6].Descriptor()
+	// customer.DefaultClient holds the default value on creation for the client field.
+	customer.DefaultClient = customerDescClient.Default.(int8)
+	shipment.Policy = privacy.NewPolicies(schema.Shipment{})
+	shipment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := shipment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	shipmentFields := schema.Shipment{}.Fields()
+	_ = shipmentFields
+	// shipmentDescReference is the schema descriptor for reference field.
+	shipmentDescReference := shipmentFields[1].Descriptor()
+	// shipment.ReferenceValidator is a validator for the "reference" field. It is called by the builders before save.
+	shipment.ReferenceValidator = func() func(string) error {
+		validators := shipmentDescReference.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(reference string) error {
+			for _, fn := range fns {
+				if err := fn(reference); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// shipmentDescCustomerID is the schema descriptor for customer_id field.
+	shipmentDescCustomerID := shipmentFields[2].Descriptor()
+	// shipment.CustomerIDValidator is a validator for the "customer_id" field. It is called by the builders before save.
+	shipment.CustomerIDValidator = shipmentDescCustomerID.Validators[0].(func(int) error)
+	// shipmentDescCarrier is the schema descriptor for carrier field.
+	shipmentDescCarrier := shipmentFields[4].Descriptor()
+	// shipment.CarrierValidator is a validator for the "carrier" field. It is called by the builders before save.
+	shipment.CarrierValidator = func() func(string) error {
+		validators := shipmentDescCarrier.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(carrier string) error {
+			for _, fn := range fns {
+				if err := fn(carrier); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// shipmentDescServiceLevel is the schema descriptor for service_level field.
+	shipmentDescServiceLevel := shipmentFields[5].Descriptor()
+	// shipment.ServiceLevelValidator is a validator for the "service_level" field. It is called by the builders before save.
+	shipment.ServiceLevelValidator = shipmentDescServiceLevel.Validators[0].(func(string) error)
+	// shipmentDescTrackingNumber is the schema descriptor for tracking_number field.
+	shipmentDescTrackingNumber := shipmentFields[6].Descriptor()
+	// shipment.TrackingNumberValidator is a validator for the "tracking_number" field. It is called by the builders before save.
+	shipment.TrackingNumberValidator = shipmentDescTrackingNumber.Validators[0].(func(string) error)
+	// shipmentDescCancelReason is the schema descriptor for cancel_reason field.
+	shipmentDescCancelReason := shipmentFields[12].Descriptor()
+	// shipment.CancelReasonValidator is a validator for the "cancel_reason" field. It is called by the builders before save.
+	shipment.CancelReasonValidator = shipmentDescCancelReason.Validators[0].(func(string) error)
+	// shipmentDescVersion is the schema descriptor for version field.
+	shipmentDescVersion := shipmentFields[13].Descriptor()
+	// shipment.DefaultVersion holds the default value on creation for the version field.
+	shipment.DefaultVersion = shipmentDescVersion.Default.(int)
+	// shipment.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	shipment.VersionValidator = shipmentDescVersion.Validators[0].(func(int) error)
+	// shipmentDescCreatedAt is the schema descriptor for created_at field.
+	shipmentDescCreatedAt := shipmentFields[14].Descriptor()
+	// shipment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	shipment.DefaultCreatedAt = shipmentDescCreatedAt.Default.(func() time.Time)
+	// shipmentDescUpdatedAt is the schema descriptor for updated_at field.
+	shipmentDescUpdatedAt := shipmentFields[15].Descriptor()
+	// shipment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	shipment.DefaultUpdatedAt = shipmentDescUpdatedAt.Default.(func() time.Time)
+	// shipment.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	shipment.UpdateDefaultUpdatedAt = shipmentDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// shipmentDescCreatedBy is the schema descriptor for created_by field.
+	shipmentDescCreatedBy := shipmentFields[16].Descriptor()
+	// shipment.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	shipment.CreatedByValidator = shipmentDescCreatedBy.Validators[0].(func(string) error)
+	// shipmentDescUpdatedBy is the schema descriptor for updated_by field.
+	shipmentDescUpdatedBy := shipmentFields[17].Descriptor()
+	// shipment.UpdatedByValidator is a validator for the "updated_by" field. It is called by the builders before save.
+	shipment.UpdatedByValidator = shipmentDescUpdatedBy.Validators[0].(func(string) error)
+	trackingevent.Policy = privacy.NewPolicies(schema.TrackingEvent{})
+	trackingevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := trackingevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	trackingeventFields := schema.TrackingEvent{}.Fields()
+	_ = trackingeventFields
+	// trackingeventDescDescription is the schema descriptor for description field.
+	trackingeventDescDescription := trackingeventFields[4].Descriptor()
+	// trackingevent.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	trackingevent.DescriptionValidator = trackingeventDescDescription.Validators[0].(func(string) error)
+	// trackingeventDescSource is the schema descriptor for source field.
+	trackingeventDescSource := trackingeventFields[6].Descriptor()
+	// trackingevent.DefaultSource holds the default value on creation for the source field.
+	trackingevent.DefaultSource = trackingeventDescSource.Default.(string)
+	// trackingevent.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	trackingevent.SourceValidator = trackingeventDescSource.Validators[0].(func(string) error)
+	// trackingeventDescCreatedAt is the schema descriptor for created_at field.
+	trackingeventDescCreatedAt := trackingeventFields[7].Descriptor()
+	// trackingevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	trackingevent.DefaultCreatedAt = trackingeventDescCreatedAt.Default.(func() time.Time)
+	// trackingeventDescCreatedBy is the schema descriptor for created_by field.
+	trackingeventDescCreatedBy := trackingeventFields[8].Descriptor()
+	// trackingevent.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	trackingevent.CreatedByValidator = trackingeventDescCreatedBy.Validators[0].(func(string) error)
+}
 
 const (
 	Version = "v0.14.6"                                         // Version of ent codegen.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 )
@@ -24,6 +26,14 @@ type AddressInput struct {
 	Email       *string `json:"email,omitempty"`
 }
 
+type CreateAPIKeyInput struct {
+	Name string    `json:"name"`
+	Role auth.Role `json:"role"`
+	// Customer global IDs, required for (and only for) PARTNER keys.
+	CustomerIds []*gid.ID  `json:"customerIds,omitempty"`
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+}
+
 type CreateShipmentInput struct {
 	// Global ID of an active Dolibarr customer.
 	CustomerID   gid.ID  `json:"customerId"`
@@ -37,6 +47,12 @@ type CreateShipmentInput struct {
 	EstimatedDeliveryAt *time.Time     `json:"estimatedDeliveryAt,omitempty"`
 	// Human readable reference, unique. Generated when absent.
 	Reference *string `json:"reference,omitempty"`
+}
+
+type CreatedAPIKey struct {
+	Key *ent.APIKey `json:"key"`
+	// The secret, shown this once: send it as Authorization: Bearer <secret> or X-API-Key: <secret>.
+	Secret string `json:"secret"`
 }
 
 type LocationInput struct {

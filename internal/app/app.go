@@ -18,6 +18,11 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
+	// The schema's defaults, validators and privacy policies are registered
+	// by ent/runtime: without it, no policy would apply.
+	"github.com/shipmentapp/shipmentapp/ent/privacy"
+	_ "github.com/shipmentapp/shipmentapp/ent/runtime"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
@@ -45,11 +50,20 @@ type App struct {
 	Redis redis.UniversalClient
 	// Limiter enforces the request rate limits.
 	Limiter *ratelimit.Limiter
+	// Keys verifies API keys; OIDC verifies user tokens (nil when not configured).
+	Keys *auth.Keys
+	OIDC *auth.OIDC
+	// DevAdminKey is the admin key created on the first start in development,
+	// for the playground; empty otherwise.
+	DevAdminKey string
 
 	mainDB     *sql.DB
 	replicaDBs []*sql.DB
 	stop       context.CancelFunc
 	done       chan struct{}
+	bg         context.Context
+	stopBG     context.CancelFunc
+	flushed    chan struct{}
 }
 
 // New opens the databases of cfg, applies or checks migrations, seeds the demo
@@ -80,6 +94,21 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		return nil, err
 	}
 	a.Shipping = shipping.New(a.Client, a.Dolibarr)
+	a.Keys = auth.NewKeys(a.Client)
+	if cfg.OIDC.JWKSURL != "" {
+		a.OIDC, err = auth.NewOIDC(a.background(ctx), auth.OIDCConfig{
+			JWKSURL: cfg.OIDC.JWKSURL, Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience,
+			RolesClaim: cfg.OIDC.RolesClaim, CustomersClaim: cfg.OIDC.CustomersClaim,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if cfg.IsDevelopment() {
+		if err := a.devAdminKey(ctx); err != nil {
+			return nil, err
+		}
+	}
 	a.Redis = redisx.New(cfg.Redis)
 	a.Limiter = ratelimit.New(ratelimit.Options{
 		Redis: a.Redis, Prefix: cfg.Redis.Prefix + "rl:", Timeout: cfg.Redis.Timeout,
@@ -87,7 +116,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	})
 	if cfg.DemoSeed {
 		start := time.Now()
-		n, err := demo.Seed(ctx, a.Client, a.Dolibarr, demo.DefaultShipments)
+		n, err := demo.Seed(privacy.DecisionContext(ctx, privacy.Allow), a.Client, a.Dolibarr, demo.DefaultShipments)
 		if err != nil {
 			return nil, fmt.Errorf("seed demo shipments: %w", err)
 		}
@@ -97,7 +126,54 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	}
 	a.Handler = a.routes()
 	a.startMonitor(ctx)
+	a.startKeyFlusher(ctx)
 	return a, nil
+}
+
+// background returns a context for work that lives until Close.
+func (a *App) background(ctx context.Context) context.Context {
+	if a.bg == nil {
+		a.bg, a.stopBG = context.WithCancel(context.WithoutCancel(ctx))
+	}
+	return a.bg
+}
+
+// devAdminKey creates, on the first start in development (no key exists
+// yet), an admin key for the playground.
+func (a *App) devAdminKey(ctx context.Context) error {
+	n, err := a.Keys.Count(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	_, secret, err := a.Keys.Create(privacy.DecisionContext(ctx, privacy.Allow), auth.CreateInput{
+		Name: "development admin (created on first start)", Role: auth.RoleAdmin, CreatedBy: "system",
+	})
+	a.DevAdminKey = secret
+	return err
+}
+
+// startKeyFlusher records the keys' last use every 30 seconds (and at Close).
+func (a *App) startKeyFlusher(ctx context.Context) {
+	bg := a.background(ctx)
+	a.flushed = make(chan struct{})
+	go func() {
+		defer close(a.flushed)
+		t := time.NewTicker(30 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				fctx, cancel := context.WithTimeout(context.WithoutCancel(bg), 5*time.Second)
+				_ = a.Keys.FlushLastUsed(fctx)
+				cancel()
+				return
+			case <-t.C:
+				if err := a.Keys.FlushLastUsed(bg); err != nil {
+					a.Logger.Warn("record api key use", slog.String("error", err.Error()))
+				}
+			}
+		}
+	}()
 }
 
 // route builds the database router over the primary and the replicas of
@@ -137,6 +213,7 @@ func (a *App) startMonitor(ctx context.Context) {
 		return
 	}
 	hb := heartbeat{client: a.Client, replicas: map[*dbroute.Replica]*ent.Client{}}
+	ctx = privacy.DecisionContext(ctx, privacy.Allow)
 	for _, rep := range a.Router.Replicas() {
 		hb.replicas[rep] = ent.NewClient(ent.Driver(rep.Driver))
 	}
@@ -206,6 +283,12 @@ func (a *App) Close() {
 	if a.stop != nil {
 		a.stop()
 		<-a.done
+	}
+	if a.stopBG != nil {
+		a.stopBG()
+		if a.flushed != nil {
+			<-a.flushed
+		}
 	}
 	for _, r := range a.replicaDBs {
 		_ = r.Close()

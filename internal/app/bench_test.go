@@ -16,13 +16,15 @@ import (
 const nestedList = `query { shipments(first: 50, where: {statusNEQ: CANCELLED}) { totalCount edges { node {
 	reference status customer { name country { code } } events(first: 3) { edges { node { status occurredAt } } } } } } }`
 
-func benchPost(b *testing.B, h http.Handler, query string, vars map[string]any) {
+func benchPost(b *testing.B, e *env, query string, vars map[string]any) {
+	h := e.app.Handler
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+e.adminKey)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
@@ -33,12 +35,12 @@ func benchPost(b *testing.B, h http.Handler, query string, vars map[string]any) 
 
 func BenchmarkNestedList(b *testing.B) {
 	e := newEnv(b, testutil.SQLite, "DEMO_SEED=true")
-	benchPost(b, e.app.Handler, nestedList, nil)
+	benchPost(b, e, nestedList, nil)
 }
 
 func BenchmarkShipmentByReference(b *testing.B) {
 	e := newEnv(b, testutil.SQLite, "DEMO_SEED=true")
-	benchPost(b, e.app.Handler, `query($r: String) { shipment(reference: $r) { id reference status version carrier trackingNumber
+	benchPost(b, e, `query($r: String) { shipment(reference: $r) { id reference status version carrier trackingNumber
 		origin { city } destination { city } parcels { weightGrams } customer { name code country { code label } }
 		events(first: 20) { totalCount edges { node { status occurredAt location { city } } } } } }`, map[string]any{"r": "DEMO-0042"})
 }
@@ -59,6 +61,7 @@ func BenchmarkNestedListMariaDB(b *testing.B) {
 			for b.Loop() {
 				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+e.adminKey)
 				rec := httptest.NewRecorder()
 				counting.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {

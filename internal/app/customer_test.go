@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -264,7 +263,7 @@ func TestMissingCustomer(t *testing.T) {
 	now := time.Now().UTC()
 	_, err := e.app.Client.Shipment.Create().SetReference("ORPHAN-1").SetCustomerID(999999).SetCarrier("DHL").
 		SetOrigin(domain.Address{}).SetDestination(domain.Address{}).SetParcels([]domain.Parcel{}).
-		SetCreatedAt(now).SetUpdatedAt(now).SetCreatedBy("test").SetUpdatedBy("test").Save(context.Background())
+		SetCreatedAt(now).SetUpdatedAt(now).SetCreatedBy("test").SetUpdatedBy("test").Save(system())
 	if err != nil {
 		t.Fatal(err)
 	}

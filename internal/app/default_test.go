@@ -53,7 +53,11 @@ func TestEmbeddedDefault(t *testing.T) {
 			TotalCount int `json:"totalCount"`
 		} `json:"customers"`
 	}
-	testutil.NewClient(t, a.Handler).MustData(query, nil, &out)
+	if a.DevAdminKey == "" {
+		t.Fatal("no development admin key on first start")
+	}
+	devKey := a.DevAdminKey
+	testutil.NewClient(t, a.Handler).As(devKey).MustData(query, nil, &out)
 	if out.Shipments.TotalCount != 200 || len(out.Shipments.Edges) != 5 || out.Customers.TotalCount != 50 {
 		t.Fatalf("demo data: %+v", out)
 	}
@@ -69,7 +73,10 @@ func TestEmbeddedDefault(t *testing.T) {
 	// A second start keeps the data and seeds nothing more.
 	a = start()
 	defer a.Close()
-	testutil.NewClient(t, a.Handler).MustData(query, nil, &out)
+	if a.DevAdminKey != "" {
+		t.Error("a second development admin key was created")
+	}
+	testutil.NewClient(t, a.Handler).As(devKey).MustData(query, nil, &out)
 	if out.Shipments.TotalCount != 200 {
 		t.Errorf("second start: %d shipments", out.Shipments.TotalCount)
 	}
@@ -78,7 +85,7 @@ func TestEmbeddedDefault(t *testing.T) {
 		Moving    struct{ TotalCount int } `json:"moving"`
 		Cancelled struct{ TotalCount int } `json:"cancelled"`
 	}
-	testutil.NewClient(t, a.Handler).MustData(`{ delivered: shipments(where: {status: DELIVERED}) { totalCount }
+	testutil.NewClient(t, a.Handler).As(devKey).MustData(`{ delivered: shipments(where: {status: DELIVERED}) { totalCount }
 		moving: shipments(where: {statusIn: [IN_TRANSIT, OUT_FOR_DELIVERY]}) { totalCount }
 		cancelled: shipments(where: {status: CANCELLED}) { totalCount } }`, nil, &byStatus)
 	if byStatus.Delivered.TotalCount == 0 || byStatus.Moving.TotalCount == 0 || byStatus.Cancelled.TotalCount == 0 {

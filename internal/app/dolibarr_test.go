@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -64,7 +65,7 @@ func TestDolibarrTablePrefix(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a.Close()
-			gql := testutil.NewClient(t, a.Handler)
+			gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
 			var out struct {
 				Customers struct {
 					TotalCount int
@@ -87,7 +88,7 @@ func TestDolibarrTablePrefix(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer a2.Close()
-			if r := testutil.NewClient(t, a2.Handler).Do(`{ customers { totalCount } }`, nil); len(r.Errors) == 0 {
+			if r := testutil.NewClient(t, a2.Handler).As(newKey(t, a2, auth.RoleAdmin)).Do(`{ customers { totalCount } }`, nil); len(r.Errors) == 0 {
 				t.Errorf("llx_ tables found in an erp_ install: %s", r.Raw)
 			}
 		})
@@ -108,7 +109,7 @@ func TestDolibarrDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	gql := testutil.NewClient(t, a.Handler)
+	gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
 	for range 3 {
 		gql.MustData(createMutation, map[string]any{"input": createInput(activeCustomer, "UPS")}, nil)
 	}

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"testing"
 
+	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -15,8 +17,10 @@ import (
 type env struct {
 	t   testing.TB
 	app *app.App
-	gql *testutil.Client
-	db  testutil.Database
+	// gql sends the admin key of adminKey.
+	gql      *testutil.Client
+	db       testutil.Database
+	adminKey string
 }
 
 func newEnv(t testing.TB, b testutil.Backend, extra ...string) *env {
@@ -29,8 +33,29 @@ func newEnv(t testing.TB, b testutil.Backend, extra ...string) *env {
 		t.Fatalf("start app on %s: %v", b.Name, err)
 	}
 	t.Cleanup(a.Close)
-	return &env{t: t, app: a, gql: testutil.NewClient(t, a.Handler), db: mainDB}
+	e := &env{t: t, app: a, db: mainDB}
+	e.adminKey = e.key(auth.RoleAdmin)
+	e.gql = testutil.NewClient(t, a.Handler).As(e.adminKey)
+	return e
 }
+
+// key creates an API key with role and, for partners, customer rowids.
+func (e *env) key(role auth.Role, customers ...int) string {
+	e.t.Helper()
+	return newKey(e.t, e.app, role, customers...)
+}
+
+func newKey(t testing.TB, a *app.App, role auth.Role, customers ...int) string {
+	t.Helper()
+	_, secret, err := a.Keys.Create(system(), auth.CreateInput{Name: "test " + string(role), Role: role, Customers: customers, CreatedBy: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// system is a context that bypasses the privacy rules, for test fixtures.
+func system() context.Context { return privacy.DecisionContext(context.Background(), privacy.Allow) }
 
 // forEachBackend runs fn as a parallel subtest per database backend.
 func forEachBackend(t *testing.T, fn func(t *testing.T, b testutil.Backend)) {

@@ -38,7 +38,7 @@ import (
 // presenter and recover func that keep internals out of responses.
 func (a *App) GraphQL() *handler.Server {
 	cfg := generated.Config{Resolvers: &graph.Resolver{
-		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping,
+		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys,
 	}}
 	connectionCosts(&cfg.Complexity)
 	es := generated.NewExecutableSchema(cfg)
@@ -72,7 +72,7 @@ func (a *App) GraphQL() *handler.Server {
 func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := a.rateLimit(csrfPrevention(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql)))))
+	api := a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql))))))
 	mux.Handle("/graphql", api)
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -92,7 +93,10 @@ func TestProduction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
-	gql := testutil.NewClient(t, a.Handler)
+	if a.DevAdminKey != "" {
+		t.Error("production created a development admin key")
+	}
+	gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
 
 	for _, path := range []string{"/playground", "/schema.graphql"} {
 		if r := gql.Raw(http.MethodGet, path, "", nil); r.Status != http.StatusNotFound {

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -30,7 +29,7 @@ type fixture struct {
 // one minute apart in fixture order (or per the at function).
 func (e *env) seed(base time.Time, at func(i int) time.Time, fixtures []fixture) {
 	e.t.Helper()
-	ctx := context.Background()
+	ctx := system()
 	var clock time.Time
 	svc := shipping.New(e.app.Client, e.app.Dolibarr, shipping.WithClock(func() time.Time { return clock }))
 	for i, f := range fixtures {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -74,8 +75,10 @@ func TestRateLimitSharedInRedis(t *testing.T) {
 
 func TestRateLimitPerKey(t *testing.T) {
 	e := newEnv(t, testutil.SQLite, "RATE_LIMIT_IP_PER_MINUTE=100", "RATE_LIMIT_KEY_PER_MINUTE=2")
+	keys := map[string]string{"k1": e.key(auth.RoleStaff), "k2": e.key(auth.RoleStaff)}
 	send := func(key string) int {
-		return e.gql.RawH(http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "X-API-Key": key},
+		key = keys[key]
+		return e.gql.Anonymous().RawH(http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "X-API-Key": key},
 			[]byte(`{"query":"{ shipments { totalCount } }"}`)).Status
 	}
 	if send("k1") != 200 || send("k1") != 200 || send("k1") != http.StatusTooManyRequests {

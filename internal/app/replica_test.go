@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -58,7 +59,8 @@ func TestReplicaRouting(t *testing.T) {
 	defer a.Close()
 	t.Cleanup(func() { testutil.ReplicaSQL(t, "START SLAVE") })
 	counting := &countingHandler{h: a.Handler}
-	srv := testutil.NewClient(t, counting)
+	srv := testutil.NewClient(t, counting).As(newKey(t, a, auth.RoleAdmin))
+	keys := map[string]string{"reader": newKey(t, a, auth.RoleStaff), "writer": newKey(t, a, auth.RoleStaff)}
 	rep := a.Router.Replicas()[0]
 	waitFor := func(what string, cond func() bool) {
 		t.Helper()
@@ -77,7 +79,7 @@ func TestReplicaRouting(t *testing.T) {
 		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 		req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/graphql", strings.NewReader(string(body)))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-API-Key", key)
+		req.Header.Set("X-API-Key", keys[key])
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -94,6 +96,9 @@ func TestReplicaRouting(t *testing.T) {
 		return out, counting.Last()
 	}
 	count := `{ shipments { totalCount } }`
+	for k := range keys {
+		as(k, `{ viewer { role } }`, nil) // verified once, then cached: not counted below
+	}
 	total := func(r *testutil.Response) int {
 		var d struct {
 			Shipments struct{ TotalCount int } `json:"shipments"`
@@ -191,7 +196,7 @@ func TestRoutingOnEveryServerDialect(t *testing.T) {
 				t.Fatal("replica not healthy after the first check")
 			}
 			counting := &countingHandler{h: a.Handler}
-			gql := testutil.NewClient(t, counting)
+			gql := testutil.NewClient(t, counting).As(newKey(t, a, auth.RoleAdmin))
 			gql.MustData(createMutation, map[string]any{"input": createInput(activeCustomer, "UPS")}, nil)
 			if c := counting.Last(); c.Get(dbroute.TargetReplica) != 0 || c.Get(dbroute.TargetPrimary) == 0 {
 				t.Errorf("mutation: primary %d replica %d", c.Get(dbroute.TargetPrimary), c.Get(dbroute.TargetReplica))

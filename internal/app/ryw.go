@@ -27,7 +27,10 @@ type responseWriterKey struct{}
 // the primary when it wrote recently, here or (by cookie) on another instance.
 func (a *App) readYourWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := viewer.WithKey(r.Context(), viewerKey(r))
+		ctx := r.Context()
+		if viewer.Key(ctx) == "" {
+			ctx = viewer.WithKey(ctx, viewerKey(r))
+		}
 		if a.Router.WroteRecently(viewer.Key(ctx)) || cookieRecent(r) {
 			ctx = dbroute.UsePrimary(ctx)
 		}

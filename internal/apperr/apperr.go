@@ -19,8 +19,12 @@ const (
 	Conflict          Code = "CONFLICT"
 	InvalidTransition Code = "INVALID_TRANSITION"
 	Internal          Code = "INTERNAL"
-	Timeout           Code = "TIMEOUT"
-	RequestTooLarge   Code = "REQUEST_TOO_LARGE"
+	// Unauthenticated: no credentials, or credentials that do not verify.
+	Unauthenticated Code = "UNAUTHENTICATED"
+	// Forbidden: the viewer's role does not allow the operation.
+	Forbidden       Code = "FORBIDDEN"
+	Timeout         Code = "TIMEOUT"
+	RequestTooLarge Code = "REQUEST_TOO_LARGE"
 	// DolibarrUnavailable: the customer directory cannot be reached; the rest
 	// of the response is served.
 	DolibarrUnavailable Code = "DOLIBARR_UNAVAILABLE"

@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 )
 
@@ -53,6 +54,9 @@ func Presenter(logger *slog.Logger, showInternal bool) graphql.ErrorPresenterFun
 			gqlErr.Message = fmt.Sprintf("invalid value for %s", ve.Name)
 			gqlErr.Extensions["code"] = string(BadUserInput)
 			gqlErr.Extensions["field"] = ve.Name
+		case errors.Is(err, privacy.Deny):
+			gqlErr.Message = "your role does not allow this"
+			gqlErr.Extensions["code"] = string(Forbidden)
 		case ent.IsNotFound(err):
 			gqlErr.Message = "not found"
 			gqlErr.Extensions["code"] = string(NotFound)

@@ -57,6 +57,7 @@ type Config struct {
 	Dolibarr Dolibarr `koanf:",squash"`
 	HTTP     HTTP     `koanf:",squash"`
 	Redis    Redis    `koanf:",squash"`
+	OIDC     OIDC     `koanf:",squash"`
 	Limits   Limits   `koanf:",squash"`
 	GraphQL  GraphQL  `koanf:",squash"`
 
@@ -141,6 +142,15 @@ type Dolibarr struct {
 	MaxOpenConns int `koanf:"dolibarr_db_max_open_conns"`
 	// DemoSeed creates and seeds a demo Dolibarr SQLite database when none exists.
 	DemoSeed bool `koanf:"dolibarr_demo_seed"`
+}
+
+// OIDC configures user tokens (JWTs) from the company's OIDC provider.
+type OIDC struct {
+	JWKSURL        string `koanf:"oidc_jwks_url"`
+	Issuer         string `koanf:"oidc_issuer"`
+	Audience       string `koanf:"oidc_audience"`
+	RolesClaim     string `koanf:"oidc_roles_claim"`
+	CustomersClaim string `koanf:"oidc_customers_claim"`
 }
 
 // Redis is the shared Redis (standalone, Sentinel or Cluster).
@@ -284,6 +294,8 @@ func defaults(appEnv string) map[string]any {
 		"graphql_max_complexity":     5000,
 		"graphql_max_tokens":         10000,
 		"redis_port":                 6379,
+		"oidc_roles_claim":           "roles",
+		"oidc_customers_claim":       "customers",
 		"redis_prefix":               "shipmentapp:",
 		"redis_timeout":              "100ms",
 		"rate_limit_ip_per_minute":   600,
@@ -512,6 +524,19 @@ func (c *Config) validate() []error {
 	for _, key := range slices.Sorted(maps.Keys(limits)) {
 		if v := limits[key]; v < 0 {
 			add(key, "must not be negative (0: no limit), got %d", v)
+		}
+	}
+	if c.OIDC.JWKSURL != "" {
+		if u, err := url.Parse(c.OIDC.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("OIDC_JWKS_URL", "must be an absolute http(s) URL, got %q", c.OIDC.JWKSURL)
+		} else if u.Scheme == "http" && c.Env == EnvProduction {
+			add("OIDC_JWKS_URL", "must be https in production")
+		}
+		if c.OIDC.Issuer == "" {
+			add("OIDC_ISSUER", "is required with OIDC_JWKS_URL")
+		}
+		if c.OIDC.Audience == "" {
+			add("OIDC_AUDIENCE", "is required with OIDC_JWKS_URL")
 		}
 	}
 	if c.Redis.Port < 1 || c.Redis.Port > 65535 {

@@ -23,6 +23,9 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/intercept"
+	// The schema's defaults, validators and privacy policies are registered
+	// by ent/runtime: without it, no policy would apply.
+	_ "github.com/shipmentapp/shipmentapp/ent/runtime"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"

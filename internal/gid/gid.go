@@ -21,6 +21,7 @@ const (
 	TypeTrackingEvent = "TrackingEvent"
 	TypeCustomer      = "Customer"
 	TypeCountry       = "Country"
+	TypeAPIKey        = "APIKey"
 )
 
 var knownTypes = map[string]bool{
@@ -28,6 +29,7 @@ var knownTypes = map[string]bool{
 	TypeTrackingEvent: true,
 	TypeCustomer:      true,
 	TypeCountry:       true,
+	TypeAPIKey:        true,
 }
 
 // maxLen bounds the length of an encoded ID accepted by Parse, so a hostile

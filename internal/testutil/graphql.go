@@ -44,8 +44,9 @@ func (r *Response) Codes() []string {
 
 // Client posts GraphQL documents to a handler through a real HTTP server.
 type Client struct {
-	t   testing.TB
-	srv *httptest.Server
+	t       testing.TB
+	srv     *httptest.Server
+	headers map[string]string
 }
 
 // NewClient starts an httptest server for h, closed when t ends.
@@ -57,7 +58,24 @@ func NewClient(t testing.TB, h http.Handler) *Client {
 
 // With returns a client for the same server that reports to t (inside a
 // fuzz target, for instance).
-func (c *Client) With(t testing.TB) *Client { return &Client{t: t, srv: c.srv} }
+func (c *Client) With(t testing.TB) *Client { return &Client{t: t, srv: c.srv, headers: c.headers} }
+
+// WithHeader returns a client for the same server that sends header k: v
+// on every request (credentials, typically).
+func (c *Client) WithHeader(k, v string) *Client {
+	h := map[string]string{}
+	for key, val := range c.headers {
+		h[key] = val
+	}
+	h[k] = v
+	return &Client{t: c.t, srv: c.srv, headers: h}
+}
+
+// As returns a client sending secret as its bearer credential.
+func (c *Client) As(secret string) *Client { return c.WithHeader("Authorization", "Bearer "+secret) }
+
+// Anonymous returns a client sending no default headers.
+func (c *Client) Anonymous() *Client { return &Client{t: c.t, srv: c.srv} }
 
 // URL is the server's base URL.
 func (c *Client) URL() string { return c.srv.URL }
@@ -88,6 +106,9 @@ func (c *Client) RawH(method, path string, headers map[string]string, body []byt
 	req, err := http.NewRequest(method, c.srv.URL+path, bytes.NewReader(body))
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	for k, v := range c.headers {
+		req.Header.Set(k, v)
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)

@@ -1,0 +1,70 @@
+package app
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
+)
+
+// credential returns the API key or token a request carries, from
+// "Authorization: Bearer ..." or "X-API-Key: ...".
+func credential(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, token, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(token)
+		}
+		return "" // another scheme: not ours
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
+}
+
+// authenticate identifies the viewer of every GraphQL request: no
+// credentials, or credentials that do not verify, are 401 UNAUTHENTICATED.
+func (a *App) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token := credential(r)
+		if token == "" {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="shipmentapp"`)
+			writeError(w, http.StatusUnauthorized, apperr.Unauthenticated,
+				"credentials required: send Authorization: Bearer <API key or token>, or X-API-Key: <API key>")
+			return
+		}
+		var (
+			v   *auth.Viewer
+			err error
+		)
+		switch {
+		case strings.HasPrefix(token, auth.KeyPrefix):
+			v, err = a.Keys.Authenticate(r.Context(), token)
+		case a.OIDC != nil:
+			v, err = a.OIDC.Authenticate(r.Context(), token)
+		default:
+			err = auth.ErrInvalidCredentials
+		}
+		switch {
+		case errors.Is(err, auth.ErrNoRole):
+			writeError(w, http.StatusForbidden, apperr.Forbidden, "your account has no role in shipmentapp")
+			return
+		case errors.Is(err, auth.ErrInvalidCredentials):
+			w.Header().Set("WWW-Authenticate", `Bearer realm="shipmentapp", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, apperr.Unauthenticated, "invalid, expired or revoked credentials")
+			return
+		case err != nil:
+			a.Logger.ErrorContext(r.Context(), "authenticate", "request_id", apperr.RequestID(r.Context()), "error", err.Error())
+			writeError(w, http.StatusServiceUnavailable, apperr.Internal, "could not check credentials; retry")
+			return
+		}
+		ctx := auth.WithViewer(r.Context(), v)
+		ctx = viewer.WithActor(ctx, v.Actor())
+		ctx = viewer.WithKey(ctx, v.Kind+":"+v.ID)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
