@@ -17,16 +17,24 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/apikey"
+	"github.com/shipmentapp/shipmentapp/ent/privacy"
+	_ "github.com/shipmentapp/shipmentapp/ent/runtime" // the schema's defaults and policies
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 )
 
@@ -65,7 +73,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), versionCmd(stdout))
 	return root
 }
 
@@ -98,6 +106,10 @@ func serveCmd(load loader) *cobra.Command {
 				return err
 			}
 			defer a.Close()
+			if a.DevAdminKey != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "\nDevelopment admin API key (shown once; in the playground, set the header\n"+
+					"  {\"Authorization\": \"Bearer %s\"}\n):\n%s\n\n", a.DevAdminKey, a.DevAdminKey)
+			}
 			return serve(ctx, a)
 		},
 	}
@@ -244,4 +256,120 @@ type redisLogger struct{ l *slog.Logger }
 
 func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 	r.l.DebugContext(ctx, fmt.Sprintf(format, v...), slog.String("component", "go-redis"))
+}
+
+// apikeyCmd manages API keys from the command line (the first admin key of
+// an environment, key rotation in scripts).
+func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "apikey", Short: "Create, list and revoke API keys"}
+	withKeys := func(run func(context.Context, *auth.Keys, *ent.Client) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := load()
+			if err != nil {
+				return err
+			}
+			sqlDB, err := db.Open(cmd.Context(), db.MainTarget(cfg.DB), db.Pool{MaxOpen: 2})
+			if err != nil {
+				return err
+			}
+			defer func() { _ = sqlDB.Close() }()
+			m, err := migrate.New(sqlDB, cfg.DB.Connection)
+			if err != nil {
+				return err
+			}
+			if err := m.CheckCurrent(cmd.Context()); err != nil {
+				return err
+			}
+			client := ent.NewClient(ent.Driver(db.Driver(sqlDB, cfg.DB.Connection)))
+			// The command line is an operator with database access: it is
+			// not subject to the API's roles.
+			ctx := privacy.DecisionContext(cmd.Context(), privacy.Allow)
+			return run(ctx, auth.NewKeys(client), client)
+		}
+	}
+	var name, role, customers, expires string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a key; its secret is printed once, alone on the last line",
+		Args:  cobra.NoArgs,
+		RunE: withKeys(func(ctx context.Context, keys *auth.Keys, _ *ent.Client) error {
+			in := auth.CreateInput{Name: name, Role: auth.Role(strings.ToUpper(role)), CreatedBy: "cli"}
+			for _, c := range strings.Split(customers, ",") {
+				if c = strings.TrimSpace(c); c == "" {
+					continue
+				}
+				n, err := gid.ParseAs(gid.TypeCustomer, c)
+				if err != nil {
+					return fmt.Errorf("--customers: %q is not a Customer ID as the API returns them: %w", c, err)
+				}
+				in.Customers = append(in.Customers, n)
+			}
+			if expires != "" {
+				d, err := time.ParseDuration(expires)
+				if err != nil || d <= 0 {
+					return fmt.Errorf("--expires: a positive duration such as 720h, got %q", expires)
+				}
+				t := time.Now().Add(d).UTC().Truncate(time.Microsecond)
+				in.ExpiresAt = &t
+			}
+			key, secret, err := keys.Create(ctx, in)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "created API key %s (%s, %s)\n%s\n", gid.New(gid.TypeAPIKey, key.ID), key.Name, key.Role, secret)
+			return nil
+		}),
+	}
+	create.Flags().StringVar(&name, "name", "", "what the key is for (required)")
+	create.Flags().StringVar(&role, "role", "", "ADMIN, STAFF or PARTNER (required)")
+	create.Flags().StringVar(&customers, "customers", "", "PARTNER keys: comma-separated Customer IDs")
+	create.Flags().StringVar(&expires, "expires", "", "optional lifetime, e.g. 2160h")
+	_ = create.MarkFlagRequired("name")
+	_ = create.MarkFlagRequired("role")
+	list := &cobra.Command{
+		Use: "list", Short: "List keys (never their secrets)", Args: cobra.NoArgs,
+		RunE: withKeys(func(ctx context.Context, _ *auth.Keys, client *ent.Client) error {
+			rows, err := client.APIKey.Query().Order(ent.Asc(apikey.FieldID)).All(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tROLE\tCUSTOMERS\tCREATED\tLAST USED\tSTATE")
+			for _, k := range rows {
+				state := "active"
+				switch {
+				case k.RevokedAt != nil:
+					state = "revoked"
+				case k.ExpiresAt != nil && time.Now().After(*k.ExpiresAt):
+					state = "expired"
+				}
+				used := "never"
+				if k.LastUsedAt != nil {
+					used = k.LastUsedAt.Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", gid.New(gid.TypeAPIKey, k.ID), k.Name, k.Role,
+					len(k.CustomerIds), k.CreatedAt.Format(time.RFC3339), used, state)
+			}
+			return tw.Flush()
+		}),
+	}
+	revoke := &cobra.Command{
+		Use: "revoke ID", Short: "Revoke a key (by the ID that list shows)", Args: cobra.ExactArgs(1),
+	}
+	revoke.RunE = func(cmd *cobra.Command, args []string) error {
+		return withKeys(func(ctx context.Context, keys *auth.Keys, _ *ent.Client) error {
+			n, err := gid.ParseAs(gid.TypeAPIKey, args[0])
+			if err != nil {
+				return fmt.Errorf("%q is not an API key ID: %w", args[0], err)
+			}
+			k, err := keys.Revoke(ctx, n)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "revoked %s (%s)\n", args[0], k.Name)
+			return nil
+		})(cmd, nil)
+	}
+	cmd.AddCommand(create, list, revoke)
+	return cmd
 }

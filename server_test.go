@@ -65,3 +65,48 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version: %v %q", err, out)
 	}
 }
+
+func TestAPIKeyCommands(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "keys.db")
+	t.Setenv("DB_CONNECTION", "sqlite")
+	t.Setenv("DB_DATABASE", db)
+	t.Setenv("LOG_LEVEL", "error")
+	if _, err := run(t, "apikey", "list"); err == nil || !strings.Contains(err.Error(), "pending migration") {
+		t.Fatalf("apikey on an unmigrated database: %v", err)
+	}
+	if _, err := run(t, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "apikey", "create", "--name", "carrier X", "--role", "partner", "--customers", "Q3VzdG9tZXI6MQ,Q3VzdG9tZXI6MTY")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	secret := lines[len(lines)-1]
+	if !strings.HasPrefix(secret, "sa_") || len(secret) != 63 {
+		t.Fatalf("secret on the last line: %q", out)
+	}
+	id := strings.Fields(lines[0])[3]
+	out, err = run(t, "apikey", "list")
+	if err != nil || !strings.Contains(out, "carrier X") || !strings.Contains(out, "PARTNER") || strings.Contains(out, secret) || !strings.Contains(out, "active") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	if out, err = run(t, "apikey", "revoke", id); err != nil || !strings.Contains(out, "revoked") {
+		t.Fatalf("revoke %s: %v %s", id, err, out)
+	}
+	if out, _ = run(t, "apikey", "list"); !strings.Contains(out, "revoked") {
+		t.Errorf("list after revoke: %s", out)
+	}
+	for _, bad := range [][]string{
+		{"apikey", "create", "--name", "x", "--role", "PARTNER"},                            // partner without customers
+		{"apikey", "create", "--name", "x", "--role", "STAFF", "--customers", "Q3VzdG9tZXI6MQ"}, // customers on a staff key
+		{"apikey", "create", "--name", "x", "--role", "ROOT"},
+		{"apikey", "create", "--name", "x", "--role", "PARTNER", "--customers", "U2hpcG1lbnQ6MQ"}, // a Shipment ID
+		{"apikey", "create", "--role", "STAFF"},
+		{"apikey", "revoke", "nope"},
+	} {
+		if _, err := run(t, bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
