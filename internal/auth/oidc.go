@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/MicahParks/keyfunc/v3"
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 )
@@ -40,7 +42,19 @@ var allowedAlgs = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512",
 // NewOIDC fetches the provider's key set (and refreshes it hourly, and when a
 // token names an unknown key ID) until ctx ends.
 func NewOIDC(ctx context.Context, cfg OIDCConfig) (*OIDC, error) {
-	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{})
+	kf, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{
+		// A token naming an unknown key ID refetches the key set (a key
+		// rotation), at most every 30 s so forged key IDs cannot hammer the
+		// provider; the set is also refetched hourly.
+		RefreshUnknownKID: rate.NewLimiter(rate.Every(30*time.Second), 1),
+		// ...and a request never waits for that budget: it is refused at once.
+		RateLimitWaitMax: 50 * time.Millisecond,
+		RefreshErrorHandlerFunc: func(u string) func(context.Context, error) {
+			return func(ctx context.Context, err error) {
+				slog.WarnContext(ctx, "refresh OIDC key set", slog.String("url", u), slog.String("error", err.Error()))
+			}
+		},
+	})
 	if err != nil {
 		return nil, fmt.Errorf("oidc: key set %s: %w", cfg.JWKSURL, err)
 	}
