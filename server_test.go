@@ -98,7 +98,7 @@ func TestAPIKeyCommands(t *testing.T) {
 		t.Errorf("list after revoke: %s", out)
 	}
 	for _, bad := range [][]string{
-		{"apikey", "create", "--name", "x", "--role", "PARTNER"},                            // partner without customers
+		{"apikey", "create", "--name", "x", "--role", "PARTNER"},                                // partner without customers
 		{"apikey", "create", "--name", "x", "--role", "STAFF", "--customers", "Q3VzdG9tZXI6MQ"}, // customers on a staff key
 		{"apikey", "create", "--name", "x", "--role", "ROOT"},
 		{"apikey", "create", "--name", "x", "--role", "PARTNER", "--customers", "U2hpcG1lbnQ6MQ"}, // a Shipment ID
