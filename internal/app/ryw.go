@@ -71,8 +71,9 @@ func cookieRecent(r *http.Request) bool {
 	return err == nil && time.Now().UnixMilli() < until
 }
 
-// viewerKey identifies who is asking: the credentials it sends (hashed, never
-// kept), else its address.
+// viewerKey identifies who is asking before authentication has run (the
+// rate limiter, and requests authentication did not mark): the credentials it
+// sends (hashed, never kept), else its address.
 func viewerKey(r *http.Request) string {
 	for _, h := range []string{"Authorization", "X-API-Key"} {
 		if v := r.Header.Get(h); v != "" {

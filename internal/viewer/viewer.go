@@ -1,12 +1,16 @@
-// Package viewer carries who is making a request through its context. Until
-// authentication exists every request is "anonymous"; seeding runs as "system".
+// Package viewer carries, through a request's context, the two facts about its
+// caller that the rest of the code needs without depending on internal/auth:
+// the actor recorded as created_by/updated_by (set by authentication, e.g.
+// "key:<id>" or "user:<sub>"; background work sets "system:..."), and the
+// stable key that read-your-writes remembers.
 package viewer
 
 import "context"
 
 type ctxKey struct{}
 
-// Anonymous is the actor of unauthenticated requests.
+// Anonymous is the actor of a context nobody set one on (tests that call
+// services directly); every API request has an authenticated actor.
 const Anonymous = "anonymous"
 
 // WithActor returns a context whose actor is name.
@@ -26,8 +30,8 @@ func Actor(ctx context.Context) string {
 type keyCtxKey struct{}
 
 // WithKey returns a context whose viewer is identified by key: the stable
-// identity that read-your-writes remembers (until authentication exists, a
-// hash of the credentials the client sends, or its address).
+// identity that read-your-writes remembers ("api_key:<id>" or "user:<sub>",
+// set by authentication).
 func WithKey(ctx context.Context, key string) context.Context {
 	return context.WithValue(ctx, keyCtxKey{}, key)
 }
