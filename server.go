@@ -30,7 +30,9 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/apikey"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	_ "github.com/shipmentapp/shipmentapp/ent/runtime" // the schema's defaults and policies
+	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
@@ -73,7 +75,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), versionCmd(stdout))
 	return root
 }
 
@@ -371,5 +373,51 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 		})(cmd, nil)
 	}
 	cmd.AddCommand(create, list, revoke)
+	return cmd
+}
+
+// persistedCmd manages the trusted documents of allowlist mode.
+func persistedCmd(load loader, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "persisted", Short: "Manage the persisted query list (PERSISTED_QUERIES=allowlist)"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "import FILE",
+		Short: "Import a manifest (Apollo's persisted-query manifest or Relay's persisted_queries.json); all or nothing",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(args[0])
+			if err != nil {
+				return err
+			}
+			docs, err := apq.ParseManifest(data)
+			if err != nil {
+				return err
+			}
+			if err := apq.Validate(generated.NewExecutableSchema(generated.Config{}).Schema(), docs); err != nil {
+				return err
+			}
+			cfg, _, err := load()
+			if err != nil {
+				return err
+			}
+			sqlDB, err := db.Open(cmd.Context(), db.MainTarget(cfg.DB), db.Pool{MaxOpen: 2})
+			if err != nil {
+				return err
+			}
+			defer func() { _ = sqlDB.Close() }()
+			m, err := migrate.New(sqlDB, cfg.DB.Connection)
+			if err != nil {
+				return err
+			}
+			if err := m.CheckCurrent(cmd.Context()); err != nil {
+				return err
+			}
+			client := ent.NewClient(ent.Driver(db.Driver(sqlDB, cfg.DB.Connection)))
+			if err := apq.Import(privacy.DecisionContext(cmd.Context(), privacy.Allow), client, docs); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "imported %d operation(s) from %s\n", len(docs), args[0])
+			return nil
+		},
+	})
 	return cmd
 }

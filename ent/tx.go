@@ -20,6 +20,8 @@ type Tx struct {
 	Country *CountryClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// PersistedQuery is the client for interacting with the PersistedQuery builders.
+	PersistedQuery *PersistedQueryClient
 	// ReplicationHeartbeat is the client for interacting with the ReplicationHeartbeat builders.
 	ReplicationHeartbeat *ReplicationHeartbeatClient
 	// Shipment is the client for interacting with the Shipment builders.
@@ -163,6 +165,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.Country = NewCountryClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.ReplicationHeartbeat = NewReplicationHeartbeatClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)
 	tx.ShippingMethod = NewShippingMethodClient(tx.config)

@@ -98,6 +98,21 @@ var (
 		Columns:    LlxSocieteColumns,
 		PrimaryKey: []*schema.Column{LlxSocieteColumns[0]},
 	}
+	// PersistedQueriesColumns holds the columns for the "persisted_queries" table.
+	PersistedQueriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "doc_id", Type: field.TypeString, Unique: true, Size: 128},
+		{Name: "hash", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "body", Type: field.TypeString, Size: 2147483647, SchemaType: map[string]string{"mysql": "mediumtext"}},
+		{Name: "operation_name", Type: field.TypeString, Nullable: true, Size: 256},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)", "postgres": "timestamptz"}},
+	}
+	// PersistedQueriesTable holds the schema information for the "persisted_queries" table.
+	PersistedQueriesTable = &schema.Table{
+		Name:       "persisted_queries",
+		Columns:    PersistedQueriesColumns,
+		PrimaryKey: []*schema.Column{PersistedQueriesColumns[0]},
+	}
 	// ReplicationHeartbeatColumns holds the columns for the "replication_heartbeat" table.
 	ReplicationHeartbeatColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -211,6 +226,7 @@ var (
 		LlxSocpeopleTable,
 		LlxCCountryTable,
 		LlxSocieteTable,
+		PersistedQueriesTable,
 		ReplicationHeartbeatTable,
 		ShipmentsTable,
 		LlxCShipmentModeTable,
@@ -230,6 +246,9 @@ func init() {
 	}
 	LlxSocieteTable.Annotation = &entsql.Annotation{
 		Table: "llx_societe",
+	}
+	PersistedQueriesTable.Annotation = &entsql.Annotation{
+		Table: "persisted_queries",
 	}
 	ReplicationHeartbeatTable.Annotation = &entsql.Annotation{
 		Table: "replication_heartbeat",

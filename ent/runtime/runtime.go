@@ -10,6 +10,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/schema"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -138,6 +139,65 @@ func init() {
 	customerDescClient := customerFields[6].Descriptor()
 	// customer.DefaultClient holds the default value on creation for the client field.
 	customer.DefaultClient = customerDescClient.Default.(int8)
+	persistedquery.Policy = privacy.NewPolicies(schema.PersistedQuery{})
+	persistedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := persistedquery.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	persistedqueryFields := schema.PersistedQuery{}.Fields()
+	_ = persistedqueryFields
+	// persistedqueryDescDocID is the schema descriptor for doc_id field.
+	persistedqueryDescDocID := persistedqueryFields[0].Descriptor()
+	// persistedquery.DocIDValidator is a validator for the "doc_id" field. It is called by the builders before save.
+	persistedquery.DocIDValidator = func() func(string) error {
+		validators := persistedqueryDescDocID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(doc_id string) error {
+			for _, fn := range fns {
+				if err := fn(doc_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// persistedqueryDescHash is the schema descriptor for hash field.
+	persistedqueryDescHash := persistedqueryFields[1].Descriptor()
+	// persistedquery.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	persistedquery.HashValidator = func() func(string) error {
+		validators := persistedqueryDescHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(hash string) error {
+			for _, fn := range fns {
+				if err := fn(hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// persistedqueryDescBody is the schema descriptor for body field.
+	persistedqueryDescBody := persistedqueryFields[2].Descriptor()
+	// persistedquery.BodyValidator is a validator for the "body" field. It is called by the builders before save.
+	persistedquery.BodyValidator = persistedqueryDescBody.Validators[0].(func(string) error)
+	// persistedqueryDescOperationName is the schema descriptor for operation_name field.
+	persistedqueryDescOperationName := persistedqueryFields[3].Descriptor()
+	// persistedquery.OperationNameValidator is a validator for the "operation_name" field. It is called by the builders before save.
+	persistedquery.OperationNameValidator = persistedqueryDescOperationName.Validators[0].(func(string) error)
+	// persistedqueryDescCreatedAt is the schema descriptor for created_at field.
+	persistedqueryDescCreatedAt := persistedqueryFields[4].Descriptor()
+	// persistedquery.DefaultCreatedAt holds the default value on creation for the created_at field.
+	persistedquery.DefaultCreatedAt = persistedqueryDescCreatedAt.Default.(func() time.Time)
 	shipment.Policy = privacy.NewPolicies(schema.Shipment{})
 	shipment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

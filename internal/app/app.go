@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
@@ -22,6 +24,7 @@ import (
 	// by ent/runtime: without it, no policy would apply.
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	_ "github.com/shipmentapp/shipmentapp/ent/runtime"
+	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
@@ -50,6 +53,8 @@ type App struct {
 	Redis redis.UniversalClient
 	// Limiter enforces the request rate limits.
 	Limiter *ratelimit.Limiter
+	// APQ is the persisted query cache.
+	APQ *apq.Cache
 	// Keys verifies API keys; OIDC verifies user tokens (nil when not configured).
 	Keys *auth.Keys
 	OIDC *auth.OIDC
@@ -95,6 +100,10 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	}
 	a.Shipping = shipping.New(a.Client, a.Dolibarr)
 	a.Keys = auth.NewKeys(a.Client)
+	a.APQ = apq.NewCache(apq.CacheOptions{
+		Shared: apqStore(cfg, a.Redis), Prefix: cfg.Redis.Prefix, TTL: cfg.APQ.TTL, Size: cfg.APQ.Size,
+		Timeout: cfg.Redis.Timeout, Logger: logger, Registry: a.Registry,
+	})
 	if cfg.OIDC.JWKSURL != "" {
 		a.OIDC, err = auth.NewOIDC(a.background(ctx), auth.OIDCConfig{
 			JWKSURL: cfg.OIDC.JWKSURL, Issuer: cfg.OIDC.Issuer, Audience: cfg.OIDC.Audience,
@@ -128,6 +137,19 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	a.startMonitor(ctx)
 	a.startKeyFlusher(ctx)
 	return a, nil
+}
+
+// apqStore is the shared store of CACHE_DRIVER (nil: in-process only).
+func apqStore(cfg *config.Config, rdb redis.UniversalClient) apq.Store {
+	switch cfg.APQ.CacheDriver {
+	case "redis":
+		return apq.RedisStore{Client: rdb}
+	case "memcached":
+		mc := memcache.New(strings.Split(cfg.APQ.MemcachedAddrs, ",")...)
+		mc.Timeout = cfg.Redis.Timeout
+		return apq.MemcachedStore{Client: mc}
+	}
+	return nil
 }
 
 // background returns a context for work that lives until Close.

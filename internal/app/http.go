@@ -29,6 +29,8 @@ import (
 	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/apq"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
 )
@@ -63,6 +65,18 @@ func (a *App) GraphQL() *handler.Server {
 	if gq.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(gq.MaxComplexity))
 	}
+	srv.Use(apq.Extension{
+		Mode:      a.Config.APQ.Mode,
+		Cache:     a.APQ,
+		Allowlist: apq.NewDBAllowlist(a.Client),
+		Bypass: func(ctx context.Context) bool {
+			return a.Config.APQ.AdminBypass && auth.FromContext(ctx).Can(auth.RoleAdmin)
+		},
+		ResponseWriter: func(ctx context.Context) http.ResponseWriter {
+			w, _ := ctx.Value(responseWriterKey{}).(http.ResponseWriter)
+			return w
+		},
+	})
 	srv.AroundOperations(a.aroundMutations)
 	srv.SetErrorPresenter(apperr.Presenter(a.Logger, a.Config.Debug))
 	srv.SetRecoverFunc(apperr.Recover(a.Logger))
@@ -120,7 +134,12 @@ func (a *App) limits(next http.Handler) http.Handler {
 				writeError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
 				return
 			}
+			body = documentIDs(body)
 			r.Body = io.NopCloser(bytes.NewReader(body))
+			r.ContentLength = int64(len(body))
+		}
+		if r.Method == http.MethodGet {
+			documentIDsInQuery(r)
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), timeout)
 		defer cancel()
@@ -271,4 +290,61 @@ func preflighted(r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// documentIDs turns a request that names its document with "id" or
+// "documentId" (trusted documents) into the persisted-query extension that
+// the persisted query extension resolves. Anything else passes unchanged.
+func documentIDs(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"id"`)) && !bytes.Contains(body, []byte(`"documentId"`)) {
+		return body
+	}
+	var req map[string]any
+	if err := json.Unmarshal(body, &req); err != nil {
+		return body
+	}
+	id := documentID(req["documentId"], req["id"])
+	if id == "" {
+		return body
+	}
+	ext, _ := req["extensions"].(map[string]any)
+	if ext == nil {
+		ext = map[string]any{}
+	}
+	ext["persistedQuery"] = map[string]any{"version": 1, "sha256Hash": id, apq.MarkDocumentID: true}
+	req["extensions"] = ext
+	delete(req, "id")
+	delete(req, "documentId")
+	out, err := json.Marshal(req)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+func documentIDsInQuery(r *http.Request) {
+	q := r.URL.Query()
+	id := documentID(q.Get("documentId"), q.Get("id"))
+	if id == "" {
+		return
+	}
+	ext := map[string]any{}
+	if e := q.Get("extensions"); e != "" {
+		_ = json.Unmarshal([]byte(e), &ext)
+	}
+	ext["persistedQuery"] = map[string]any{"version": 1, "sha256Hash": id, apq.MarkDocumentID: true}
+	b, _ := json.Marshal(ext)
+	q.Set("extensions", string(b))
+	q.Del("id")
+	q.Del("documentId")
+	r.URL.RawQuery = q.Encode()
+}
+
+func documentID(candidates ...any) string {
+	for _, c := range candidates {
+		if s, ok := c.(string); ok && s != "" && len(s) <= 128 {
+			return s
+		}
+	}
+	return ""
 }

@@ -58,6 +58,7 @@ type Config struct {
 	HTTP     HTTP     `koanf:",squash"`
 	Redis    Redis    `koanf:",squash"`
 	OIDC     OIDC     `koanf:",squash"`
+	APQ      APQ      `koanf:",squash"`
 	Limits   Limits   `koanf:",squash"`
 	GraphQL  GraphQL  `koanf:",squash"`
 
@@ -142,6 +143,19 @@ type Dolibarr struct {
 	MaxOpenConns int `koanf:"dolibarr_db_max_open_conns"`
 	// DemoSeed creates and seeds a demo Dolibarr SQLite database when none exists.
 	DemoSeed bool `koanf:"dolibarr_demo_seed"`
+}
+
+// APQ configures persisted queries.
+type APQ struct {
+	// Mode is apq, allowlist or off.
+	Mode string `koanf:"persisted_queries"`
+	// AdminBypass lets admin keys run any document in allowlist mode.
+	AdminBypass bool `koanf:"persisted_queries_admin_bypass"`
+	// CacheDriver is memory, redis or memcached.
+	CacheDriver    string        `koanf:"cache_driver"`
+	MemcachedAddrs string        `koanf:"memcached_addrs"`
+	TTL            time.Duration `koanf:"apq_ttl"`
+	Size           int           `koanf:"apq_cache_size"`
 }
 
 // OIDC configures user tokens (JWTs) from the company's OIDC provider.
@@ -294,6 +308,11 @@ func defaults(appEnv string) map[string]any {
 		"graphql_max_complexity":     5000,
 		"graphql_max_tokens":         10000,
 		"redis_port":                 6379,
+		"persisted_queries":          "apq",
+		"cache_driver":               "memory",
+		"memcached_addrs":            "127.0.0.1:11211",
+		"apq_ttl":                    "24h",
+		"apq_cache_size":             1000,
 		"oidc_roles_claim":           "roles",
 		"oidc_customers_claim":       "customers",
 		"redis_prefix":               "shipmentapp:",
@@ -538,6 +557,24 @@ func (c *Config) validate() []error {
 		if c.OIDC.Audience == "" {
 			add("OIDC_AUDIENCE", "is required with OIDC_JWKS_URL")
 		}
+	}
+	if !slices.Contains([]string{"apq", "allowlist", "off"}, c.APQ.Mode) {
+		add("PERSISTED_QUERIES", "must be apq, allowlist or off, got %q", c.APQ.Mode)
+	}
+	switch c.APQ.CacheDriver {
+	case "memory", "memcached":
+	case "redis":
+		if len(c.Redis.Addresses()) == 0 {
+			add("CACHE_DRIVER", "redis needs REDIS_HOST or REDIS_ADDRS")
+		}
+	default:
+		add("CACHE_DRIVER", "must be memory, redis or memcached, got %q", c.APQ.CacheDriver)
+	}
+	if c.APQ.TTL <= 0 {
+		add("APQ_TTL", "must be a positive duration, got %s", c.APQ.TTL)
+	}
+	if c.APQ.Size < 1 {
+		add("APQ_CACHE_SIZE", "must be at least 1, got %d", c.APQ.Size)
 	}
 	if c.Redis.Port < 1 || c.Redis.Port > 65535 {
 		add("REDIS_PORT", "must be between 1 and 65535, got %d", c.Redis.Port)

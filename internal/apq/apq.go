@@ -1,0 +1,208 @@
+package apq
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Modes of PERSISTED_QUERIES.
+const (
+	ModeAPQ       = "apq"
+	ModeAllowlist = "allowlist"
+	ModeOff       = "off"
+)
+
+// Error codes.
+const (
+	CodeNotFound      = "PERSISTED_QUERY_NOT_FOUND"
+	CodeNotSupported  = "PERSISTED_QUERY_NOT_SUPPORTED"
+	CodeNotAllowed    = "PERSISTED_QUERY_NOT_ALLOWED"
+	CodeHashMismatch  = "PERSISTED_QUERY_HASH_MISMATCH"
+	CodeBadExtension  = "PERSISTED_QUERY_BAD_REQUEST"
+	noCache           = "private, no-cache, must-revalidate"
+	extensionName     = "PersistedQueries"
+	documentIDMarkKey = "documentId"
+)
+
+// Allowlist finds trusted documents by their manifest ID or SHA-256.
+type Allowlist interface {
+	Lookup(ctx context.Context, idOrHash string) (body string, ok bool, err error)
+}
+
+// Extension is the gqlgen handler extension for persisted queries.
+type Extension struct {
+	Mode  string
+	Cache graphql.Cache[string]
+	// Allowlist serves allowlist mode.
+	Allowlist Allowlist
+	// Bypass, when it returns true, lets a request run any document in
+	// allowlist mode (admin keys, when configured).
+	Bypass func(context.Context) bool
+	// ResponseWriter returns the request's writer, to mark refusals uncacheable.
+	ResponseWriter func(context.Context) http.ResponseWriter
+}
+
+var _ interface {
+	graphql.HandlerExtension
+	graphql.OperationParameterMutator
+} = Extension{}
+
+// ExtensionName implements graphql.HandlerExtension.
+func (Extension) ExtensionName() string { return extensionName }
+
+// Validate implements graphql.HandlerExtension.
+func (e Extension) Validate(graphql.ExecutableSchema) error {
+	switch e.Mode {
+	case ModeAPQ:
+		if e.Cache == nil {
+			return fmt.Errorf("apq: mode %s needs a cache", e.Mode)
+		}
+	case ModeAllowlist:
+		if e.Allowlist == nil {
+			return fmt.Errorf("apq: mode %s needs an allowlist", e.Mode)
+		}
+	case ModeOff:
+	default:
+		return fmt.Errorf("apq: unknown mode %q", e.Mode)
+	}
+	return nil
+}
+
+// Hash is the SHA-256 of a document, in hex, as APQ sends it.
+func Hash(query string) string {
+	sum := sha256.Sum256([]byte(query))
+	return hex.EncodeToString(sum[:])
+}
+
+type request struct {
+	hash     string
+	hasHash  bool
+	version  any
+	document bool // the hash is a document ID from id/documentId
+}
+
+func parse(raw *graphql.RawParams) (request, *gqlerror.Error) {
+	var r request
+	ext, present := raw.Extensions["persistedQuery"]
+	if !present || ext == nil {
+		return r, nil
+	}
+	m, ok := ext.(map[string]any)
+	if !ok {
+		return r, codeErr(CodeBadExtension, "extensions.persistedQuery must be an object")
+	}
+	r.version = m["version"]
+	h, _ := m["sha256Hash"].(string)
+	if h == "" {
+		return r, codeErr(CodeBadExtension, "extensions.persistedQuery.sha256Hash must be a non-empty string")
+	}
+	r.hash, r.hasHash = h, true
+	r.document, _ = m[documentIDMarkKey].(bool)
+	return r, nil
+}
+
+func versionOne(v any) bool {
+	switch n := v.(type) {
+	case float64:
+		return n == 1
+	case int:
+		return n == 1
+	case int64:
+		return n == 1
+	case interface{ String() string }: // json.Number
+		return n.String() == "1"
+	}
+	return false
+}
+
+// MutateOperationParameters resolves the document of a request.
+func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.RawParams) *gqlerror.Error {
+	req, err := parse(raw)
+	if err != nil {
+		return err
+	}
+	switch e.Mode {
+	case ModeOff:
+		if req.hasHash {
+			e.noStore(ctx)
+			return codeErr(CodeNotSupported, "PersistedQueryNotSupported")
+		}
+		return nil
+	case ModeAllowlist:
+		return e.allowlist(ctx, raw, req)
+	}
+	if !req.hasHash {
+		return nil
+	}
+	if !req.document && !versionOne(req.version) {
+		return codeErr(CodeBadExtension, "unsupported persisted query version: only version 1 is")
+	}
+	if raw.Query == "" {
+		q, ok := e.Cache.Get(ctx, req.hash)
+		if !ok {
+			e.noStore(ctx)
+			return codeErr(CodeNotFound, "PersistedQueryNotFound")
+		}
+		raw.Query = q
+		return nil
+	}
+	if Hash(raw.Query) != strings.ToLower(req.hash) {
+		return codeErr(CodeHashMismatch, "the query does not hash to extensions.persistedQuery.sha256Hash")
+	}
+	e.Cache.Add(ctx, req.hash, raw.Query)
+	return nil
+}
+
+func (e Extension) allowlist(ctx context.Context, raw *graphql.RawParams, req request) *gqlerror.Error {
+	switch {
+	case req.hasHash:
+		body, ok, err := e.Allowlist.Lookup(ctx, req.hash)
+		if err != nil {
+			return codeErr("INTERNAL", "could not read the persisted query list")
+		}
+		if !ok {
+			break
+		}
+		if raw.Query != "" && Hash(raw.Query) != Hash(body) {
+			return codeErr(CodeHashMismatch, "the query is not the document its hash names")
+		}
+		raw.Query = body
+		return nil
+	case raw.Query != "":
+		if _, ok, err := e.Allowlist.Lookup(ctx, Hash(raw.Query)); err != nil {
+			return codeErr("INTERNAL", "could not read the persisted query list")
+		} else if ok {
+			return nil
+		}
+	}
+	if e.Bypass != nil && e.Bypass(ctx) && raw.Query != "" {
+		return nil
+	}
+	e.noStore(ctx)
+	return codeErr(CodeNotAllowed, "only the operations of the persisted query list run on this server")
+}
+
+func (e Extension) noStore(ctx context.Context) {
+	if e.ResponseWriter != nil {
+		if w := e.ResponseWriter(ctx); w != nil {
+			w.Header().Set("Cache-Control", noCache)
+		}
+	}
+}
+
+func codeErr(code, msg string) *gqlerror.Error {
+	err := gqlerror.Errorf("%s", msg)
+	err.Extensions = map[string]any{"code": code}
+	return err
+}
+
+// MarkDocumentID is what the HTTP layer adds to extensions.persistedQuery when
+// a request names its document with id or documentId.
+const MarkDocumentID = documentIDMarkKey
