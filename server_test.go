@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -108,5 +110,44 @@ func TestAPIKeyCommands(t *testing.T) {
 		if _, err := run(t, bad...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+func TestPersistedImport(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DB_CONNECTION", "sqlite")
+	t.Setenv("DB_DATABASE", filepath.Join(dir, "pq.db"))
+	t.Setenv("LOG_LEVEL", "error")
+	if _, err := run(t, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.json", `{"q1": "query A { shipments { totalCount } }", "q2": "query B { customers { totalCount } }"}`)
+	out, err := run(t, "persisted", "import", good)
+	if err != nil || !strings.Contains(out, "imported 2 operation(s)") {
+		t.Fatalf("import: %v %s", err, out)
+	}
+	// One bad document refuses the whole manifest.
+	bad := write("bad.json", `{"q3": "query C { shipments { totalCount } }", "q4": "query D { nope }"}`)
+	if _, err := run(t, "persisted", "import", bad); err == nil || !strings.Contains(err.Error(), "q4") {
+		t.Fatalf("a manifest with an invalid document: %v", err)
+	}
+	if _, err := run(t, "persisted", "import", filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("a missing file was accepted")
+	}
+	sqlDB, err := sql.Open("sqlite3", filepath.Join(dir, "pq.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sqlDB.Close() }()
+	var n int
+	if err := sqlDB.QueryRow("SELECT COUNT(*) FROM persisted_queries").Scan(&n); err != nil || n != 2 {
+		t.Errorf("%d documents stored (%v), want the 2 of the good manifest only", n, err)
 	}
 }

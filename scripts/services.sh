@@ -2,7 +2,8 @@
 # Starts the services the tests need when they are not answering, installing
 # them from Debian's packages if they are missing: MariaDB on :3306 (with its
 # binary log on, as a replication primary), a second MariaDB on :3307 as a
-# real binlog replica of it, PostgreSQL on :5432 and Redis on :6379.
+# real binlog replica of it, PostgreSQL on :5432, Redis on :6379 and
+# memcached on :11211.
 # Idempotent: running services are left alone.
 #
 #   scripts/services.sh              start what is not running
@@ -115,5 +116,10 @@ if ! answering 6379; then
   mkdir -p /var/lib/redis /var/log/redis
   as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for Redis 6379
+fi
+if ! answering 11211; then
+  command -v memcached >/dev/null || install memcached
+  memcached -d -u memcache -l 127.0.0.1 -p 11211 -m 64
+  wait_for memcached 11211
 fi
 echo "services ready"

@@ -100,6 +100,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	}
 	a.Shipping = shipping.New(a.Client, a.Dolibarr)
 	a.Keys = auth.NewKeys(a.Client)
+	a.Redis = redisx.New(cfg.Redis)
 	a.APQ = apq.NewCache(apq.CacheOptions{
 		Shared: apqStore(cfg, a.Redis), Prefix: cfg.Redis.Prefix, TTL: cfg.APQ.TTL, Size: cfg.APQ.Size,
 		Timeout: cfg.Redis.Timeout, Logger: logger, Registry: a.Registry,
@@ -118,7 +119,6 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 			return nil, err
 		}
 	}
-	a.Redis = redisx.New(cfg.Redis)
 	a.Limiter = ratelimit.New(ratelimit.Options{
 		Redis: a.Redis, Prefix: cfg.Redis.Prefix + "rl:", Timeout: cfg.Redis.Timeout,
 		Logger: logger, Registry: a.Registry,
@@ -143,6 +143,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 func apqStore(cfg *config.Config, rdb redis.UniversalClient) apq.Store {
 	switch cfg.APQ.CacheDriver {
 	case "redis":
+		if rdb == nil { // excluded by config validation
+			return nil
+		}
 		return apq.RedisStore{Client: rdb}
 	case "memcached":
 		mc := memcache.New(strings.Split(cfg.APQ.MemcachedAddrs, ",")...)

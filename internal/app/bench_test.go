@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -18,19 +19,14 @@ const nestedList = `query { shipments(first: 50, where: {statusNEQ: CANCELLED}) 
 
 // benchPost runs query through h once per iteration; after each request,
 // each (if not nil) is called, to collect per-request figures.
+// benchPost runs query through h once per iteration; after each request,
+// each (if not nil) is called, to collect per-request figures.
 func benchPost(b *testing.B, e *env, h http.Handler, query string, vars map[string]any, each func()) {
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", "Bearer "+e.adminKey)
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
-			b.Fatalf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
-		}
+		serveBody(b, e, h, body)
 		if each != nil {
 			each()
 		}
@@ -62,5 +58,44 @@ func BenchmarkNestedListMariaDB(b *testing.B) {
 			benchPost(b, e, counting, nestedQuery, map[string]any{"n": n}, func() { statements += counting.Last().Total() })
 			b.ReportMetric(float64(statements)/float64(b.N), "statements/op")
 		})
+	}
+}
+
+// BenchmarkAPQ compares the nested list sent in full with the same list
+// sent as a persisted-query hash: request bytes and server time.
+func BenchmarkAPQ(b *testing.B) {
+	e := newEnv(b, testutil.SQLite, "DEMO_SEED=true")
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": apq.Hash(nestedList)}}
+	for _, c := range []struct {
+		name string
+		body map[string]any
+	}{
+		{"full document", map[string]any{"query": nestedList}},
+		{"hash only", map[string]any{"extensions": ext}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			body, _ := json.Marshal(c.body)
+			// Registered once, as a client would after its first miss.
+			reg, _ := json.Marshal(map[string]any{"query": nestedList, "extensions": ext})
+			serveBody(b, e, e.app.Handler, reg)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				serveBody(b, e, e.app.Handler, body)
+			}
+			b.ReportMetric(float64(len(body)), "request-bytes")
+		})
+	}
+}
+
+// serveBody posts one JSON body through h with the admin key.
+func serveBody(b *testing.B, e *env, h http.Handler, body []byte) {
+	req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+e.adminKey)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+		b.Fatalf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
 	}
 }

@@ -130,7 +130,7 @@ func ParseManifest(data []byte) ([]Document, error) {
 func Validate(schema *ast.Schema, docs []Document) error {
 	var problems []string
 	for _, d := range docs {
-		if _, errs := gqlparser.LoadQuery(schema, d.Body); len(errs) > 0 {
+		if _, errs := gqlparser.LoadQueryWithRules(schema, d.Body, nil); len(errs) > 0 {
 			problems = append(problems, fmt.Sprintf("%s: %s", d.ID, errs.Error()))
 		}
 	}

@@ -370,12 +370,22 @@ func RedisAddr() string { return envOr("TEST_REDIS_ADDR", "127.0.0.1:6379") }
 // test Redis does not answer.
 func RequireRedis(t testing.TB) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", RedisAddr(), 2*time.Second)
+	RequireTCP(t, "redis", RedisAddr())
+}
+
+// MemcachedAddr is the test memcached (TEST_MEMCACHED_ADDR, default 127.0.0.1:11211).
+func MemcachedAddr() string { return envOr("TEST_MEMCACHED_ADDR", "127.0.0.1:11211") }
+
+// RequireTCP skips t (or fails it under REQUIRE_ALL_DATABASES=1) when the
+// service name does not answer at addr.
+func RequireTCP(t testing.TB, name, addr string) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 	if err == nil {
 		_ = conn.Close()
 		return
 	}
-	msg := fmt.Sprintf("redis is not reachable at %s (%v): its suite is SKIPPED", RedisAddr(), err)
+	msg := fmt.Sprintf("%s is not reachable at %s (%v): its suite is SKIPPED", name, addr, err)
 	if os.Getenv("REQUIRE_ALL_DATABASES") == "1" {
 		t.Fatalf("REQUIRE_ALL_DATABASES=1 and %s", msg)
 	}
