@@ -127,12 +127,22 @@ func testAPQShared(t *testing.T, a, b *env, proxy *testutil.Proxy) {
 }
 
 func TestAPQExpiry(t *testing.T) {
-	e := newEnv(t, testutil.SQLite, "APQ_TTL=300ms")
-	hash := apq.Hash(apqQuery)
-	wantData(t, post(e.gql, apqQuery, pq(hash, 1)))
-	wantData(t, post(e.gql, "", pq(hash, 1)))
-	time.Sleep(500 * time.Millisecond)
-	wantCode(t, post(e.gql, "", pq(hash, 1)), "PERSISTED_QUERY_NOT_FOUND")
+	for _, driver := range []string{"memory", "redis"} {
+		t.Run(driver, func(t *testing.T) {
+			extra := []string{"APQ_TTL=400ms", "CACHE_DRIVER=" + driver}
+			if driver == "redis" {
+				testutil.RequireRedis(t)
+				host, port, _ := strings.Cut(testutil.RedisAddr(), ":")
+				extra = append(extra, "REDIS_HOST="+host, "REDIS_PORT="+port, fmt.Sprintf("REDIS_PREFIX=sa-ttl-%08x:", rand.Uint32()))
+			}
+			e := newEnv(t, testutil.SQLite, extra...)
+			hash := apq.Hash(apqQuery)
+			wantData(t, post(e.gql, apqQuery, pq(hash, 1)))
+			wantData(t, post(e.gql, "", pq(hash, 1)))
+			time.Sleep(700 * time.Millisecond)
+			wantCode(t, post(e.gql, "", pq(hash, 1)), "PERSISTED_QUERY_NOT_FOUND")
+		})
+	}
 }
 
 func TestAPQOff(t *testing.T) {
