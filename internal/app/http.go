@@ -86,7 +86,7 @@ func (a *App) GraphQL() *handler.Server {
 func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql))))))
+	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql)))))))
 	mux.Handle("/graphql", api)
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))

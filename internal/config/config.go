@@ -200,6 +200,25 @@ type Limits struct {
 	KeyPerMinute int `koanf:"rate_limit_key_per_minute"`
 	// TrustedProxies are the CIDRs of load balancers whose X-Forwarded-For is believed.
 	TrustedProxies string `koanf:"http_trusted_proxies"`
+	// CORSOrigins are the browser origins allowed to call the API.
+	CORSOrigins string `koanf:"http_cors_origins"`
+}
+
+// Origins parses HTTP_CORS_ORIGINS.
+func (l Limits) Origins() ([]string, error) {
+	var out []string
+	for _, o := range strings.Split(l.CORSOrigins, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("%q is not an origin such as https://app.example.com", o)
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
+	}
+	return out, nil
 }
 
 // TrustedNets parses HTTP_TRUSTED_PROXIES.
@@ -587,6 +606,9 @@ func (c *Config) validate() []error {
 	}
 	if c.Limits.IPPerMinute < 0 || c.Limits.KeyPerMinute < 0 {
 		add("RATE_LIMIT_IP_PER_MINUTE", "rate limits must not be negative (0: no limit)")
+	}
+	if _, err := c.Limits.Origins(); err != nil {
+		add("HTTP_CORS_ORIGINS", "%v", err)
 	}
 	if _, err := c.Limits.TrustedNets(); err != nil {
 		add("HTTP_TRUSTED_PROXIES", "%v", err)
