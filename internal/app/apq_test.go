@@ -94,6 +94,9 @@ func testAPQShared(t *testing.T, a, b *env, proxy *testutil.Proxy) {
 	wantCode(t, post(a.gql, apqQuery+" ", pq(hash, 1)), "PERSISTED_QUERY_HASH_MISMATCH")
 	wantCode(t, post(a.gql, "", pq(hash, 2)), "PERSISTED_QUERY_BAD_REQUEST")
 	wantCode(t, post(a.gql, "", map[string]any{"persistedQuery": "x"}), "PERSISTED_QUERY_BAD_REQUEST")
+	wantCode(t, post(a.gql, "", pq(strings.Repeat("ab", 5000), 1)), "PERSISTED_QUERY_BAD_REQUEST") // never a 10 kB cache key
+	wantCode(t, post(a.gql, "", pq("not-a-hash", 1)), "PERSISTED_QUERY_BAD_REQUEST")
+	wantData(t, post(b.gql, "", pq(strings.ToUpper(hash), 1))) // hex digits in either case
 
 	// The shared store goes away: no request fails, registrations stay local.
 	proxy.Cut()

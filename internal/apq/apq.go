@@ -100,12 +100,26 @@ func parse(raw *graphql.RawParams) (request, *gqlerror.Error) {
 	}
 	r.version = m["version"]
 	h, _ := m["sha256Hash"].(string)
-	if h == "" {
-		return r, codeErr(CodeBadExtension, "extensions.persistedQuery.sha256Hash must be a non-empty string")
+	r.document, _ = m[documentIDMarkKey].(bool)
+	switch {
+	case h == "" || len(h) > 128:
+		return r, codeErr(CodeBadExtension, "extensions.persistedQuery.sha256Hash must be a non-empty string of at most 128 characters")
+	case !r.document && !isSHA256(h):
+		return r, codeErr(CodeBadExtension, "extensions.persistedQuery.sha256Hash must be 64 hexadecimal digits")
+	}
+	if !r.document {
+		h = strings.ToLower(h)
 	}
 	r.hash, r.hasHash = h, true
-	r.document, _ = m[documentIDMarkKey].(bool)
 	return r, nil
+}
+
+func isSHA256(h string) bool {
+	if len(h) != 64 {
+		return false
+	}
+	_, err := hex.DecodeString(h)
+	return err == nil
 }
 
 func versionOne(v any) bool {
@@ -153,7 +167,7 @@ func (e Extension) MutateOperationParameters(ctx context.Context, raw *graphql.R
 		raw.Query = q
 		return nil
 	}
-	if Hash(raw.Query) != strings.ToLower(req.hash) {
+	if Hash(raw.Query) != req.hash {
 		return codeErr(CodeHashMismatch, "the query does not hash to extensions.persistedQuery.sha256Hash")
 	}
 	e.Cache.Add(ctx, req.hash, raw.Query)
