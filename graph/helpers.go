@@ -7,6 +7,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
@@ -72,27 +73,25 @@ func (r *Resolver) customerOf(ctx context.Context, customerID int) (*ent.Custome
 }
 
 func (r *Resolver) countryOf(ctx context.Context, countryID int) (*ent.Country, error) {
-	if countryID <= 0 {
-		return nil, nil
-	}
-	c, err := r.loaders(ctx).Country.Load(ctx, countryID)()
-	var nf *loader.NotFoundError
-	if errors.As(err, &nf) {
-		return nil, nil
-	}
-	return c, err
+	return loadOptional(ctx, r.loaders(ctx).Country, countryID)
 }
 
 func (r *Resolver) shippingMethodOf(ctx context.Context, id int) (*ent.ShippingMethod, error) {
+	return loadOptional(ctx, r.loaders(ctx).ShippingMethod, id)
+}
+
+// loadOptional loads a Dolibarr dictionary row that a customer may not
+// reference (a zero rowid) or that may be gone: both are nil, not an error.
+func loadOptional[V any](ctx context.Context, l *dataloader.Loader[int, *V], id int) (*V, error) {
 	if id <= 0 {
 		return nil, nil
 	}
-	m, err := r.loaders(ctx).ShippingMethod.Load(ctx, id)()
+	v, err := l.Load(ctx, id)()
 	var nf *loader.NotFoundError
 	if errors.As(err, &nf) {
 		return nil, nil
 	}
-	return m, err
+	return v, err
 }
 
 // defaultShipmentOrder is newest first.
