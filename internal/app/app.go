@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
@@ -64,11 +65,11 @@ type App struct {
 
 	mainDB     *sql.DB
 	replicaDBs []*sql.DB
-	stop       context.CancelFunc
-	done       chan struct{}
-	bg         context.Context
-	stopBG     context.CancelFunc
-	flushed    chan struct{}
+	// bg lives until Close, which cancels it and waits for the goroutines
+	// of background (the replica monitor, the key-use flusher).
+	bg     context.Context
+	stopBG context.CancelFunc
+	jobs   sync.WaitGroup
 }
 
 // New opens the databases of cfg, applies or checks migrations, seeds the demo
@@ -163,6 +164,16 @@ func (a *App) background(ctx context.Context) context.Context {
 	return a.bg
 }
 
+// goBackground runs job in a goroutine until Close, which waits for it.
+func (a *App) goBackground(ctx context.Context, job func(bg context.Context)) {
+	bg := a.background(ctx)
+	a.jobs.Add(1)
+	go func() {
+		defer a.jobs.Done()
+		job(bg)
+	}()
+}
+
 // devAdminKey creates, on the first start in development (no key exists
 // yet), an admin key for the playground.
 func (a *App) devAdminKey(ctx context.Context) error {
@@ -179,10 +190,7 @@ func (a *App) devAdminKey(ctx context.Context) error {
 
 // startKeyFlusher records the keys' last use every 30 seconds (and at Close).
 func (a *App) startKeyFlusher(ctx context.Context) {
-	bg := a.background(ctx)
-	a.flushed = make(chan struct{})
-	go func() {
-		defer close(a.flushed)
+	a.goBackground(ctx, func(bg context.Context) {
 		t := time.NewTicker(30 * time.Second)
 		defer t.Stop()
 		for {
@@ -198,7 +206,7 @@ func (a *App) startKeyFlusher(ctx context.Context) {
 				}
 			}
 		}
-	}()
+	})
 }
 
 // route builds the database router over the primary and the replicas of
@@ -244,12 +252,9 @@ func (a *App) startMonitor(ctx context.Context) {
 	}
 	interval := a.Config.DB.ReplicaCheckInterval
 	a.Router.Check(ctx, hb, interval)
-	mctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.stop, a.done = cancel, make(chan struct{})
-	go func() {
-		defer close(a.done)
-		a.Router.Monitor(mctx, hb, interval)
-	}()
+	a.goBackground(ctx, func(bg context.Context) {
+		a.Router.Monitor(privacy.DecisionContext(bg, privacy.Allow), hb, interval)
+	})
 }
 
 // heartbeat writes and reads the replication_heartbeat row.
@@ -305,15 +310,9 @@ func (a *App) migrations(ctx context.Context) error {
 
 // Close stops the background work and releases the databases.
 func (a *App) Close() {
-	if a.stop != nil {
-		a.stop()
-		<-a.done
-	}
 	if a.stopBG != nil {
 		a.stopBG()
-		if a.flushed != nil {
-			<-a.flushed
-		}
+		a.jobs.Wait()
 	}
 	for _, r := range a.replicaDBs {
 		_ = r.Close()
