@@ -1,6 +1,8 @@
 package paging_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,6 +85,21 @@ func TestCursors(t *testing.T) {
 			if err != nil && apperr.CodeOf(err) != apperr.BadUserInput {
 				t.Errorf("%s: code %s", c.name, apperr.CodeOf(err))
 			}
+		}
+	}
+}
+
+func TestUnmarshalCursor(t *testing.T) {
+	var b strings.Builder
+	paging.MarshalCursor(entgql.Cursor[int]{ID: 7, Value: []any{"x"}}).MarshalGQL(&b)
+	c, err := paging.UnmarshalCursor(strings.Trim(b.String(), `"`))
+	if err != nil || c.ID != 7 {
+		t.Fatalf("round trip: %+v %v", c, err)
+	}
+	// "gqF27aF270000000000" made entgql's msgpack decoder panic (FuzzCursor).
+	for _, bad := range []any{"gqF27aF270000000000", "%%%", "aGVsbG8", 42} {
+		if _, err := paging.UnmarshalCursor(bad); !errors.Is(err, paging.ErrBadCursor) {
+			t.Errorf("UnmarshalCursor(%v) = %v, want ErrBadCursor", bad, err)
 		}
 	}
 }
