@@ -16,6 +16,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
@@ -85,6 +86,7 @@ func checkColumn(t, c string) error {
 			contact.Table:              contact.ValidColumn,
 			country.Table:              country.ValidColumn,
 			customer.Table:             customer.ValidColumn,
+			file.Table:                 file.ValidColumn,
 			persistedquery.Table:       persistedquery.ValidColumn,
 			replicationheartbeat.Table: replicationheartbeat.ValidColumn,
 			shipment.Table:             shipment.ValidColumn,

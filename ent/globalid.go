@@ -9,6 +9,11 @@ func (_m *Customer) GlobalID() gid.ID {
 	return gid.New(gid.TypeCustomer, _m.ID)
 }
 
+// GlobalID returns the opaque Relay global ID of the File.
+func (_m *File) GlobalID() gid.ID {
+	return gid.New(gid.TypeFile, _m.ID)
+}
+
 // GlobalID returns the opaque Relay global ID of the Shipment.
 func (_m *Shipment) GlobalID() gid.ID {
 	return gid.New(gid.TypeShipment, _m.ID)

@@ -8,6 +8,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 )
@@ -158,6 +159,100 @@ func newCustomerPaginateArgs(rv map[string]any) *customerPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*CustomerWhereInput); ok {
 		args.opts = append(args.opts, WithCustomerFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FileQuery) CollectFields(ctx context.Context, satisfies ...string) (*FileQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FileQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(file.Columns))
+		selectedFields = []string{file.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "kind":
+			if _, ok := fieldSeen[file.FieldKind]; !ok {
+				selectedFields = append(selectedFields, file.FieldKind)
+				fieldSeen[file.FieldKind] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[file.FieldName]; !ok {
+				selectedFields = append(selectedFields, file.FieldName)
+				fieldSeen[file.FieldName] = struct{}{}
+			}
+		case "contentType":
+			if _, ok := fieldSeen[file.FieldContentType]; !ok {
+				selectedFields = append(selectedFields, file.FieldContentType)
+				fieldSeen[file.FieldContentType] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[file.FieldSize]; !ok {
+				selectedFields = append(selectedFields, file.FieldSize)
+				fieldSeen[file.FieldSize] = struct{}{}
+			}
+		case "sha256":
+			if _, ok := fieldSeen[file.FieldSha256]; !ok {
+				selectedFields = append(selectedFields, file.FieldSha256)
+				fieldSeen[file.FieldSha256] = struct{}{}
+			}
+		case "uploadedAt":
+			if _, ok := fieldSeen[file.FieldUploadedAt]; !ok {
+				selectedFields = append(selectedFields, file.FieldUploadedAt)
+				fieldSeen[file.FieldUploadedAt] = struct{}{}
+			}
+		case "uploadedBy":
+			if _, ok := fieldSeen[file.FieldUploadedBy]; !ok {
+				selectedFields = append(selectedFields, file.FieldUploadedBy)
+				fieldSeen[file.FieldUploadedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type filePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FilePaginateOption
+}
+
+func newFilePaginateArgs(rv map[string]any) *filePaginateArgs {
+	args := &filePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
 	}
 	return args
 }

@@ -63,11 +63,14 @@ type Shipment struct {
 type ShipmentEdges struct {
 	// Events holds the value of the events edge.
 	Events []*TrackingEvent `json:"events,omitempty"`
+	// Files holds the value of the files edge.
+	Files []*File `json:"files,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [1]bool
+	loadedTypes [2]bool
 
 	namedEvents map[string][]*TrackingEvent
+	namedFiles  map[string][]*File
 }
 
 // EventsOrErr returns the Events value or an error if the edge
@@ -77,6 +80,15 @@ func (e ShipmentEdges) EventsOrErr() ([]*TrackingEvent, error) {
 		return e.Events, nil
 	}
 	return nil, &NotLoadedError{edge: "events"}
+}
+
+// FilesOrErr returns the Files value or an error if the edge
+// was not loaded in eager-loading.
+func (e ShipmentEdges) FilesOrErr() ([]*File, error) {
+	if e.loadedTypes[1] {
+		return e.Files, nil
+	}
+	return nil, &NotLoadedError{edge: "files"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -244,6 +256,11 @@ func (_m *Shipment) QueryEvents() *TrackingEventQuery {
 	return NewShipmentClient(_m.config).QueryEvents(_m)
 }
 
+// QueryFiles queries the "files" edge of the Shipment entity.
+func (_m *Shipment) QueryFiles() *FileQuery {
+	return NewShipmentClient(_m.config).QueryFiles(_m)
+}
+
 // Update returns a builder for updating this Shipment.
 // Note that you need to call Shipment.Unwrap() before calling this method if this Shipment
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -352,6 +369,30 @@ func (_m *Shipment) appendNamedEvents(name string, edges ...*TrackingEvent) {
 		_m.Edges.namedEvents[name] = []*TrackingEvent{}
 	} else {
 		_m.Edges.namedEvents[name] = append(_m.Edges.namedEvents[name], edges...)
+	}
+}
+
+// NamedFiles returns the Files named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Shipment) NamedFiles(name string) ([]*File, error) {
+	if _m.Edges.namedFiles == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFiles[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Shipment) appendNamedFiles(name string, edges ...*File) {
+	if _m.Edges.namedFiles == nil {
+		_m.Edges.namedFiles = make(map[string][]*File)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFiles[name] = []*File{}
+	} else {
+		_m.Edges.namedFiles[name] = append(_m.Edges.namedFiles[name], edges...)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -26,9 +27,11 @@ type ShipmentQuery struct {
 	inters          []Interceptor
 	predicates      []predicate.Shipment
 	withEvents      *TrackingEventQuery
+	withFiles       *FileQuery
 	loadTotal       []func(context.Context, []*Shipment) error
 	modifiers       []func(*sql.Selector)
 	withNamedEvents map[string]*TrackingEventQuery
+	withNamedFiles  map[string]*FileQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -80,6 +83,28 @@ func (_q *ShipmentQuery) QueryEvents() *TrackingEventQuery {
 			sqlgraph.From(shipment.Table, shipment.FieldID, selector),
 			sqlgraph.To(trackingevent.Table, trackingevent.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, false, shipment.EventsTable, shipment.EventsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFiles chains the current query on the "files" edge.
+func (_q *ShipmentQuery) QueryFiles() *FileQuery {
+	query := (&FileClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(shipment.Table, shipment.FieldID, selector),
+			sqlgraph.To(file.Table, file.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, false, shipment.FilesTable, shipment.FilesColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -280,6 +305,7 @@ func (_q *ShipmentQuery) Clone() *ShipmentQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Shipment{}, _q.predicates...),
 		withEvents: _q.withEvents.Clone(),
+		withFiles:  _q.withFiles.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -295,6 +321,17 @@ func (_q *ShipmentQuery) WithEvents(opts ...func(*TrackingEventQuery)) *Shipment
 		opt(query)
 	}
 	_q.withEvents = query
+	return _q
+}
+
+// WithFiles tells the query-builder to eager-load the nodes that are connected to
+// the "files" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *ShipmentQuery) WithFiles(opts ...func(*FileQuery)) *ShipmentQuery {
+	query := (&FileClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFiles = query
 	return _q
 }
 
@@ -382,8 +419,9 @@ func (_q *ShipmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Shi
 	var (
 		nodes       = []*Shipment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [1]bool{
+		loadedTypes = [2]bool{
 			_q.withEvents != nil,
+			_q.withFiles != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -414,10 +452,24 @@ func (_q *ShipmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Shi
 			return nil, err
 		}
 	}
+	if query := _q.withFiles; query != nil {
+		if err := _q.loadFiles(ctx, query, nodes,
+			func(n *Shipment) { n.Edges.Files = []*File{} },
+			func(n *Shipment, e *File) { n.Edges.Files = append(n.Edges.Files, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedEvents {
 		if err := _q.loadEvents(ctx, query, nodes,
 			func(n *Shipment) { n.appendNamedEvents(name) },
 			func(n *Shipment, e *TrackingEvent) { n.appendNamedEvents(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFiles {
+		if err := _q.loadFiles(ctx, query, nodes,
+			func(n *Shipment) { n.appendNamedFiles(name) },
+			func(n *Shipment, e *File) { n.appendNamedFiles(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -444,6 +496,36 @@ func (_q *ShipmentQuery) loadEvents(ctx context.Context, query *TrackingEventQue
 	}
 	query.Where(predicate.TrackingEvent(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(shipment.EventsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.ShipmentID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "shipment_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *ShipmentQuery) loadFiles(ctx context.Context, query *FileQuery, nodes []*Shipment, init func(*Shipment), assign func(*Shipment, *File)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[int]*Shipment)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(file.FieldShipmentID)
+	}
+	query.Where(predicate.File(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(shipment.FilesColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -564,6 +646,20 @@ func (_q *ShipmentQuery) WithNamedEvents(name string, opts ...func(*TrackingEven
 		_q.withNamedEvents = make(map[string]*TrackingEventQuery)
 	}
 	_q.withNamedEvents[name] = query
+	return _q
+}
+
+// WithNamedFiles tells the query-builder to eager-load the nodes that are connected to the "files"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *ShipmentQuery) WithNamedFiles(name string, opts ...func(*FileQuery)) *ShipmentQuery {
+	query := (&FileClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFiles == nil {
+		_q.withNamedFiles = make(map[string]*FileQuery)
+	}
+	_q.withNamedFiles[name] = query
 	return _q
 }
 

@@ -20,6 +20,8 @@ type Tx struct {
 	Country *CountryClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
+	// File is the client for interacting with the File builders.
+	File *FileClient
 	// PersistedQuery is the client for interacting with the PersistedQuery builders.
 	PersistedQuery *PersistedQueryClient
 	// ReplicationHeartbeat is the client for interacting with the ReplicationHeartbeat builders.
@@ -165,6 +167,7 @@ func (tx *Tx) init() {
 	tx.Contact = NewContactClient(tx.config)
 	tx.Country = NewCountryClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
+	tx.File = NewFileClient(tx.config)
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.ReplicationHeartbeat = NewReplicationHeartbeatClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)

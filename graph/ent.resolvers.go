@@ -41,6 +41,9 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []*gid.ID) ([]ent.Noder, 
 // Customer returns generated.CustomerResolver implementation.
 func (r *Resolver) Customer() generated.CustomerResolver { return &customerResolver{r} }
 
+// File returns generated.FileResolver implementation.
+func (r *Resolver) File() generated.FileResolver { return &fileResolver{r} }
+
 // Query returns generated.QueryResolver implementation.
 func (r *Resolver) Query() generated.QueryResolver { return &queryResolver{r} }
 
@@ -49,6 +52,7 @@ func (r *Resolver) Shipment() generated.ShipmentResolver { return &shipmentResol
 
 type (
 	customerResolver struct{ *Resolver }
+	fileResolver     struct{ *Resolver }
 	queryResolver    struct{ *Resolver }
 	shipmentResolver struct{ *Resolver }
 )

@@ -11,6 +11,7 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
@@ -37,6 +38,8 @@ func (r *Resolver) node(ctx context.Context, id gid.ID) (ent.Noder, error) {
 		n, err = r.Client.Noder(ctx, id.Local, ent.WithFixedNodeType(shipment.Table))
 	case gid.TypeTrackingEvent:
 		n, err = r.Client.Noder(ctx, id.Local, ent.WithFixedNodeType(trackingevent.Table))
+	case gid.TypeFile:
+		n, err = r.Client.Noder(ctx, id.Local, ent.WithFixedNodeType(file.Table))
 	case gid.TypeCustomer:
 		n, err = r.Dolibarr.Ent().Noder(ctx, id.Local, ent.WithFixedNodeType(customer.Table))
 	default:

@@ -76,6 +76,12 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 			if selects(subFields(ctx, f, "Customer"), "country") {
 				r.prefetchCountries(ctx, customers)
 			}
+		case "files":
+			ids := make([]int, len(shipments))
+			for i, s := range shipments {
+				ids[i] = s.ID
+			}
+			l.PrefetchFiles(ctx, ids)
 		case "events":
 			key, ok := firstPageKey(ctx, f, loader.OrderKey(defaultEventOrder, eventTerm))
 			if !ok {

@@ -9,6 +9,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
+	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 )
 
@@ -22,6 +23,8 @@ type Resolver struct {
 	Shipping *shipping.Service
 	// Keys manages API keys.
 	Keys *auth.Keys
+	// Files stores and signs shipment files.
+	Files *files.Service
 }
 
 // loaders returns the request's dataloaders, or fresh ones when the handler

@@ -98,6 +98,40 @@ var (
 		Columns:    LlxSocieteColumns,
 		PrimaryKey: []*schema.Column{LlxSocieteColumns[0]},
 	}
+	// FilesColumns holds the columns for the "files" table.
+	FilesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"LABEL", "PROOF_OF_DELIVERY", "INVOICE", "CUSTOMS", "OTHER"}, SchemaType: map[string]string{"mysql": "varchar(32)"}},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "content_type", Type: field.TypeString, Size: 127},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "sha256", Type: field.TypeString, Size: 64},
+		{Name: "storage_key", Type: field.TypeString, Unique: true, Size: 255},
+		{Name: "uploaded_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)", "postgres": "timestamptz"}},
+		{Name: "uploaded_by", Type: field.TypeString, Size: 128},
+		{Name: "shipment_id", Type: field.TypeInt},
+	}
+	// FilesTable holds the schema information for the "files" table.
+	FilesTable = &schema.Table{
+		Name:       "files",
+		Columns:    FilesColumns,
+		PrimaryKey: []*schema.Column{FilesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "files_shipments_files",
+				Columns:    []*schema.Column{FilesColumns[9]},
+				RefColumns: []*schema.Column{ShipmentsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "file_shipment_id_uploaded_at",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[9], FilesColumns[7]},
+			},
+		},
+	}
 	// PersistedQueriesColumns holds the columns for the "persisted_queries" table.
 	PersistedQueriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -226,6 +260,7 @@ var (
 		LlxSocpeopleTable,
 		LlxCCountryTable,
 		LlxSocieteTable,
+		FilesTable,
 		PersistedQueriesTable,
 		ReplicationHeartbeatTable,
 		ShipmentsTable,
@@ -247,6 +282,7 @@ func init() {
 	LlxSocieteTable.Annotation = &entsql.Annotation{
 		Table: "llx_societe",
 	}
+	FilesTable.ForeignKeys[0].RefTable = ShipmentsTable
 	PersistedQueriesTable.Annotation = &entsql.Annotation{
 		Table: "persisted_queries",
 	}

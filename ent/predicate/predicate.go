@@ -18,6 +18,9 @@ type Country func(*sql.Selector)
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
+// File is the predicate function for file builders.
+type File func(*sql.Selector)
+
 // PersistedQuery is the predicate function for persistedquery builders.
 type PersistedQuery func(*sql.Selector)
 

@@ -10,6 +10,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/schema"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
@@ -139,6 +140,101 @@ func init() {
 	customerDescClient := customerFields[6].Descriptor()
 	// customer.DefaultClient holds the default value on creation for the client field.
 	customer.DefaultClient = customerDescClient.Default.(int8)
+	file.Policy = privacy.NewPolicies(schema.File{})
+	file.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := file.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	fileFields := schema.File{}.Fields()
+	_ = fileFields
+	// fileDescName is the schema descriptor for name field.
+	fileDescName := fileFields[3].Descriptor()
+	// file.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	file.NameValidator = func() func(string) error {
+		validators := fileDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// fileDescContentType is the schema descriptor for content_type field.
+	fileDescContentType := fileFields[4].Descriptor()
+	// file.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	file.ContentTypeValidator = func() func(string) error {
+		validators := fileDescContentType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(content_type string) error {
+			for _, fn := range fns {
+				if err := fn(content_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// fileDescSize is the schema descriptor for size field.
+	fileDescSize := fileFields[5].Descriptor()
+	// file.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	file.SizeValidator = fileDescSize.Validators[0].(func(int64) error)
+	// fileDescSha256 is the schema descriptor for sha256 field.
+	fileDescSha256 := fileFields[6].Descriptor()
+	// file.Sha256Validator is a validator for the "sha256" field. It is called by the builders before save.
+	file.Sha256Validator = func() func(string) error {
+		validators := fileDescSha256.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(sha256 string) error {
+			for _, fn := range fns {
+				if err := fn(sha256); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// fileDescStorageKey is the schema descriptor for storage_key field.
+	fileDescStorageKey := fileFields[7].Descriptor()
+	// file.StorageKeyValidator is a validator for the "storage_key" field. It is called by the builders before save.
+	file.StorageKeyValidator = func() func(string) error {
+		validators := fileDescStorageKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(storage_key string) error {
+			for _, fn := range fns {
+				if err := fn(storage_key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// fileDescUploadedAt is the schema descriptor for uploaded_at field.
+	fileDescUploadedAt := fileFields[8].Descriptor()
+	// file.DefaultUploadedAt holds the default value on creation for the uploaded_at field.
+	file.DefaultUploadedAt = fileDescUploadedAt.Default.(func() time.Time)
+	// fileDescUploadedBy is the schema descriptor for uploaded_by field.
+	fileDescUploadedBy := fileFields[9].Descriptor()
+	// file.UploadedByValidator is a validator for the "uploaded_by" field. It is called by the builders before save.
+	file.UploadedByValidator = fileDescUploadedBy.Validators[0].(func(string) error)
 	persistedquery.Policy = privacy.NewPolicies(schema.PersistedQuery{})
 	persistedquery.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

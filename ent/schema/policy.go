@@ -40,3 +40,18 @@ func (Customer) Policy() ent.Policy {
 		Mutation: privacy.MutationPolicy{privacy.AlwaysDenyRule()},
 	}
 }
+
+// Policy of the File: partners see the files of their customers' shipments;
+// staff and admins write any, partners add files to the shipments they see
+// (internal/files checks the shipment through the scoped query first), and
+// only staff delete.
+func (File) Policy() ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{rule.ScopeFiles(), privacy.AlwaysAllowRule()},
+		Mutation: privacy.MutationPolicy{
+			rule.AllowRole(rule.Staff),
+			rule.AllowPartnerFileCreate(),
+			privacy.AlwaysDenyRule(),
+		},
+	}
+}

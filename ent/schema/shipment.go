@@ -80,6 +80,9 @@ func (Shipment) Edges() []ent.Edge {
 		// defaults (newest first, 20 a page) and resolved in graph/.
 		edge.To("events", TrackingEvent.Type).
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// Shipment.files is declared in schema/file.graphql and loaded by a dataloader.
+		edge.To("files", File.Type).
+			Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 }
 

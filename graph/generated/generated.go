@@ -16,11 +16,13 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/graph/model"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
+	"github.com/shipmentapp/shipmentapp/internal/upload"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -38,6 +40,7 @@ type ResolverRoot interface {
 	APIKey() APIKeyResolver
 	Contact() ContactResolver
 	Customer() CustomerResolver
+	File() FileResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Shipment() ShipmentResolver
@@ -127,6 +130,18 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	File struct {
+		ContentType func(childComplexity int) int
+		GlobalID    func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Sha256      func(childComplexity int) int
+		Size        func(childComplexity int) int
+		URL         func(childComplexity int, expiresIn *int) int
+		UploadedAt  func(childComplexity int) int
+		UploadedBy  func(childComplexity int) int
+	}
+
 	Location struct {
 		City        func(childComplexity int) int
 		CountryCode func(childComplexity int) int
@@ -135,12 +150,15 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddTrackingEvent func(childComplexity int, shipmentID gid.ID, input model.TrackingEventInput) int
-		CancelShipment   func(childComplexity int, id gid.ID, reason *string) int
-		CreateAPIKey     func(childComplexity int, input model.CreateAPIKeyInput) int
-		CreateShipment   func(childComplexity int, input model.CreateShipmentInput) int
-		RevokeAPIKey     func(childComplexity int, id gid.ID) int
-		UpdateShipment   func(childComplexity int, id gid.ID, version int, input model.UpdateShipmentInput) int
+		AddTrackingEvent    func(childComplexity int, shipmentID gid.ID, input model.TrackingEventInput) int
+		CancelShipment      func(childComplexity int, id gid.ID, reason *string) int
+		CreateAPIKey        func(childComplexity int, input model.CreateAPIKeyInput) int
+		CreateShipment      func(childComplexity int, input model.CreateShipmentInput) int
+		DeleteFile          func(childComplexity int, id gid.ID) int
+		RevokeAPIKey        func(childComplexity int, id gid.ID) int
+		UpdateShipment      func(childComplexity int, id gid.ID, version int, input model.UpdateShipmentInput) int
+		UploadShipmentFile  func(childComplexity int, shipmentID gid.ID, kind file.Kind, file upload.Upload) int
+		UploadShipmentFiles func(childComplexity int, shipmentID gid.ID, files []*model.FileUploadInput) int
 	}
 
 	PageInfo struct {
@@ -178,6 +196,7 @@ type ComplexityRoot struct {
 		Destination         func(childComplexity int) int
 		EstimatedDeliveryAt func(childComplexity int) int
 		Events              func(childComplexity int, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TrackingEventOrder) int
+		Files               func(childComplexity int, kind *file.Kind) int
 		GlobalID            func(childComplexity int) int
 		NextStatuses        func(childComplexity int) int
 		Origin              func(childComplexity int) int
@@ -259,9 +278,15 @@ type CustomerResolver interface {
 	Country(ctx context.Context, obj *ent.Customer) (*ent.Country, error)
 	Shipments(ctx context.Context, obj *ent.Customer, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.ShipmentOrder, where *ent.ShipmentWhereInput) (*ent.ShipmentConnection, error)
 }
+type FileResolver interface {
+	URL(ctx context.Context, obj *ent.File, expiresIn *int) (string, error)
+}
 type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id gid.ID) (*ent.APIKey, error)
+	UploadShipmentFile(ctx context.Context, shipmentID gid.ID, kind file.Kind, file upload.Upload) (*ent.File, error)
+	UploadShipmentFiles(ctx context.Context, shipmentID gid.ID, files []*model.FileUploadInput) ([]*ent.File, error)
+	DeleteFile(ctx context.Context, id gid.ID) (*gid.ID, error)
 	CreateShipment(ctx context.Context, input model.CreateShipmentInput) (*ent.Shipment, error)
 	UpdateShipment(ctx context.Context, id gid.ID, version int, input model.UpdateShipmentInput) (*ent.Shipment, error)
 	AddTrackingEvent(ctx context.Context, shipmentID gid.ID, input model.TrackingEventInput) (*ent.TrackingEvent, error)
@@ -278,6 +303,7 @@ type QueryResolver interface {
 	Shipment(ctx context.Context, id *gid.ID, reference *string) (*ent.Shipment, error)
 }
 type ShipmentResolver interface {
+	Files(ctx context.Context, obj *ent.Shipment, kind *file.Kind) ([]*ent.File, error)
 	Events(ctx context.Context, obj *ent.Shipment, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TrackingEventOrder) (*ent.TrackingEventConnection, error)
 	Customer(ctx context.Context, obj *ent.Shipment) (*ent.Customer, error)
 	NextStatuses(ctx context.Context, obj *ent.Shipment) ([]domain.Status, error)
@@ -647,6 +673,66 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
 
+	case "File.contentType":
+		if e.ComplexityRoot.File.ContentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.ContentType(childComplexity), true
+	case "File.id":
+		if e.ComplexityRoot.File.GlobalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.GlobalID(childComplexity), true
+	case "File.kind":
+		if e.ComplexityRoot.File.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Kind(childComplexity), true
+	case "File.name":
+		if e.ComplexityRoot.File.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Name(childComplexity), true
+	case "File.sha256":
+		if e.ComplexityRoot.File.Sha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Sha256(childComplexity), true
+	case "File.size":
+		if e.ComplexityRoot.File.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.Size(childComplexity), true
+	case "File.url":
+		if e.ComplexityRoot.File.URL == nil {
+			break
+		}
+
+		args, err := ec.field_File_url_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.File.URL(childComplexity, args["expiresIn"].(*int)), true
+	case "File.uploadedAt":
+		if e.ComplexityRoot.File.UploadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.UploadedAt(childComplexity), true
+	case "File.uploadedBy":
+		if e.ComplexityRoot.File.UploadedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.File.UploadedBy(childComplexity), true
+
 	case "Location.city":
 		if e.ComplexityRoot.Location.City == nil {
 			break
@@ -716,6 +802,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateShipment(childComplexity, args["input"].(model.CreateShipmentInput)), true
+	case "Mutation.deleteFile":
+		if e.ComplexityRoot.Mutation.DeleteFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteFile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteFile(childComplexity, args["id"].(gid.ID)), true
 	case "Mutation.revokeAPIKey":
 		if e.ComplexityRoot.Mutation.RevokeAPIKey == nil {
 			break
@@ -738,6 +835,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateShipment(childComplexity, args["id"].(gid.ID), args["version"].(int), args["input"].(model.UpdateShipmentInput)), true
+	case "Mutation.uploadShipmentFile":
+		if e.ComplexityRoot.Mutation.UploadShipmentFile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadShipmentFile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadShipmentFile(childComplexity, args["shipmentId"].(gid.ID), args["kind"].(file.Kind), args["file"].(upload.Upload)), true
+	case "Mutation.uploadShipmentFiles":
+		if e.ComplexityRoot.Mutation.UploadShipmentFiles == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_uploadShipmentFiles_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UploadShipmentFiles(childComplexity, args["shipmentId"].(gid.ID), args["files"].([]*model.FileUploadInput)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -928,6 +1047,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Shipment.Events(childComplexity, args["after"].(*entgql.Cursor[int]), args["first"].(*int), args["before"].(*entgql.Cursor[int]), args["last"].(*int), args["orderBy"].([]*ent.TrackingEventOrder)), true
+	case "Shipment.files":
+		if e.ComplexityRoot.Shipment.Files == nil {
+			break
+		}
+
+		args, err := ec.field_Shipment_files_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Shipment.Files(childComplexity, args["kind"].(*file.Kind)), true
 	case "Shipment.id":
 		if e.ComplexityRoot.Shipment.GlobalID == nil {
 			break
@@ -1171,6 +1301,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateShipmentInput,
 		ec.unmarshalInputCustomerOrder,
 		ec.unmarshalInputCustomerWhereInput,
+		ec.unmarshalInputFileUploadInput,
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputParcelInput,
 		ec.unmarshalInputShipmentOrder,
@@ -1671,6 +1802,26 @@ input CustomerWhereInput {
   updatedAtIsNil: Boolean
   updatedAtNotNil: Boolean
 }
+type File implements Node {
+  id: ID!
+  kind: FileKind!
+  name: String!
+  contentType: String!
+  size: Int!
+  sha256: String!
+  uploadedAt: Time!
+  uploadedBy: String!
+}
+"""
+FileKind is enum for the field kind
+"""
+enum FileKind @goModel(model: "github.com/shipmentapp/shipmentapp/ent/file.Kind") {
+  LABEL
+  PROOF_OF_DELIVERY
+  INVOICE
+  CUSTOMS
+  OTHER
+}
 """
 An object with an ID.
 Follows the [Relay Global Object Identification Specification](https://relay.dev/graphql/objectidentification.htm)
@@ -2124,6 +2275,50 @@ input TrackingEventWhereInput {
   createdAtLTE: Time
 }
 `, BuiltIn: false},
+	{Name: "../../schema/file.graphql", Input: `"""
+A file sent in a multipart request, as the GraphQL multipart request
+specification says (https://github.com/jaydenseric/graphql-multipart-request-spec):
+the operation's variable is null in the "operations" part and the "map" part
+names the file part that fills it. Each file part may fill one variable.
+Files are streamed to storage as they arrive, never held whole in memory.
+"""
+scalar Upload
+
+"One file of a batch upload."
+input FileUploadInput {
+  kind: FileKind!
+  file: Upload!
+}
+
+extend type File {
+  """
+  A link that downloads the file, valid for expiresIn seconds (default 300,
+  at most 3600): an S3 presigned URL, or a signed /files/ URL of this API on
+  local storage. Anyone holding the link can download until it expires.
+  """
+  url(expiresIn: Int = 300): String!
+}
+
+extend type Shipment {
+  "The shipment's files, oldest first; only those of one kind if kind is given."
+  files(kind: FileKind): [File!]!
+}
+
+extend type Mutation {
+  """
+  Uploads one file to a shipment. The content type is sniffed from the bytes
+  and must be allowed for the kind: LABEL takes PDF, PNG, ZPL or plain text;
+  PROOF_OF_DELIVERY takes PDF, PNG or JPEG; INVOICE takes PDF or CSV; CUSTOMS
+  takes PDF, PNG, JPEG or CSV; OTHER takes any of these. Partners may upload
+  to their customers' shipments.
+  """
+  uploadShipmentFile(shipmentId: ID!, kind: FileKind!, file: Upload!): File!
+  "Uploads several files to a shipment: all of them are stored, or none."
+  uploadShipmentFiles(shipmentId: ID!, files: [FileUploadInput!]!): [File!]!
+  "Deletes a file (staff): its row at once, its stored object right after. Returns the deleted file's ID."
+  deleteFile(id: ID!): ID!
+}
+`, BuiltIn: false},
 	{Name: "../../schema/schema.graphql", Input: `type Mutation
 `, BuiltIn: false},
 	{Name: "../../schema/shipment.graphql", Input: `"A postal address with a contact."
@@ -2415,6 +2610,30 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_File(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_File_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_File_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_File_name(ctx, field)
+	case "contentType":
+		return ec.fieldContext_File_contentType(ctx, field)
+	case "size":
+		return ec.fieldContext_File_size(ctx, field)
+	case "sha256":
+		return ec.fieldContext_File_sha256(ctx, field)
+	case "uploadedAt":
+		return ec.fieldContext_File_uploadedAt(ctx, field)
+	case "uploadedBy":
+		return ec.fieldContext_File_uploadedBy(ctx, field)
+	case "url":
+		return ec.fieldContext_File_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type File", field.Name)
+}
+
 func (ec *executionContext) childFields_Location(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "city":
@@ -2493,6 +2712,8 @@ func (ec *executionContext) childFields_Shipment(ctx context.Context, field grap
 		return ec.fieldContext_Shipment_createdBy(ctx, field)
 	case "updatedBy":
 		return ec.fieldContext_Shipment_updatedBy(ctx, field)
+	case "files":
+		return ec.fieldContext_Shipment_files(ctx, field)
 	case "events":
 		return ec.fieldContext_Shipment_events(ctx, field)
 	case "customer":
@@ -2767,6 +2988,20 @@ func (ec *executionContext) field_Customer_shipments_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_File_url_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "expiresIn",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["expiresIn"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addTrackingEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2839,6 +3074,20 @@ func (ec *executionContext) field_Mutation_createShipment_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deleteFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeAPIKey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2880,6 +3129,58 @@ func (ec *executionContext) field_Mutation_updateShipment_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadShipmentFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shipmentId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shipmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (file.Kind, error) {
+			return ec.unmarshalNFileKind2githubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "file",
+		func(ctx context.Context, v any) (upload.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋuploadᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["file"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_uploadShipmentFiles_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shipmentId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shipmentId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "files",
+		func(ctx context.Context, v any) ([]*model.FileUploadInput, error) {
+			return ec.unmarshalNFileUploadInput2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐFileUploadInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["files"] = arg1
 	return args, nil
 }
 
@@ -3120,6 +3421,20 @@ func (ec *executionContext) field_Shipment_events_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Shipment_files_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*file.Kind, error) {
+			return ec.unmarshalOFileKind2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg0
 	return args, nil
 }
 
@@ -4532,6 +4847,234 @@ func (ec *executionContext) fieldContext_CustomerEdge_cursor(_ context.Context, 
 	return graphql.NewScalarFieldContext("CustomerEdge", field, false, false, errors.New("field of type Cursor does not have child fields"))
 }
 
+func (ec *executionContext) _File_id(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.GlobalID(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v gid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, true, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _File_kind(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v file.Kind) graphql.Marshaler {
+			return ec.marshalNFileKind2githubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type FileKind does not have child fields"))
+}
+
+func (ec *executionContext) _File_name(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _File_contentType(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_contentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_contentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _File_size(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _File_sha256(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sha256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _File_uploadedAt(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_uploadedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UploadedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_uploadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _File_uploadedBy(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_uploadedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UploadedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_uploadedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("File", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _File_url(ctx context.Context, field graphql.CollectedField, obj *ent.File) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_File_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.File().URL(ctx, obj, fc.Args["expiresIn"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_File_url(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "File",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_File_url_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Location_city(ctx context.Context, field graphql.CollectedField, obj *domain.Location) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4706,6 +5249,138 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIKey(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeAPIKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadShipmentFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadShipmentFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadShipmentFile(ctx, fc.Args["shipmentId"].(gid.ID), fc.Args["kind"].(file.Kind), fc.Args["file"].(upload.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.File) graphql.Marshaler {
+			return ec.marshalNFile2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐFile(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadShipmentFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_File(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadShipmentFile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_uploadShipmentFiles(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_uploadShipmentFiles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UploadShipmentFiles(ctx, fc.Args["shipmentId"].(gid.ID), fc.Args["files"].([]*model.FileUploadInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.File) graphql.Marshaler {
+			return ec.marshalNFile2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_uploadShipmentFiles(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_File(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_uploadShipmentFiles_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteFile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteFile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteFile(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *gid.ID) graphql.Marshaler {
+			return ec.marshalNID2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteFile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteFile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -5892,6 +6567,50 @@ func (ec *executionContext) _Shipment_updatedBy(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Shipment_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Shipment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Shipment_files(ctx context.Context, field graphql.CollectedField, obj *ent.Shipment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Shipment_files(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Shipment().Files(ctx, obj, fc.Args["kind"].(*file.Kind))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.File) graphql.Marshaler {
+			return ec.marshalNFile2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐFileᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Shipment_files(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Shipment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_File(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Shipment_files_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Shipment_events(ctx context.Context, field graphql.CollectedField, obj *ent.Shipment) (ret graphql.Marshaler) {
@@ -9227,6 +9946,43 @@ func (ec *executionContext) unmarshalInputCustomerWhereInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFileUploadInput(ctx context.Context, obj any) (model.FileUploadInput, error) {
+	var it model.FileUploadInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "file"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNFileKind2githubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "file":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("file"))
+			data, err := ec.unmarshalNUpload2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋuploadᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.File = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLocationInput(ctx context.Context, obj any) (model.LocationInput, error) {
 	var it model.LocationInput
 	if obj == nil {
@@ -10809,6 +11565,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Shipment(ctx, sel, obj)
+	case *ent.File:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._File(ctx, sel, obj)
 	case *ent.Customer:
 		if obj == nil {
 			return graphql.Null
@@ -11663,6 +12424,117 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var fileImplementors = []string{"File", "Node"}
+
+func (ec *executionContext) _File(ctx context.Context, sel ast.SelectionSet, obj *ent.File) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, fileImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("File")
+		case "id":
+			out.Values[i] = ec._File_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._File_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._File_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contentType":
+			out.Values[i] = ec._File_contentType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "size":
+			out.Values[i] = ec._File_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sha256":
+			out.Values[i] = ec._File_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uploadedAt":
+			out.Values[i] = ec._File_uploadedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "uploadedBy":
+			out.Values[i] = ec._File_uploadedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._File_url(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var locationImplementors = []string{"Location"}
 
 func (ec *executionContext) _Location(ctx context.Context, sel ast.SelectionSet, obj *domain.Location) graphql.Marshaler {
@@ -11746,6 +12618,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadShipmentFile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadShipmentFile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadShipmentFiles":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_uploadShipmentFiles(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteFile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteFile(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -12233,6 +13126,44 @@ func (ec *executionContext) _Shipment(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "files":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Shipment_files(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "events":
 			field := field
 
@@ -13336,6 +14267,61 @@ func (ec *executionContext) unmarshalNCustomerWhereInput2ᚖgithubᚗcomᚋshipm
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNFile2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐFileᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.File) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFile2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐFile(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFile2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐFile(ctx context.Context, sel ast.SelectionSet, v *ent.File) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._File(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFileKind2githubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx context.Context, v any) (file.Kind, error) {
+	var res file.Kind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFileKind2githubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx context.Context, sel ast.SelectionSet, v file.Kind) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFileUploadInput2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐFileUploadInputᚄ(ctx context.Context, v any) ([]*model.FileUploadInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.FileUploadInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNFileUploadInput2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐFileUploadInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNFileUploadInput2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐFileUploadInput(ctx context.Context, v any) (*model.FileUploadInput, error) {
+	res, err := ec.unmarshalInputFileUploadInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx context.Context, v any) (gid.ID, error) {
 	var res gid.ID
 	err := res.UnmarshalGQL(v)
@@ -13399,6 +14385,22 @@ func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, 
 func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
 	_ = sel
 	res := graphql.MarshalInt(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
@@ -13652,6 +14654,22 @@ func (ec *executionContext) unmarshalNTrackingEventWhereInput2ᚖgithubᚗcomᚋ
 func (ec *executionContext) unmarshalNUpdateShipmentInput2githubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐUpdateShipmentInput(ctx context.Context, v any) (model.UpdateShipmentInput, error) {
 	res, err := ec.unmarshalInputUpdateShipmentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋuploadᚐUpload(ctx context.Context, v any) (upload.Upload, error) {
+	res, err := upload.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋuploadᚐUpload(ctx context.Context, sel ast.SelectionSet, v upload.Upload) graphql.Marshaler {
+	_ = sel
+	res := upload.MarshalUpload(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐViewer(ctx context.Context, sel ast.SelectionSet, v *auth.Viewer) graphql.Marshaler {
@@ -13934,6 +14952,22 @@ func (ec *executionContext) unmarshalOCustomerWhereInput2ᚖgithubᚗcomᚋshipm
 	}
 	res, err := ec.unmarshalInputCustomerWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOFileKind2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx context.Context, v any) (*file.Kind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(file.Kind)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFileKind2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚋfileᚐKind(ctx context.Context, sel ast.SelectionSet, v *file.Kind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
 }
 
 func (ec *executionContext) unmarshalOID2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐIDᚄ(ctx context.Context, v any) ([]*gid.ID, error) {

@@ -18,6 +18,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/contact"
 	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 )
@@ -40,10 +41,13 @@ type Loaders struct {
 	Events *dataloader.Loader[EdgeKey, *Page[*ent.TrackingEvent]]
 	// CustomerShipments is the first page of Customer.shipments per customer.
 	CustomerShipments *dataloader.Loader[EdgeKey, *Page[*ent.Shipment]]
+	// Files are the files of a shipment, oldest first (possibly none).
+	Files *dataloader.Loader[int, []*ent.File]
 
 	customerBatch dataloader.BatchFunc[int, *ent.Customer]
 	countryBatch  dataloader.BatchFunc[int, *ent.Country]
 	eventsBatch   dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]]
+	filesBatch    dataloader.BatchFunc[int, []*ent.File]
 }
 
 // NotFoundError is the per-key error of a key with no row.
@@ -64,6 +68,7 @@ func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 			return d.Countries().Where(country.IDIn(ids...)).All(ctx)
 		}, func(c *ent.Country) int { return c.ID }),
 		eventsBatch: eventsBatch(client),
+		filesBatch:  filesBatch(client),
 	}
 	l.Customer = dataloader.NewBatchedLoader(l.customerBatch,
 		dataloader.WithBatchCapacity[int, *ent.Customer](maxBatch),
@@ -82,28 +87,48 @@ func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 		dataloader.WithBatchCapacity[int, *ent.ShippingMethod](maxBatch),
 		dataloader.WithWait[int, *ent.ShippingMethod](wait),
 	)
+	l.Files = dataloader.NewBatchedLoader(l.filesBatch,
+		dataloader.WithBatchCapacity[int, []*ent.File](maxBatch),
+		dataloader.WithWait[int, []*ent.File](wait))
 	l.Contacts = dataloader.NewBatchedLoader(contactsBatch(d),
 		dataloader.WithBatchCapacity[int, []*ent.Contact](maxBatch),
 		dataloader.WithWait[int, []*ent.Contact](wait))
 	return l
 }
 
+// filesBatch loads the files of many shipments with one query (scoped by
+// the File privacy policy like any other read).
+func filesBatch(client *ent.Client) dataloader.BatchFunc[int, []*ent.File] {
+	return func(ctx context.Context, shipments []int) []*dataloader.Result[[]*ent.File] {
+		rows, err := client.File.Query().
+			Where(file.ShipmentIDIn(shipments...)).
+			Order(file.ByUploadedAt(), file.ByID()).
+			All(ctx)
+		return groupBy(shipments, rows, err, "files", func(f *ent.File) int { return f.ShipmentID })
+	}
+}
+
+// groupBy answers each key of a one-to-many batch with its rows (possibly none).
+func groupBy[V any](keys []int, rows []V, err error, what string, parent func(V) int) []*dataloader.Result[[]V] {
+	out := make([]*dataloader.Result[[]V], len(keys))
+	byKey := make(map[int][]V, len(keys))
+	for _, r := range rows {
+		byKey[parent(r)] = append(byKey[parent(r)], r)
+	}
+	for i, k := range keys {
+		if err != nil {
+			out[i] = &dataloader.Result[[]V]{Error: fmt.Errorf("load %s: %w", what, err)}
+		} else {
+			out[i] = &dataloader.Result[[]V]{Data: append([]V{}, byKey[k]...)}
+		}
+	}
+	return out
+}
+
 func contactsBatch(d *dolibarr.Client) dataloader.BatchFunc[int, []*ent.Contact] {
 	return func(ctx context.Context, customers []int) []*dataloader.Result[[]*ent.Contact] {
-		out := make([]*dataloader.Result[[]*ent.Contact], len(customers))
 		rows, err := d.Contacts().Where(contact.CustomerIDIn(customers...)).Order(contact.ByID()).All(ctx)
-		byCustomer := make(map[int][]*ent.Contact, len(customers))
-		for _, c := range rows {
-			byCustomer[c.CustomerID] = append(byCustomer[c.CustomerID], c)
-		}
-		for i, id := range customers {
-			if err != nil {
-				out[i] = &dataloader.Result[[]*ent.Contact]{Error: fmt.Errorf("load contacts: %w", err)}
-			} else {
-				out[i] = &dataloader.Result[[]*ent.Contact]{Data: append([]*ent.Contact{}, byCustomer[id]...)}
-			}
-		}
-		return out
+		return groupBy(customers, rows, err, "contacts", func(c *ent.Contact) int { return c.CustomerID })
 	}
 }
 
@@ -122,6 +147,11 @@ func (l *Loaders) PrefetchCustomers(ctx context.Context, ids []int) []*ent.Custo
 // PrefetchCountries loads the countries ids.
 func (l *Loaders) PrefetchCountries(ctx context.Context, ids []int) {
 	prefetch(ctx, l.Country, l.countryBatch, ids)
+}
+
+// PrefetchFiles loads the files of shipments.
+func (l *Loaders) PrefetchFiles(ctx context.Context, shipments []int) {
+	prefetch(ctx, l.Files, l.filesBatch, shipments)
 }
 
 // PrefetchEvents loads the events pages of keys.

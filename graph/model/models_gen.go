@@ -7,9 +7,11 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/upload"
 )
 
 type AddressInput struct {
@@ -53,6 +55,12 @@ type CreatedAPIKey struct {
 	Key *ent.APIKey `json:"key"`
 	// The secret, shown this once: send it as Authorization: Bearer <secret> or X-API-Key: <secret>.
 	Secret string `json:"secret"`
+}
+
+// One file of a batch upload.
+type FileUploadInput struct {
+	Kind file.Kind     `json:"kind"`
+	File upload.Upload `json:"file"`
 }
 
 type LocationInput struct {

@@ -32,6 +32,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/demo"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
+	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/redisx"
@@ -56,6 +57,8 @@ type App struct {
 	Limiter *ratelimit.Limiter
 	// APQ is the persisted query cache.
 	APQ *apq.Cache
+	// Files stores, signs and sweeps shipment files.
+	Files *files.Service
 	// Keys verifies API keys; OIDC verifies user tokens (nil when not configured).
 	Keys *auth.Keys
 	OIDC *auth.OIDC
@@ -101,6 +104,15 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	}
 	a.Shipping = shipping.New(a.Client, a.Dolibarr)
 	a.Keys = auth.NewKeys(a.Client)
+	store, err := OpenStorage(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	fopts, err := FilesOptions(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	a.Files = files.New(a.Client, store, fopts)
 	a.Redis = redisx.New(cfg.Redis)
 	a.APQ = apq.NewCache(apq.CacheOptions{
 		Shared: apqStore(cfg, a.Redis), Prefix: cfg.Redis.Prefix, TTL: cfg.APQ.TTL, Size: cfg.APQ.Size,
@@ -137,6 +149,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	a.Handler = a.routes()
 	a.startMonitor(ctx)
 	a.startKeyFlusher(ctx)
+	a.startSweeper(ctx)
 	return a, nil
 }
 

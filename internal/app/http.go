@@ -31,8 +31,10 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
+	"github.com/shipmentapp/shipmentapp/internal/upload"
 )
 
 // GraphQL builds the gqlgen server explicitly: the transports we serve, a
@@ -40,7 +42,7 @@ import (
 // presenter and recover func that keep internals out of responses.
 func (a *App) GraphQL() *handler.Server {
 	cfg := generated.Config{Resolvers: &graph.Resolver{
-		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys,
+		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys, Files: a.Files,
 	}}
 	connectionCosts(&cfg.Complexity)
 	es := generated.NewExecutableSchema(cfg)
@@ -48,6 +50,12 @@ func (a *App) GraphQL() *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(upload.Transport{
+		MaxRequestBytes:    a.Config.Files.MaxRequestBytes,
+		MaxFileBytes:       a.Config.Files.MaxBytes,
+		MaxOperationsBytes: a.Config.HTTP.MaxBodyBytes,
+		MaxFiles:           a.Config.Files.MaxFiles,
+	})
 	if n := a.Config.GraphQL.QueryCache; n > 0 {
 		srv.SetQueryCache(lru.New[*ast.QueryDocument](n))
 	}
@@ -98,6 +106,7 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write(sdl)
 		})
 	}
+	mux.Handle(files.DownloadPath, a.rateLimit(a.Files.Handler()))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -114,11 +123,26 @@ func (a *App) routes() http.Handler {
 }
 
 // limits bounds every GraphQL request's body size and duration. A body over
-// HTTP_MAX_BODY_BYTES is refused with 413 before gqlgen reads it.
+// HTTP_MAX_BODY_BYTES is refused with 413 before gqlgen reads it. Uploads
+// (multipart/form-data) are streamed, not read here: the upload transport
+// enforces FILE_MAX_REQUEST_BYTES as it reads, and they get
+// FILE_UPLOAD_TIMEOUT instead of HTTP_REQUEST_TIMEOUT (the connection's
+// read and write deadlines are moved to match).
 func (a *App) limits(next http.Handler) http.Handler {
 	maxBody := a.Config.HTTP.MaxBodyBytes
 	timeout := a.Config.HTTP.RequestTimeout
+	uploadTimeout := a.Config.Files.UploadTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isMultipart(r) {
+			rc := http.NewResponseController(w)
+			deadline := time.Now().Add(uploadTimeout)
+			_ = rc.SetReadDeadline(deadline)
+			_ = rc.SetWriteDeadline(deadline.Add(10 * time.Second))
+			ctx, cancel := context.WithDeadline(r.Context(), deadline)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
 		if r.ContentLength > maxBody {
 			tooLarge(w, maxBody)
 			return
@@ -145,6 +169,14 @@ func (a *App) limits(next http.Handler) http.Handler {
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+func isMultipart(r *http.Request) bool {
+	if r.Method != http.MethodPost {
+		return false
+	}
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
 }
 
 func tooLarge(w http.ResponseWriter, limit int64) {

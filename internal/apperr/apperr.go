@@ -32,6 +32,13 @@ const (
 	CSRFPrevented Code = "CSRF_PREVENTED"
 	// RateLimited: over a rate limit (HTTP 429 with Retry-After).
 	RateLimited Code = "RATE_LIMITED"
+	// FileTooLarge: an uploaded file exceeds FILE_MAX_BYTES; nothing was stored.
+	FileTooLarge Code = "FILE_TOO_LARGE"
+	// UnsupportedFileType: an uploaded file's sniffed content type is not
+	// allowed for its kind; nothing was stored.
+	UnsupportedFileType Code = "UNSUPPORTED_FILE_TYPE"
+	// StorageUnavailable: the file store cannot be reached; nothing was stored.
+	StorageUnavailable Code = "STORAGE_UNAVAILABLE"
 	// TooManyTokens: the document has more tokens than GRAPHQL_MAX_TOKENS.
 	TooManyTokens Code = "TOO_MANY_TOKENS"
 	// The codes gqlgen gives to documents that do not parse or validate.

@@ -61,6 +61,8 @@ type Config struct {
 	APQ      APQ      `koanf:",squash"`
 	Limits   Limits   `koanf:",squash"`
 	GraphQL  GraphQL  `koanf:",squash"`
+	Files    Files    `koanf:",squash"`
+	AWS      AWS      `koanf:",squash"`
 
 	// DemoSeed seeds demo shipments into an empty database on start.
 	DemoSeed bool `koanf:"demo_seed"`
@@ -269,6 +271,40 @@ type GraphQL struct {
 	MaxTokens     int `koanf:"graphql_max_tokens"`
 }
 
+// Files configures file uploads, downloads and their storage.
+type Files struct {
+	// Disk is local (under APP_DATA_DIR/files) or s3 (the AWS_* keys).
+	Disk string `koanf:"filesystem_disk"`
+	// MaxBytes bounds one uploaded file.
+	MaxBytes int64 `koanf:"file_max_bytes"`
+	// MaxRequestBytes bounds a whole multipart upload request.
+	MaxRequestBytes int64 `koanf:"file_max_request_bytes"`
+	// MaxFiles bounds the files of one request.
+	MaxFiles int `koanf:"file_max_files"`
+	// UploadTimeout bounds an upload request (instead of HTTP_REQUEST_TIMEOUT).
+	UploadTimeout time.Duration `koanf:"file_upload_timeout"`
+	// SigningKey signs the download links of local storage (32 bytes or more).
+	SigningKey string `koanf:"file_signing_key"`
+	// SweepInterval is how often serve removes objects without a row (0: never).
+	SweepInterval time.Duration `koanf:"file_sweep_interval"`
+	// SweepGrace spares objects younger than this (uploads in flight).
+	SweepGrace time.Duration `koanf:"file_sweep_grace"`
+}
+
+// AWS configures the S3 bucket of FILESYSTEM_DISK=s3.
+type AWS struct {
+	AccessKeyID     string `koanf:"aws_access_key_id"`
+	SecretAccessKey string `koanf:"aws_secret_access_key"`
+	Region          string `koanf:"aws_default_region"`
+	Bucket          string `koanf:"aws_bucket"`
+	// Endpoint is the URL of an S3-compatible store (empty: AWS).
+	Endpoint string `koanf:"aws_endpoint"`
+	// PathStyle puts the bucket in the path, as most S3-compatible stores need.
+	PathStyle bool `koanf:"aws_use_path_style_endpoint"`
+	// UploadConcurrency is the number of 5 MiB parts of one upload sent at once.
+	UploadConcurrency int `koanf:"aws_upload_concurrency"`
+}
+
 // IsDevelopment reports whether the process runs in development mode.
 func (c *Config) IsDevelopment() bool { return c.Env == EnvDevelopment }
 
@@ -339,6 +375,15 @@ func defaults(appEnv string) map[string]any {
 		"rate_limit_ip_per_minute":   600,
 		"rate_limit_key_per_minute":  1200,
 		"demo_seed":                  dev,
+		"filesystem_disk":            "local",
+		"file_max_bytes":             25 << 20,
+		"file_max_request_bytes":     100 << 20,
+		"file_max_files":             10,
+		"file_upload_timeout":        "10m",
+		"file_sweep_interval":        "1h",
+		"file_sweep_grace":           "1h",
+		"aws_default_region":         "us-east-1",
+		"aws_upload_concurrency":     1,
 	}
 }
 
@@ -615,6 +660,62 @@ func (c *Config) validate() []error {
 	}
 	if c.GraphQL.QueryCache < 0 {
 		add("GRAPHQL_QUERY_CACHE_SIZE", "must not be negative, got %d", c.GraphQL.QueryCache)
+	}
+	return append(p, c.validateFiles()...)
+}
+
+func (c *Config) validateFiles() []error {
+	var p []error
+	add := func(key, format string, args ...any) {
+		p = append(p, fmt.Errorf("%s: "+format, append([]any{key}, args...)...))
+	}
+	f, s3 := c.Files, c.AWS
+	switch f.Disk {
+	case "local":
+		if f.SigningKey == "" && c.Env != EnvDevelopment {
+			add("FILE_SIGNING_KEY", "is required with FILESYSTEM_DISK=local in %s (every instance must sign download links with the same key); generate one with: openssl rand -hex 32", c.Env)
+		}
+	case "s3":
+		if s3.Bucket == "" {
+			add("AWS_BUCKET", "is required with FILESYSTEM_DISK=s3")
+		}
+	default:
+		add("FILESYSTEM_DISK", "must be local or s3, got %q", f.Disk)
+	}
+	if f.SigningKey != "" && len(f.SigningKey) < 32 {
+		add("FILE_SIGNING_KEY", "must be at least 32 characters, got %d", len(f.SigningKey))
+	}
+	if (s3.AccessKeyID == "") != (s3.SecretAccessKey == "") {
+		add("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together (or leave both empty for the SDK's default credentials: IAM role, IRSA, shared files)")
+	}
+	if s3.Endpoint != "" {
+		if u, err := url.Parse(s3.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("AWS_ENDPOINT", "must be an absolute http(s) URL, got %q", s3.Endpoint)
+		}
+	}
+	if s3.Region == "" {
+		add("AWS_DEFAULT_REGION", "must not be empty")
+	}
+	if s3.UploadConcurrency < 1 || s3.UploadConcurrency > 16 {
+		add("AWS_UPLOAD_CONCURRENCY", "must be between 1 and 16, got %d", s3.UploadConcurrency)
+	}
+	if f.MaxBytes < 1 {
+		add("FILE_MAX_BYTES", "must be at least 1, got %d", f.MaxBytes)
+	}
+	if f.MaxRequestBytes < f.MaxBytes {
+		add("FILE_MAX_REQUEST_BYTES", "must be at least FILE_MAX_BYTES (%d), got %d", f.MaxBytes, f.MaxRequestBytes)
+	}
+	if f.MaxFiles < 1 {
+		add("FILE_MAX_FILES", "must be at least 1, got %d", f.MaxFiles)
+	}
+	if f.UploadTimeout <= 0 {
+		add("FILE_UPLOAD_TIMEOUT", "must be a positive duration, got %s", f.UploadTimeout)
+	}
+	if f.SweepInterval < 0 {
+		add("FILE_SWEEP_INTERVAL", "must not be negative (0: never), got %s", f.SweepInterval)
+	}
+	if f.SweepGrace <= f.UploadTimeout {
+		add("FILE_SWEEP_GRACE", "must exceed FILE_UPLOAD_TIMEOUT (%s), or the sweeper could delete an upload in flight; got %s", f.UploadTimeout, f.SweepGrace)
 	}
 	return p
 }

@@ -22,6 +22,7 @@ const (
 	TypeCustomer      = "Customer"
 	TypeCountry       = "Country"
 	TypeAPIKey        = "APIKey"
+	TypeFile          = "File"
 )
 
 var knownTypes = map[string]bool{
@@ -30,6 +31,7 @@ var knownTypes = map[string]bool{
 	TypeCustomer:      true,
 	TypeCountry:       true,
 	TypeAPIKey:        true,
+	TypeFile:          true,
 }
 
 // maxLen bounds the length of an encoded ID accepted by Parse, so a hostile

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -69,6 +70,45 @@ func ScopeCustomers() privacy.QueryRule {
 		}
 		if v.Scoped() {
 			q.Where(customer.IDIn(v.Customers...))
+		}
+		return privacy.Skip
+	})
+}
+
+// ScopeFiles limits a partner's file queries to its customers' shipments.
+func ScopeFiles() privacy.QueryRule {
+	return privacy.FileQueryRuleFunc(func(ctx context.Context, q *ent.FileQuery) error {
+		v := auth.FromContext(ctx)
+		if v == nil {
+			return privacy.Denyf("no viewer")
+		}
+		if v.Scoped() {
+			q.Where(file.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)))
+		}
+		return privacy.Skip
+	})
+}
+
+// AllowPartnerFileCreate lets a partner add a file to a shipment of one of
+// its customers, and nothing else (skips every other mutation).
+func AllowPartnerFileCreate() privacy.MutationRule {
+	return privacy.FileMutationRuleFunc(func(ctx context.Context, m *ent.FileMutation) error {
+		v := auth.FromContext(ctx)
+		if v == nil || !v.Scoped() || !m.Op().Is(ent.OpCreate) {
+			return privacy.Skip
+		}
+		id, ok := m.ShipmentID()
+		if !ok {
+			return privacy.Skip
+		}
+		ok, err := m.Client().Shipment.Query().
+			Where(shipment.ID(id), shipment.CustomerIDIn(v.Customers...)).
+			Exist(ctx)
+		if err != nil {
+			return privacy.Denyf("check the file's shipment: %v", err)
+		}
+		if ok {
+			return privacy.Allow
 		}
 		return privacy.Skip
 	})

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/internal/config"
+	"github.com/shipmentapp/shipmentapp/internal/files"
+	"github.com/shipmentapp/shipmentapp/internal/storage"
+)
+
+// OpenStorage opens the file store of FILESYSTEM_DISK.
+func OpenStorage(ctx context.Context, cfg *config.Config) (storage.Store, error) {
+	if cfg.Files.Disk == "s3" {
+		return storage.NewS3(ctx, storage.S3Config{
+			Bucket: cfg.AWS.Bucket, Region: cfg.AWS.Region,
+			AccessKeyID: cfg.AWS.AccessKeyID, SecretAccessKey: cfg.AWS.SecretAccessKey,
+			Endpoint: cfg.AWS.Endpoint, PathStyle: cfg.AWS.PathStyle,
+			Concurrency: cfg.AWS.UploadConcurrency,
+		})
+	}
+	return storage.NewLocal(filepath.Join(cfg.DataDir, "files"))
+}
+
+// FilesOptions are the files service's options from cfg; the signing key
+// of development, when none is configured, is kept in APP_DATA_DIR.
+func FilesOptions(cfg *config.Config, logger *slog.Logger) (files.Options, error) {
+	key := []byte(cfg.Files.SigningKey)
+	if len(key) == 0 && cfg.Files.Disk == "local" {
+		var err error
+		if key, err = devSigningKey(cfg.DataDir); err != nil {
+			return files.Options{}, err
+		}
+	}
+	return files.Options{
+		MaxFileBytes: cfg.Files.MaxBytes,
+		MaxURLExpiry: time.Hour,
+		BaseURL:      cfg.URL,
+		SigningKey:   key,
+		Logger:       logger,
+	}, nil
+}
+
+// devSigningKey reads the development signing key from dir, creating it on
+// first use, so local links survive restarts.
+func devSigningKey(dir string) ([]byte, error) {
+	path := filepath.Join(dir, "file-signing.key")
+	b, err := os.ReadFile(path)
+	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("generate file signing key: %w", err)
+	}
+	key := hex.EncodeToString(raw[:])
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create %s: %w", dir, err)
+	}
+	if err := os.WriteFile(path, []byte(key+"\n"), 0o600); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	return []byte(key), nil
+}
+
+// startSweeper removes, every FILE_SWEEP_INTERVAL, the stored objects that no
+// file row references (every instance sweeps; deletes are idempotent).
+func (a *App) startSweeper(ctx context.Context) {
+	interval := a.Config.Files.SweepInterval
+	if interval <= 0 {
+		return
+	}
+	a.goBackground(ctx, func(bg context.Context) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-t.C:
+				res, err := a.Files.Sweep(bg, a.Config.Files.SweepGrace)
+				if err != nil && bg.Err() == nil {
+					a.Logger.Warn("sweep files", slog.String("error", err.Error()))
+					continue
+				}
+				if res.Deleted > 0 || res.TempFiles > 0 {
+					a.Logger.Info("swept files", slog.Int("checked", res.Checked), slog.Int("deleted", res.Deleted), slog.Int("temp_files", res.TempFiles))
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,140 @@
+package files
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/privacy"
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/storage"
+)
+
+// DownloadPath is the path prefix of local download links.
+const DownloadPath = "/files/"
+
+// URL returns a link downloading f for expires: presigned by the store when
+// it can (S3), else a link to this API signed with the signing key. The
+// caller has loaded f through the viewer's scope: that is the check.
+func (s *Service) URL(ctx context.Context, f *ent.File, expires time.Duration) (string, error) {
+	if expires < time.Second || expires > s.opts.MaxURLExpiry {
+		return "", apperr.Invalid("expiresIn", "expiresIn must be between 1 and %d seconds", int(s.opts.MaxURLExpiry/time.Second))
+	}
+	if p, ok := s.store.(storage.Presigner); ok {
+		u, err := p.PresignGet(ctx, f.StorageKey, expires, storage.Meta{ContentType: f.ContentType, ContentDisposition: Disposition(f.Name)})
+		if err != nil {
+			return "", fmt.Errorf("sign link of file %d: %w", f.ID, err)
+		}
+		return u, nil
+	}
+	exp := s.opts.Now().Add(expires).Unix()
+	id := gid.New(gid.TypeFile, f.ID).String()
+	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {s.sign(id, exp)}}
+	return strings.TrimRight(s.opts.BaseURL, "/") + DownloadPath + id + "/" + url.PathEscape(f.Name) + "?" + q.Encode(), nil
+}
+
+// sign is the HMAC-SHA256 of a file's ID and the link's expiry.
+func (s *Service) sign(id string, exp int64) string {
+	m := hmac.New(sha256.New, s.opts.SigningKey)
+	fmt.Fprintf(m, "shipmentapp-file-link-v1\n%s\n%d", id, exp)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Handler serves local download links: GET and HEAD of
+// /files/{id}/{name}?expires=...&signature=..., 403 when the signature does
+// not verify or the link expired, 404 when the file is gone. Range requests,
+// If-None-Match (the ETag is the SHA-256) and If-Modified-Since are answered
+// by net/http's ServeContent.
+func (s *Service) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			httpError(w, http.StatusMethodNotAllowed, "use GET")
+			return
+		}
+		rest := strings.TrimPrefix(r.URL.Path, DownloadPath)
+		idText, _, _ := strings.Cut(rest, "/")
+		q := r.URL.Query()
+		exp, err := strconv.ParseInt(q.Get("expires"), 10, 64)
+		sig, herr := hex.DecodeString(q.Get("signature"))
+		want, _ := hex.DecodeString(s.sign(idText, exp))
+		if err != nil || herr != nil || !hmac.Equal(sig, want) {
+			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
+			return
+		}
+		now := s.opts.Now()
+		if now.Unix() > exp {
+			httpError(w, http.StatusForbidden, "this link has expired: ask for a new one with File.url")
+			return
+		}
+		id, err := gid.Parse(idText)
+		local, aerr := id.As(gid.TypeFile)
+		if err != nil || aerr != nil {
+			httpError(w, http.StatusNotFound, "no such file")
+			return
+		}
+		// The signed link is the permission: the viewer's scope was checked
+		// when it was made.
+		ctx := privacy.DecisionContext(r.Context(), privacy.Allow)
+		f, err := s.client.File.Get(ctx, local)
+		if ent.IsNotFound(err) {
+			httpError(w, http.StatusNotFound, "no such file: it was deleted")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, "load file", err)
+			return
+		}
+		body, _, err := s.store.Get(ctx, f.StorageKey)
+		if errors.Is(err, storage.ErrNotFound) {
+			httpError(w, http.StatusNotFound, "no such file: it was deleted")
+			return
+		}
+		if err != nil {
+			s.serverError(w, r, "open file", err)
+			return
+		}
+		defer body.Close()
+		h := w.Header()
+		h.Set("Content-Type", f.ContentType)
+		h.Set("Content-Disposition", Disposition(f.Name))
+		h.Set("ETag", `"`+f.Sha256+`"`)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+		h.Set("Cache-Control", fmt.Sprintf("private, max-age=%d", exp-now.Unix()))
+		if rs, ok := body.(io.ReadSeeker); ok {
+			http.ServeContent(w, r, "", f.UploadedAt, rs)
+			return
+		}
+		// A store without seeking serves the whole object.
+		h.Set("Content-Length", strconv.FormatInt(f.Size, 10))
+		if r.Method == http.MethodHead {
+			return
+		}
+		_, _ = io.Copy(w, body)
+	})
+}
+
+func (s *Service) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {
+	id := apperr.RequestID(r.Context())
+	s.opts.Logger.ErrorContext(r.Context(), "download: "+what, "request_id", id, "error", err.Error())
+	httpError(w, http.StatusServiceUnavailable, "the file cannot be read now; try again later (request "+id+")")
+}
+
+func httpError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, msg+"\n")
+}

@@ -1,0 +1,213 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// partSize is the size of one part of a multipart upload: S3's minimum. A
+// streamed upload holds (Concurrency+2) parts in memory at most.
+const partSize = 5 << 20
+
+// S3Config configures an S3 bucket.
+type S3Config struct {
+	Bucket string
+	Region string
+	// AccessKeyID and SecretAccessKey, when empty, leave credentials to the
+	// SDK's default chain (environment, shared files, IAM role, IRSA).
+	AccessKeyID     string
+	SecretAccessKey string
+	// Endpoint is the URL of an S3-compatible store (empty: AWS).
+	Endpoint string
+	// PathStyle addresses the bucket in the path (bucket.host otherwise),
+	// as most S3-compatible stores need.
+	PathStyle bool
+	// Concurrency is the number of parts of one upload sent in parallel.
+	Concurrency int
+	// Timeout bounds each request but uploads and downloads of bodies.
+	Timeout time.Duration
+}
+
+// S3 stores objects in a bucket.
+type S3 struct {
+	client   *s3.Client
+	uploader *transfermanager.Client
+	presign  *s3.PresignClient
+	bucket   string
+	timeout  time.Duration
+}
+
+// NewS3 returns a store over cfg's bucket. It does not contact the bucket;
+// Ping does.
+func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(cfg.Region)}
+	if cfg.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
+	}
+	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("s3 storage: load AWS configuration: %w", err)
+	}
+	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		o.UsePathStyle = cfg.PathStyle
+		// Checksums only where S3 requires them: S3-compatible stores do not
+		// all accept the CRC32 trailers the SDK adds by default.
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+	})
+	concurrency := max(cfg.Concurrency, 1)
+	uploader := transfermanager.New(client, func(o *transfermanager.Options) {
+		o.PartSizeBytes = partSize
+		o.MultipartUploadThreshold = partSize
+		o.Concurrency = concurrency
+		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+		o.FailTimeout = 30 * time.Second
+	})
+	timeout := cfg.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	return &S3{client: client, uploader: uploader, presign: s3.NewPresignClient(client), bucket: cfg.Bucket, timeout: timeout}, nil
+}
+
+// Name implements Store.
+func (s *S3) Name() string { return "s3" }
+
+// Put implements Store: a single PUT for objects under 5 MiB, a multipart
+// upload above (aborted on error, so nothing is left).
+func (s *S3) Put(ctx context.Context, key string, r io.Reader, meta Meta) error {
+	if err := CheckKey(key); err != nil {
+		return err
+	}
+	in := &transfermanager.UploadObjectInput{
+		Bucket: aws.String(s.bucket),
+		Key:    aws.String(key),
+		Body:   onlyReader{r},
+	}
+	if meta.ContentType != "" {
+		in.ContentType = aws.String(meta.ContentType)
+	}
+	if meta.ContentDisposition != "" {
+		in.ContentDisposition = aws.String(meta.ContentDisposition)
+	}
+	if _, err := s.uploader.UploadObject(ctx, in); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+// onlyReader hides the other methods of a reader (io.Seeker), so the
+// uploader streams it instead of measuring it.
+type onlyReader struct{ io.Reader }
+
+// Get implements Store.
+func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, Info, error) {
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if isNotFound(err) {
+		return nil, Info{}, fmt.Errorf("get %s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, Info{}, fmt.Errorf("get %s: %w", key, err)
+	}
+	return out.Body, Info{Key: key, Size: aws.ToInt64(out.ContentLength), ModTime: aws.ToTime(out.LastModified)}, nil
+}
+
+// Delete implements Store.
+func (s *S3) Delete(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	if err != nil && !isNotFound(err) {
+		return fmt.Errorf("delete %s: %w", key, err)
+	}
+	return nil
+}
+
+// List implements Store.
+func (s *S3) List(ctx context.Context, prefix string, fn func(Info) error) error {
+	p := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list %s: %w", prefix, err)
+		}
+		for _, o := range page.Contents {
+			if err := fn(Info{Key: aws.ToString(o.Key), Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Ping implements Store: the bucket must exist and the credentials reach it.
+func (s *S3) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if _, err := s.client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
+		return fmt.Errorf("s3 bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// PresignGet implements Presigner: a GET link that answers with meta's
+// content type and disposition.
+func (s *S3) PresignGet(ctx context.Context, key string, expires time.Duration, meta Meta) (string, error) {
+	in := &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)}
+	if meta.ContentType != "" {
+		in.ResponseContentType = aws.String(meta.ContentType)
+	}
+	if meta.ContentDisposition != "" {
+		in.ResponseContentDisposition = aws.String(meta.ContentDisposition)
+	}
+	req, err := s.presign.PresignGetObject(ctx, in, s3.WithPresignExpires(expires))
+	if err != nil {
+		return "", fmt.Errorf("presign %s: %w", key, err)
+	}
+	return req.URL, nil
+}
+
+// CreateBucket creates the bucket if it does not exist (tests and the
+// local S3 server of make services).
+func (s *S3) CreateBucket(ctx context.Context) error {
+	_, err := s.client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(s.bucket)})
+	var owned *types.BucketAlreadyOwnedByYou
+	var exists *types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	if err == nil {
+		return false
+	}
+	var nsk *types.NoSuchKey
+	var nf *types.NotFound
+	if errors.As(err, &nsk) || errors.As(err, &nf) {
+		return true
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotFound {
+		var ae smithy.APIError
+		return !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchBucket"
+	}
+	return false
+}
