@@ -13,8 +13,8 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/graph/model"
-	"github.com/shipmentapp/shipmentapp/internal/gid"
 	filesvc "github.com/shipmentapp/shipmentapp/internal/files"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
 )
 
