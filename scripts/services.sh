@@ -2,8 +2,8 @@
 # Starts the services the tests need when they are not answering, installing
 # them from Debian's packages if they are missing: MariaDB on :3306 (with its
 # binary log on, as a replication primary), a second MariaDB on :3307 as a
-# real binlog replica of it, PostgreSQL on :5432, Redis on :6379 and
-# memcached on :11211.
+# real binlog replica of it, PostgreSQL on :5432, Redis on :6379,
+# memcached on :11211 and an S3-compatible server (versitygw) on :7070.
 # Idempotent: running services are left alone.
 #
 #   scripts/services.sh              start what is not running
@@ -121,5 +121,18 @@ if ! answering 11211; then
   command -v memcached >/dev/null || install memcached
   memcached -d -u memcache -l 127.0.0.1 -p 11211 -m 64
   wait_for memcached 11211
+fi
+# An S3-compatible server for the file storage tests: versitygw over a
+# directory, with the credentials the tests use (internal/testutil).
+if ! answering 7070; then
+  vgw="$(go env GOPATH)/bin/versitygw"
+  if [ ! -x "$vgw" ]; then
+    echo "installing versitygw (an S3 gateway; about 2 minutes to build)"
+    GOFLAGS=-buildvcs=false go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+  fi
+  mkdir -p /var/lib/versitygw /var/log
+  ROOT_ACCESS_KEY_ID=${TEST_S3_ACCESS_KEY:-shipmentapp} ROOT_SECRET_ACCESS_KEY=${TEST_S3_SECRET_KEY:-shipmentapp-secret} \
+    setsid "$vgw" --port 127.0.0.1:7070 posix /var/lib/versitygw >>/var/log/versitygw.log 2>&1 < /dev/null &
+  wait_for "versitygw (S3)" 7070
 fi
 echo "services ready"

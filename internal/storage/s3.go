@@ -195,6 +195,28 @@ func (s *S3) CreateBucket(ctx context.Context) error {
 	return nil
 }
 
+// DeleteBucket deletes every object of the bucket, then the bucket (tests).
+func (s *S3) DeleteBucket(ctx context.Context) error {
+	err := s.List(ctx, "", func(o Info) error { return s.Delete(ctx, o.Key) })
+	if err != nil {
+		return err
+	}
+	if _, err := s.client.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(s.bucket)}); err != nil {
+		return fmt.Errorf("delete bucket %s: %w", s.bucket, err)
+	}
+	return nil
+}
+
+// PendingUploads counts the multipart uploads begun and neither completed
+// nor aborted under prefix (tests: a failed Put must leave none).
+func (s *S3) PendingUploads(ctx context.Context, prefix string) (int, error) {
+	out, err := s.client.ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(s.bucket), Prefix: aws.String(prefix)})
+	if err != nil {
+		return 0, fmt.Errorf("list multipart uploads: %w", err)
+	}
+	return len(out.Uploads), nil
+}
+
 func isNotFound(err error) bool {
 	if err == nil {
 		return false

@@ -108,8 +108,16 @@ func S3() (endpoint, access, secret string) {
 }
 
 // NewBucket creates a fresh bucket on the test S3 server (skipping t when it
-// does not answer) and returns the configuration entries that select it.
+// does not answer), removed with its objects when t ends, and returns the
+// configuration entries that select it.
 func NewBucket(t testing.TB) []string {
+	t.Helper()
+	_, env := NewS3Store(t)
+	return env
+}
+
+// NewS3Store is NewBucket that also returns a store over the bucket.
+func NewS3Store(t testing.TB) (*storage.S3, []string) {
 	t.Helper()
 	endpoint, access, secret := S3()
 	u, err := url.Parse(endpoint)
@@ -133,7 +141,12 @@ func NewBucket(t testing.TB) []string {
 	if err := s.CreateBucket(context.Background()); err != nil {
 		t.Fatalf("create bucket %s: %v", bucket, err)
 	}
-	return []string{
+	t.Cleanup(func() {
+		if err := s.DeleteBucket(context.Background()); err != nil {
+			t.Logf("delete bucket %s: %v", bucket, err)
+		}
+	})
+	return s, []string{
 		"FILESYSTEM_DISK=s3", "AWS_BUCKET=" + bucket, "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_ACCESS_KEY_ID=" + access, "AWS_SECRET_ACCESS_KEY=" + secret,
 		"AWS_ENDPOINT=" + endpoint, "AWS_USE_PATH_STYLE_ENDPOINT=true",
