@@ -589,3 +589,51 @@ func failCreates(next ent.Mutator) ent.Mutator {
 		return next.Mutate(ctx, m)
 	})
 }
+
+// FuzzUpload sends arbitrary multipart bodies to /graphql: whatever the
+// parts say, the answer is a JSON error or result with a client status,
+// never a 5xx or an INTERNAL error, and no temporary file is left behind.
+func FuzzUpload(f *testing.F) {
+	e := newEnv(f, testutil.SQLite, "FILE_MAX_BYTES=2048", "FILE_MAX_REQUEST_BYTES=16384", "FILE_MAX_FILES=4",
+		"FILE_UPLOAD_TIMEOUT=20s", "FILE_SWEEP_GRACE=1m")
+	sh := e.create(createInput(activeCustomer, "DHL"))
+	const boundary = "fuzzboundary"
+	seed := func(parts ...testutil.Part) {
+		body, ct := testutil.Multipart(f, parts...)
+		_, params, _ := strings.Cut(ct, "boundary=")
+		f.Add(bytes.ReplaceAll(body, []byte(params), []byte(boundary)))
+	}
+	ops, _ := json.Marshal(map[string]any{"query": uploadOneMutation, "variables": map[string]any{"s": sh.ID, "k": "LABEL", "f": nil}})
+	many, _ := json.Marshal(map[string]any{"query": uploadManyMutation, "variables": map[string]any{"s": sh.ID, "files": []any{
+		map[string]any{"kind": "LABEL", "file": nil}, map[string]any{"kind": "INVOICE", "file": nil}}}})
+	pdf := testutil.Part{Name: "0", FileName: "a.pdf", Body: samplePDF[:300]}
+	seed(testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)}, pdf)
+	seed(testutil.Part{Name: "operations", Body: many}, testutil.Part{Name: "map", Body: []byte(`{"1":["variables.files.1.file"],"0":["variables.files.0.file"]}`)},
+		testutil.Part{Name: "1", FileName: "i.csv", Body: sampleCSV}, pdf)
+	seed(testutil.Part{Name: "operations", Body: ops}, pdf)
+	seed(testutil.Part{Name: "map", Body: []byte(`{}`)})
+	f.Add([]byte("--" + boundary + "\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\"}\r\n--" + boundary))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		start := time.Now()
+		r := e.gql.With(t).RawH(http.MethodPost, "/graphql", map[string]string{
+			"Content-Type": "multipart/form-data; boundary=" + boundary, "Apollo-Require-Preflight": "1",
+		}, body)
+		if r.Status >= 500 || !strings.Contains(r.Header.Get("Content-Type"), "json") {
+			t.Fatalf("HTTP %d: %s", r.Status, r.Raw)
+		}
+		// Nothing here waits on the network: a slow answer is a request that
+		// hung until FILE_UPLOAD_TIMEOUT.
+		if d := time.Since(start); d > 15*time.Second {
+			t.Fatalf("the request took %s: %s", d, r.Raw)
+		}
+		for _, er := range r.Errors {
+			if er.Code() == "INTERNAL" || er.Code() == "" {
+				t.Fatalf("error without a client code: %s", r.Raw)
+			}
+		}
+		if res, err := e.app.Files.Sweep(context.Background(), time.Hour); err != nil || res.TempFiles != 0 {
+			t.Fatalf("sweep: %+v %v", res, err)
+		}
+	})
+}
