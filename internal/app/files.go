@@ -25,7 +25,6 @@ func OpenStorage(ctx context.Context, cfg *config.Config) (storage.Store, error)
 			Bucket: cfg.AWS.Bucket, Region: cfg.AWS.Region,
 			AccessKeyID: cfg.AWS.AccessKeyID, SecretAccessKey: cfg.AWS.SecretAccessKey,
 			Endpoint: cfg.AWS.Endpoint, PathStyle: cfg.AWS.PathStyle,
-			Concurrency: cfg.AWS.UploadConcurrency,
 		})
 	}
 	return storage.NewLocal(filepath.Join(cfg.DataDir, "files"))

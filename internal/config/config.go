@@ -301,8 +301,6 @@ type AWS struct {
 	Endpoint string `koanf:"aws_endpoint"`
 	// PathStyle puts the bucket in the path, as most S3-compatible stores need.
 	PathStyle bool `koanf:"aws_use_path_style_endpoint"`
-	// UploadConcurrency is the number of 5 MiB parts of one upload sent at once.
-	UploadConcurrency int `koanf:"aws_upload_concurrency"`
 }
 
 // IsDevelopment reports whether the process runs in development mode.
@@ -383,7 +381,6 @@ func defaults(appEnv string) map[string]any {
 		"file_sweep_interval":        "1h",
 		"file_sweep_grace":           "1h",
 		"aws_default_region":         "us-east-1",
-		"aws_upload_concurrency":     1,
 	}
 }
 
@@ -695,9 +692,6 @@ func (c *Config) validateFiles() []error {
 	}
 	if s3.Region == "" {
 		add("AWS_DEFAULT_REGION", "must not be empty")
-	}
-	if s3.UploadConcurrency < 1 || s3.UploadConcurrency > 16 {
-		add("AWS_UPLOAD_CONCURRENCY", "must be between 1 and 16, got %d", s3.UploadConcurrency)
 	}
 	if f.MaxBytes < 1 {
 		add("FILE_MAX_BYTES", "must be at least 1, got %d", f.MaxBytes)

@@ -23,6 +23,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shipmentapp/shipmentapp/ent"
@@ -164,8 +165,9 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 		return stored{}, err
 	}
 	obj.key = key
-	sum := sha256.New()
-	body := &meter{r: io.MultiReader(bytes.NewReader(head), part), h: sum, max: s.opts.MaxFileBytes}
+	hs := newHasher()
+	defer hs.close()
+	body := &meter{r: io.MultiReader(bytes.NewReader(head), part), h: hs, max: s.opts.MaxFileBytes}
 	err = s.store.Put(ctx, key, body, storage.Meta{ContentType: obj.contentType, ContentDisposition: Disposition(obj.name)})
 	switch {
 	case errors.Is(err, errTooLarge):
@@ -183,7 +185,7 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 		return stored{}, &apperr.Error{Code: apperr.StorageUnavailable, Field: in.Field,
 			Message: "the file store is unavailable; nothing was stored, try again later", Err: err}
 	}
-	obj.size, obj.sha256 = body.n, hex.EncodeToString(sum.Sum(nil))
+	obj.size, obj.sha256 = body.n, hs.sum()
 	return obj, nil
 }
 
@@ -296,11 +298,11 @@ func newKey(now time.Time) (string, error) {
 // errTooLarge is returned by a meter past its limit.
 var errTooLarge = errors.New("file too large")
 
-// meter hashes and counts what is read through it, and fails past max bytes
-// (so the store aborts the object).
+// meter counts what is read through it, hands it to a hasher, and fails
+// past max bytes (so the store aborts the object).
 type meter struct {
 	r       io.Reader
-	h       hash.Hash
+	h       *hasher
 	n, max  int64
 	readErr error
 }
@@ -308,7 +310,7 @@ type meter struct {
 func (m *meter) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	if n > 0 {
-		m.h.Write(p[:n])
+		m.h.write(p[:n])
 		m.n += int64(n)
 		if m.max > 0 && m.n > m.max {
 			return n, errTooLarge
@@ -318,4 +320,59 @@ func (m *meter) Read(p []byte) (int, error) {
 		m.readErr = err
 	}
 	return n, err
+}
+
+// Hashing runs beside the copy to storage, on its own goroutine: SHA-256
+// costs about as much CPU as writing the bytes, and a second core takes it
+// off the upload's path. hashBuffers buffers of hashChunk bytes bound the
+// memory it takes.
+const (
+	hashChunk   = 256 << 10
+	hashBuffers = 4
+)
+
+// hasher computes a SHA-256 on its own goroutine.
+type hasher struct {
+	h    hash.Hash
+	work chan []byte
+	free chan []byte
+	done chan struct{}
+	once sync.Once
+}
+
+func newHasher() *hasher {
+	hs := &hasher{h: sha256.New(), work: make(chan []byte, hashBuffers), free: make(chan []byte, hashBuffers), done: make(chan struct{})}
+	for range hashBuffers {
+		hs.free <- make([]byte, hashChunk)
+	}
+	go func() {
+		defer close(hs.done)
+		for b := range hs.work {
+			hs.h.Write(b)
+			hs.free <- b[:cap(b)]
+		}
+	}()
+	return hs
+}
+
+// write queues a copy of p for hashing.
+func (hs *hasher) write(p []byte) {
+	for len(p) > 0 {
+		b := <-hs.free
+		n := copy(b, p)
+		hs.work <- b[:n]
+		p = p[n:]
+	}
+}
+
+// sum waits for the queued bytes and returns the hex digest.
+func (hs *hasher) sum() string {
+	hs.close()
+	return hex.EncodeToString(hs.h.Sum(nil))
+}
+
+// close stops the goroutine (idempotent).
+func (hs *hasher) close() {
+	hs.once.Do(func() { close(hs.work) })
+	<-hs.done
 }

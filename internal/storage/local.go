@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,9 @@ import (
 // tmpDir is the directory, under the root, of objects being written. It is
 // on the same filesystem as the objects, so completing one is a rename.
 const tmpDir = ".tmp"
+
+// writeBuffer is the write buffer of Put.
+const writeBuffer = 256 << 10
 
 // Local stores objects as files under a directory.
 type Local struct {
@@ -66,7 +70,14 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, _ Meta) (err e
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	if _, err = io.Copy(tmp, ctxReader{ctx: ctx, r: r}); err != nil {
+	// Bodies read from a request come in small reads: gather them into
+	// large writes. (Hiding ReadFrom keeps bufio from handing the copy
+	// straight back to the file, a write per read.)
+	buf := bufio.NewWriterSize(tmp, writeBuffer)
+	if _, err = io.Copy(struct{ io.Writer }{buf}, ctxReader{ctx: ctx, r: r}); err == nil {
+		err = buf.Flush()
+	}
+	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	if err = tmp.Sync(); err != nil {

@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,14 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/feature/s3/transfermanager"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 )
 
 // partSize is the size of one part of a multipart upload: S3's minimum. A
-// streamed upload holds (Concurrency+2) parts in memory at most.
+// streamed upload holds one part in memory.
 const partSize = 5 << 20
 
 // S3Config configures an S3 bucket.
@@ -34,8 +34,6 @@ type S3Config struct {
 	// PathStyle addresses the bucket in the path (bucket.host otherwise),
 	// as most S3-compatible stores need.
 	PathStyle bool
-	// Concurrency is the number of parts of one upload sent in parallel.
-	Concurrency int
 	// Timeout bounds each request but uploads and downloads of bodies.
 	Timeout time.Duration
 }
@@ -43,7 +41,6 @@ type S3Config struct {
 // S3 stores objects in a bucket.
 type S3 struct {
 	client   *s3.Client
-	uploader *transfermanager.Client
 	presign  *s3.PresignClient
 	bucket   string
 	timeout  time.Duration
@@ -71,50 +68,105 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
-	concurrency := max(cfg.Concurrency, 1)
-	uploader := transfermanager.New(client, func(o *transfermanager.Options) {
-		o.PartSizeBytes = partSize
-		o.MultipartUploadThreshold = partSize
-		o.Concurrency = concurrency
-		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
-		o.FailTimeout = 30 * time.Second
-	})
 	timeout := cfg.Timeout
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return &S3{client: client, uploader: uploader, presign: s3.NewPresignClient(client), bucket: cfg.Bucket, timeout: timeout}, nil
+	return &S3{client: client, presign: s3.NewPresignClient(client), bucket: cfg.Bucket, timeout: timeout}, nil
 }
 
 // Name implements Store.
 func (s *S3) Name() string { return "s3" }
 
-// Put implements Store: a single PUT for objects under 5 MiB, a multipart
-// upload above (aborted on error, so nothing is left).
+// Put implements Store. An object under partSize goes in one PUT; a larger
+// one in a multipart upload of partSize parts sent one after the other from
+// one reused buffer (so an upload holds one part in memory, whatever its
+// size), aborted on any error so that nothing is left.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, meta Meta) error {
 	if err := CheckKey(key); err != nil {
 		return err
 	}
-	in := &transfermanager.UploadObjectInput{
-		Bucket: aws.String(s.bucket),
-		Key:    aws.String(key),
-		Body:   onlyReader{r},
+	buf := make([]byte, partSize)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), Body: bytes.NewReader(buf[:n]),
+			ContentLength: aws.Int64(int64(n)), ContentType: optional(meta.ContentType),
+			ContentDisposition: optional(meta.ContentDisposition),
+		})
+		if err != nil {
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("put %s: %w", key, err)
 	}
-	if meta.ContentType != "" {
-		in.ContentType = aws.String(meta.ContentType)
+	up, err := s.client.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key),
+		ContentType: optional(meta.ContentType), ContentDisposition: optional(meta.ContentDisposition),
+	})
+	if err != nil {
+		return fmt.Errorf("put %s: start multipart upload: %w", key, err)
 	}
-	if meta.ContentDisposition != "" {
-		in.ContentDisposition = aws.String(meta.ContentDisposition)
-	}
-	if _, err := s.uploader.UploadObject(ctx, in); err != nil {
+	if err := s.uploadParts(ctx, key, up.UploadId, buf, r); err != nil {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		if _, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: up.UploadId,
+		}); aerr != nil {
+			return fmt.Errorf("put %s: %w (and abort: %v)", key, err, aerr)
+		}
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	return nil
 }
 
-// onlyReader hides the other methods of a reader (io.Seeker), so the
-// uploader streams it instead of measuring it.
-type onlyReader struct{ io.Reader }
+// uploadParts sends buf (a full first part) and the rest of r as parts,
+// then completes the upload.
+func (s *S3) uploadParts(ctx context.Context, key string, id *string, buf []byte, r io.Reader) error {
+	var parts []types.CompletedPart
+	n := len(buf)
+	for num := int32(1); ; num++ {
+		out, err := s.client.UploadPart(ctx, &s3.UploadPartInput{
+			Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: id,
+			PartNumber: aws.Int32(num), Body: bytes.NewReader(buf[:n]), ContentLength: aws.Int64(int64(n)),
+		})
+		if err != nil {
+			return fmt.Errorf("upload part %d: %w", num, err)
+		}
+		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
+		var rerr error
+		n, rerr = io.ReadFull(r, buf)
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+			return rerr
+		}
+		if num == maxParts {
+			return fmt.Errorf("more than %d parts of %d bytes", maxParts, partSize)
+		}
+	}
+	_, err := s.client.CompleteMultipartUpload(ctx, &s3.CompleteMultipartUploadInput{
+		Bucket: aws.String(s.bucket), Key: aws.String(key), UploadId: id,
+		MultipartUpload: &types.CompletedMultipartUpload{Parts: parts},
+	})
+	if err != nil {
+		return fmt.Errorf("complete multipart upload: %w", err)
+	}
+	return nil
+}
+
+// maxParts is S3's limit of parts in one upload (50 GB of 5 MiB parts).
+const maxParts = 10000
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return aws.String(s)
+}
 
 // Get implements Store.
 func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, Info, error) {

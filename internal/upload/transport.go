@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -23,6 +24,9 @@ const (
 	codeBadRequest = "BAD_USER_INPUT"
 	codeTooLarge   = "REQUEST_TOO_LARGE"
 )
+
+// bodyBuffer is the read buffer of a multipart body.
+const bodyBuffer = 256 << 10
 
 // Transport is the streaming multipart/form-data transport.
 type Transport struct {
@@ -87,11 +91,16 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	if t.MaxRequestBytes > 0 {
 		r.Body = http.MaxBytesReader(w, r.Body, t.MaxRequestBytes)
 	}
-	mr, err := r.MultipartReader()
-	if err != nil {
-		writeRequestError(w, badRequest("not a multipart/form-data body: %v", err))
+	_, ctParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	boundary := ctParams["boundary"]
+	if err != nil || boundary == "" {
+		writeRequestError(w, badRequest("not a multipart/form-data body: the Content-Type has no boundary"))
 		return
 	}
+	// multipart.NewReader keeps a reader that is already buffered enough:
+	// a 64 KiB buffer instead of its 4 KiB one makes file parts arrive in
+	// large reads (fewer writes to storage, fewer boundary scans).
+	mr := multipart.NewReader(bufio.NewReaderSize(r.Body, bodyBuffer), boundary)
 	st := newStream()
 	defer st.cleanup()
 	params, rerr := t.readOperation(mr, st)
