@@ -3,6 +3,9 @@
 //
 //	shipmentapp serve                 run the API (embedded default: no services needed)
 //	shipmentapp migrate up|down|status
+//	shipmentapp apikey create|list|revoke
+//	shipmentapp persisted import FILE
+//	shipmentapp files sweep [--grace 1h]
 //	shipmentapp version
 package main
 
@@ -36,6 +39,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
+	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 )
@@ -75,7 +79,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), versionCmd(stdout))
 	return root
 }
 
@@ -270,19 +274,11 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sqlDB, err := db.Open(cmd.Context(), db.MainTarget(cfg.DB), db.Pool{MaxOpen: 2})
+			client, err := openMain(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = sqlDB.Close() }()
-			m, err := migrate.New(sqlDB, cfg.DB.Connection)
-			if err != nil {
-				return err
-			}
-			if err := m.CheckCurrent(cmd.Context()); err != nil {
-				return err
-			}
-			client := ent.NewClient(ent.Driver(db.Driver(sqlDB, cfg.DB.Connection)))
+			defer func() { _ = client.Close() }()
 			// The command line is an operator with database access: it is
 			// not subject to the API's roles.
 			ctx := privacy.DecisionContext(cmd.Context(), privacy.Allow)
@@ -399,19 +395,11 @@ func persistedCmd(load loader, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			sqlDB, err := db.Open(cmd.Context(), db.MainTarget(cfg.DB), db.Pool{MaxOpen: 2})
+			client, err := openMain(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
-			defer func() { _ = sqlDB.Close() }()
-			m, err := migrate.New(sqlDB, cfg.DB.Connection)
-			if err != nil {
-				return err
-			}
-			if err := m.CheckCurrent(cmd.Context()); err != nil {
-				return err
-			}
-			client := ent.NewClient(ent.Driver(db.Driver(sqlDB, cfg.DB.Connection)))
+			defer func() { _ = client.Close() }()
 			if err := apq.Import(privacy.DecisionContext(cmd.Context(), privacy.Allow), client, docs); err != nil {
 				return err
 			}
@@ -419,5 +407,68 @@ func persistedCmd(load loader, stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	})
+	return cmd
+}
+
+// openMain opens the main database for a command, refusing one with
+// pending migrations.
+func openMain(ctx context.Context, cfg *config.Config) (*ent.Client, error) {
+	sqlDB, err := db.Open(ctx, db.MainTarget(cfg.DB), db.Pool{MaxOpen: 2})
+	if err != nil {
+		return nil, err
+	}
+	m, err := migrate.New(sqlDB, cfg.DB.Connection)
+	if err == nil {
+		err = m.CheckCurrent(ctx)
+	}
+	if err != nil {
+		_ = sqlDB.Close()
+		return nil, err
+	}
+	return ent.NewClient(ent.Driver(db.Driver(sqlDB, cfg.DB.Connection))), nil
+}
+
+func filesCmd(load loader, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "files", Short: "Maintain the stored files"}
+	var grace time.Duration
+	sweep := &cobra.Command{
+		Use:   "sweep",
+		Short: "Delete the stored objects that no file row references and that are older than --grace",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, logger, err := load()
+			if err != nil {
+				return err
+			}
+			if !cmd.Flags().Changed("grace") {
+				grace = cfg.Files.SweepGrace
+			}
+			if grace <= cfg.Files.UploadTimeout {
+				return fmt.Errorf("--grace %s must exceed FILE_UPLOAD_TIMEOUT (%s): a shorter one could delete an upload in flight", grace, cfg.Files.UploadTimeout)
+			}
+			client, err := openMain(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer func() { _ = client.Close() }()
+			store, err := app.OpenStorage(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			opts, err := app.FilesOptions(cfg, logger)
+			if err != nil {
+				return err
+			}
+			res, err := files.New(client, store, opts).Sweep(cmd.Context(), grace)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "checked %d object(s) older than %s on %s: deleted %d without a row, and %d abandoned temporary file(s)\n",
+				res.Checked, grace, store.Name(), res.Deleted, res.TempFiles)
+			return nil
+		},
+	}
+	sweep.Flags().DurationVar(&grace, "grace", 0, "spare objects younger than this (default FILE_SWEEP_GRACE)")
+	cmd.AddCommand(sweep)
 	return cmd
 }

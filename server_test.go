@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func run(t *testing.T, args ...string) (string, error) {
@@ -149,5 +150,41 @@ func TestPersistedImport(t *testing.T) {
 	var n int
 	if err := sqlDB.QueryRow("SELECT COUNT(*) FROM persisted_queries").Scan(&n); err != nil || n != 2 {
 		t.Errorf("%d documents stored (%v), want the 2 of the good manifest only", n, err)
+	}
+}
+
+func TestFilesSweepCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("APP_DATA_DIR", dir)
+	t.Setenv("DB_CONNECTION", "sqlite")
+	t.Setenv("DB_DATABASE", filepath.Join(dir, "files.db"))
+	t.Setenv("LOG_LEVEL", "error")
+	if _, err := run(t, "migrate", "up"); err != nil {
+		t.Fatal(err)
+	}
+	orphan := filepath.Join(dir, "files", "files", "2020", "01", "01", "0123456789abcdef")
+	if err := os.MkdirAll(filepath.Dir(orphan), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(orphan, []byte("%PDF-1.7"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-3 * time.Hour)
+	if err := os.Chtimes(orphan, old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "files", "sweep", "--grace", "1m"); err == nil || !strings.Contains(err.Error(), "FILE_UPLOAD_TIMEOUT") {
+		t.Fatalf("a grace under the upload timeout: %v", err)
+	}
+	out, err := run(t, "files", "sweep", "--grace", "4h")
+	if err != nil || !strings.Contains(out, "deleted 0 without a row") {
+		t.Fatalf("sweep within the grace: %v %s", err, out)
+	}
+	out, err = run(t, "files", "sweep")
+	if err != nil || !strings.Contains(out, "deleted 1 without a row") {
+		t.Fatalf("sweep: %v %s", err, out)
+	}
+	if _, err := os.Stat(orphan); !os.IsNotExist(err) {
+		t.Fatalf("the orphan is still there: %v", err)
 	}
 }

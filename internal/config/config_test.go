@@ -104,7 +104,17 @@ func TestValidation(t *testing.T) {
 		{"cors wildcard", []string{"HTTP_CORS_ORIGINS=*"}, "HTTP_CORS_ORIGINS:"},
 		{"zero max lag", []string{"DB_REPLICA_MAX_LAG=0s"}, "DB_REPLICA_MAX_LAG:"},
 		{"debug in production", []string{"APP_ENV=production", "APP_DEBUG=true"}, "APP_DEBUG:"},
-		{"debug in staging", []string{"APP_ENV=staging", "APP_DEBUG=true"}, ""},
+		{"debug in staging", []string{"APP_ENV=staging", "APP_DEBUG=true", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef"}, ""},
+		{"local files in production need a signing key", []string{"APP_ENV=production"}, "FILE_SIGNING_KEY:"},
+		{"short signing key", []string{"FILE_SIGNING_KEY=short"}, "FILE_SIGNING_KEY:"},
+		{"s3 without a bucket", []string{"FILESYSTEM_DISK=s3"}, "AWS_BUCKET:"},
+		{"s3 in production", []string{"APP_ENV=production", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, ""},
+		{"unknown disk", []string{"FILESYSTEM_DISK=ftp"}, "FILESYSTEM_DISK:"},
+		{"half the credentials", []string{"FILESYSTEM_DISK=s3", "AWS_BUCKET=b", "AWS_ACCESS_KEY_ID=a"}, "AWS_SECRET_ACCESS_KEY:"},
+		{"bad endpoint", []string{"FILESYSTEM_DISK=s3", "AWS_BUCKET=b", "AWS_ENDPOINT=minio:9000"}, "AWS_ENDPOINT:"},
+		{"request limit under the file limit", []string{"FILE_MAX_BYTES=100", "FILE_MAX_REQUEST_BYTES=10"}, "FILE_MAX_REQUEST_BYTES:"},
+		{"grace shorter than an upload", []string{"FILE_UPLOAD_TIMEOUT=2h", "FILE_SWEEP_GRACE=1h"}, "FILE_SWEEP_GRACE:"},
+		{"sweeper off", []string{"FILE_SWEEP_INTERVAL=0s"}, ""},
 	}
 	for _, c := range cases {
 		_, err := config.Load("", c.env)
