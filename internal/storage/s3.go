@@ -40,10 +40,10 @@ type S3Config struct {
 
 // S3 stores objects in a bucket.
 type S3 struct {
-	client   *s3.Client
-	presign  *s3.PresignClient
-	bucket   string
-	timeout  time.Duration
+	client  *s3.Client
+	presign *s3.PresignClient
+	bucket  string
+	timeout time.Duration
 }
 
 // NewS3 returns a store over cfg's bucket. It does not contact the bucket;
