@@ -1,7 +1,6 @@
 package storage
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -17,8 +16,11 @@ import (
 // on the same filesystem as the objects, so completing one is a rename.
 const tmpDir = ".tmp"
 
-// writeBuffer is the write buffer of Put.
-const writeBuffer = 256 << 10
+// pipeCopy's buffers: copyBuffers of copyChunk bytes.
+const (
+	copyChunk   = 256 << 10
+	copyBuffers = 4
+)
 
 // Local stores objects as files under a directory.
 type Local struct {
@@ -70,14 +72,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, _ Meta) (err e
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	// Bodies read from a request come in small reads: gather them into
-	// large writes. (Hiding ReadFrom keeps bufio from handing the copy
-	// straight back to the file, a write per read.)
-	buf := bufio.NewWriterSize(tmp, writeBuffer)
-	if _, err = io.Copy(struct{ io.Writer }{buf}, ctxReader{ctx: ctx, r: r}); err == nil {
-		err = buf.Flush()
-	}
-	if err != nil {
+	if err = pipeCopy(tmp, ctxReader{ctx: ctx, r: r}); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	if err = tmp.Sync(); err != nil {
@@ -191,6 +186,55 @@ func (l *Local) Ping(_ context.Context) error {
 	}
 	_ = f.Close()
 	return os.Remove(f.Name())
+}
+
+// pipeCopy copies src to dst with the reads on one goroutine and the writes
+// on another, so that reading a request (and what the reader does on the
+// way, like hashing) overlaps writing the disk. Reads are gathered into
+// copyChunk-byte writes. It stops at the first error of either side.
+func pipeCopy(dst io.Writer, src io.Reader) error {
+	free := make(chan []byte, copyBuffers)
+	for range copyBuffers {
+		free <- make([]byte, copyChunk)
+	}
+	full := make(chan []byte, copyBuffers)
+	stop := make(chan struct{})
+	var readErr error
+	go func() {
+		defer close(full)
+		for {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-stop:
+				return
+			}
+			n, err := io.ReadFull(src, b)
+			if n > 0 {
+				full <- b[:n]
+			}
+			switch {
+			case err == io.EOF || err == io.ErrUnexpectedEOF:
+				return
+			case err != nil:
+				readErr = err
+				return
+			}
+		}
+	}()
+	var writeErr error
+	for b := range full {
+		if writeErr == nil {
+			if _, writeErr = dst.Write(b); writeErr != nil {
+				close(stop)
+			}
+		}
+		free <- b[:cap(b)]
+	}
+	if writeErr != nil {
+		return writeErr
+	}
+	return readErr
 }
 
 // ctxReader stops a copy when its context ends.
