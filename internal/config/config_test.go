@@ -48,6 +48,8 @@ dolibarr_db_host: dolibarr-db.internal
 dolibarr_db_database: dolibarr
 dolibarr_db_username: readonly_user
 http_idle_timeout: 90s
+filesystem_disk: s3
+aws_bucket: shipmentapp-files
 `)
 	cfg, err := config.Load(file, []string{
 		"DB_PASSWORD=from-env", "DOLIBARR_ENTITY=2", "PATH=/usr/bin", "db_host=ignored-lowercase",
@@ -185,4 +187,27 @@ func FuzzLoadFile(f *testing.F) {
 			t.Fatalf("accepted an invalid config: %+v", cfg)
 		}
 	})
+}
+
+// TestDeployExamples: every deploy/.env.*.example is a valid configuration.
+func TestDeployExamples(t *testing.T) {
+	paths, _ := filepath.Glob("../../deploy/.env.*.example")
+	if len(paths) < 3 {
+		t.Fatalf("found %d examples", len(paths))
+	}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				env = append(env, line)
+			}
+		}
+		if _, err := config.Load("", env); err != nil {
+			t.Errorf("%s: %v", filepath.Base(p), err)
+		}
+	}
 }
