@@ -17,13 +17,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/shipmentapp/shipmentapp/ent"
@@ -165,10 +163,9 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 		return stored{}, err
 	}
 	obj.key = key
-	hs := newHasher()
-	defer hs.close()
-	body := &meter{r: io.MultiReader(bytes.NewReader(head), part), h: hs, max: s.opts.MaxFileBytes}
-	err = s.store.Put(ctx, key, body, storage.Meta{ContentType: obj.contentType, ContentDisposition: Disposition(obj.name)})
+	sum := sha256.New()
+	body := &meter{r: io.MultiReader(bytes.NewReader(head), part), max: s.opts.MaxFileBytes}
+	err = s.store.Put(ctx, key, body, storage.Meta{ContentType: obj.contentType, ContentDisposition: Disposition(obj.name), Observe: func(p []byte) { sum.Write(p) }})
 	switch {
 	case errors.Is(err, errTooLarge):
 		return stored{}, &apperr.Error{
@@ -185,7 +182,7 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 		return stored{}, &apperr.Error{Code: apperr.StorageUnavailable, Field: in.Field,
 			Message: "the file store is unavailable; nothing was stored, try again later", Err: err}
 	}
-	obj.size, obj.sha256 = body.n, hs.sum()
+	obj.size, obj.sha256 = body.n, hex.EncodeToString(sum.Sum(nil))
 	return obj, nil
 }
 
@@ -298,11 +295,10 @@ func newKey(now time.Time) (string, error) {
 // errTooLarge is returned by a meter past its limit.
 var errTooLarge = errors.New("file too large")
 
-// meter counts what is read through it, hands it to a hasher, and fails
-// past max bytes (so the store aborts the object).
+// meter counts what is read through it and fails past max bytes (so the
+// store aborts the object). The store hashes what it writes (Meta.Observe).
 type meter struct {
 	r       io.Reader
-	h       *hasher
 	n, max  int64
 	readErr error
 }
@@ -310,7 +306,6 @@ type meter struct {
 func (m *meter) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	if n > 0 {
-		m.h.write(p[:n])
 		m.n += int64(n)
 		if m.max > 0 && m.n > m.max {
 			return n, errTooLarge
@@ -320,59 +315,4 @@ func (m *meter) Read(p []byte) (int, error) {
 		m.readErr = err
 	}
 	return n, err
-}
-
-// Hashing runs beside the copy to storage, on its own goroutine: SHA-256
-// costs about as much CPU as writing the bytes, and a second core takes it
-// off the upload's path. hashBuffers buffers of hashChunk bytes bound the
-// memory it takes.
-const (
-	hashChunk   = 256 << 10
-	hashBuffers = 4
-)
-
-// hasher computes a SHA-256 on its own goroutine.
-type hasher struct {
-	h    hash.Hash
-	work chan []byte
-	free chan []byte
-	done chan struct{}
-	once sync.Once
-}
-
-func newHasher() *hasher {
-	hs := &hasher{h: sha256.New(), work: make(chan []byte, hashBuffers), free: make(chan []byte, hashBuffers), done: make(chan struct{})}
-	for range hashBuffers {
-		hs.free <- make([]byte, hashChunk)
-	}
-	go func() {
-		defer close(hs.done)
-		for b := range hs.work {
-			hs.h.Write(b)
-			hs.free <- b[:cap(b)]
-		}
-	}()
-	return hs
-}
-
-// write queues a copy of p for hashing.
-func (hs *hasher) write(p []byte) {
-	for len(p) > 0 {
-		b := <-hs.free
-		n := copy(b, p)
-		hs.work <- b[:n]
-		p = p[n:]
-	}
-}
-
-// sum waits for the queued bytes and returns the hex digest.
-func (hs *hasher) sum() string {
-	hs.close()
-	return hex.EncodeToString(hs.h.Sum(nil))
-}
-
-// close stops the goroutine (idempotent).
-func (hs *hasher) close() {
-	hs.once.Do(func() { close(hs.work) })
-	<-hs.done
 }

@@ -57,7 +57,7 @@ func (l *Local) path(key string) (string, error) {
 
 // Put implements Store: the bytes go to a temporary file that is synced and
 // renamed into place once complete.
-func (l *Local) Put(ctx context.Context, key string, r io.Reader, _ Meta) (err error) {
+func (l *Local) Put(ctx context.Context, key string, r io.Reader, meta Meta) (err error) {
 	dst, err := l.path(key)
 	if err != nil {
 		return err
@@ -72,7 +72,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, _ Meta) (err e
 			_ = os.Remove(tmp.Name())
 		}
 	}()
-	if err = pipeCopy(tmp, ctxReader{ctx: ctx, r: r}); err != nil {
+	if err = pipeCopy(&flusher{f: tmp}, ctxReader{ctx: ctx, r: r}, meta.Observe); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	if err = tmp.Sync(); err != nil {
@@ -189,10 +189,10 @@ func (l *Local) Ping(_ context.Context) error {
 }
 
 // pipeCopy copies src to dst with the reads on one goroutine and the writes
-// on another, so that reading a request (and what the reader does on the
-// way, like hashing) overlaps writing the disk. Reads are gathered into
-// copyChunk-byte writes. It stops at the first error of either side.
-func pipeCopy(dst io.Writer, src io.Reader) error {
+// (and observe, which hashes) on another, so that reading a request overlaps
+// writing and hashing it. Reads are gathered into copyChunk-byte writes. It
+// stops at the first error of either side.
+func pipeCopy(dst io.Writer, src io.Reader, observe func([]byte)) error {
 	free := make(chan []byte, copyBuffers)
 	for range copyBuffers {
 		free <- make([]byte, copyChunk)
@@ -227,6 +227,8 @@ func pipeCopy(dst io.Writer, src io.Reader) error {
 		if writeErr == nil {
 			if _, writeErr = dst.Write(b); writeErr != nil {
 				close(stop)
+			} else if observe != nil {
+				observe(b)
 			}
 		}
 		free <- b[:cap(b)]
@@ -235,6 +237,25 @@ func pipeCopy(dst io.Writer, src io.Reader) error {
 		return writeErr
 	}
 	return readErr
+}
+
+// writebackEvery is how many written bytes start their writeback.
+const writebackEvery = 8 << 20
+
+// flusher writes to f and starts the writeback of every writebackEvery bytes.
+type flusher struct {
+	f            *os.File
+	off, flushed int64
+}
+
+func (w *flusher) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	w.off += int64(n)
+	if w.off-w.flushed >= writebackEvery {
+		startWriteback(w.f, w.flushed, w.off-w.flushed)
+		w.flushed = w.off
+	}
+	return n, err
 }
 
 // ctxReader stops a copy when its context ends.

@@ -88,6 +88,9 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, meta Meta) error 
 	}
 	buf := make([]byte, partSize)
 	n, err := io.ReadFull(r, buf)
+	if meta.Observe != nil && n > 0 {
+		meta.Observe(buf[:n])
+	}
 	switch {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
@@ -109,7 +112,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, meta Meta) error 
 	if err != nil {
 		return fmt.Errorf("put %s: start multipart upload: %w", key, err)
 	}
-	if err := s.uploadParts(ctx, key, up.UploadId, buf, r); err != nil {
+	if err := s.uploadParts(ctx, key, up.UploadId, buf, r, meta.Observe); err != nil {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
 		defer cancel()
 		if _, aerr := s.client.AbortMultipartUpload(actx, &s3.AbortMultipartUploadInput{
@@ -124,7 +127,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, meta Meta) error 
 
 // uploadParts sends buf (a full first part) and the rest of r as parts,
 // then completes the upload.
-func (s *S3) uploadParts(ctx context.Context, key string, id *string, buf []byte, r io.Reader) error {
+func (s *S3) uploadParts(ctx context.Context, key string, id *string, buf []byte, r io.Reader, observe func([]byte)) error {
 	var parts []types.CompletedPart
 	n := len(buf)
 	for num := int32(1); ; num++ {
@@ -138,6 +141,9 @@ func (s *S3) uploadParts(ctx context.Context, key string, id *string, buf []byte
 		parts = append(parts, types.CompletedPart{ETag: out.ETag, PartNumber: aws.Int32(num)})
 		var rerr error
 		n, rerr = io.ReadFull(r, buf)
+		if observe != nil && n > 0 {
+			observe(buf[:n])
+		}
 		if errors.Is(rerr, io.EOF) {
 			break
 		}

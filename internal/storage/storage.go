@@ -22,6 +22,10 @@ type Meta struct {
 	// the store keeps metadata (S3), and served with it.
 	ContentType        string
 	ContentDisposition string
+	// Observe, if set, is called with the object's bytes in order as they
+	// are stored, off the goroutine that reads them (a hash is computed
+	// there, beside the read).
+	Observe func(p []byte)
 }
 
 // Info is an object found by List.

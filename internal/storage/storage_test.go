@@ -3,6 +3,7 @@ package storage_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
@@ -50,8 +51,13 @@ func TestStoreRoundTrip(t *testing.T) {
 		small := []byte("hello, shipment")
 		big := bytes.Repeat([]byte("0123456789abcdef"), (6<<20)/16+3) // over one 5 MiB part
 		for key, body := range map[string][]byte{"files/a/small": small, "files/b/big": big, "other/x": small} {
-			if err := s.Put(ctx, key, bytes.NewReader(body), storage.Meta{ContentType: "application/pdf"}); err != nil {
+			h := sha256.New()
+			observe := func(p []byte) { h.Write(p) }
+			if err := s.Put(ctx, key, bytes.NewReader(body), storage.Meta{ContentType: "application/pdf", Observe: observe}); err != nil {
 				t.Fatalf("put %s: %v", key, err)
+			}
+			if want := sha256.Sum256(body); !bytes.Equal(h.Sum(nil), want[:]) {
+				t.Fatalf("put %s: Observe saw other bytes than were stored", key)
 			}
 			rc, info, err := s.Get(ctx, key)
 			if err != nil {
