@@ -174,7 +174,7 @@ func BenchmarkUpload100MiB(b *testing.B) {
 				postUpload(b, e, sh.ID, uploadSize)
 				api += time.Since(start)
 				_ = syscall.Getrusage(0, &ru1)
-				cpu += time.Duration(ru1.Utime.Nano()-ru0.Utime.Nano()+ru1.Stime.Nano()-ru0.Stime.Nano())
+				cpu += time.Duration(ru1.Utime.Nano() - ru0.Utime.Nano() + ru1.Stime.Nano() - ru0.Stime.Nano())
 				peak = max(peak, s.growth())
 			}
 			n := float64(b.N)

@@ -223,7 +223,7 @@ func (t Transport) field(mr *multipart.Reader, name string, limit int64) ([]byte
 func setPath(vars map[string]any, path string, v Upload) error {
 	parts := strings.Split(path, ".")
 	if len(parts) < 2 || parts[0] != "variables" {
-		return fmt.Errorf("path %q must start with variables.", path)
+		return fmt.Errorf("path %q must start with \"variables.\"", path)
 	}
 	var parent any = vars
 	for i, p := range parts[1:] {
