@@ -459,7 +459,11 @@ func filesCmd(load loader, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res, err := files.New(client, store, opts).Sweep(cmd.Context(), grace)
+			svc, err := files.New(client, store, opts)
+			if err != nil {
+				return err
+			}
+			res, err := svc.Sweep(cmd.Context(), grace)
 			if err != nil {
 				return err
 			}

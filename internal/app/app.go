@@ -112,7 +112,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	if err != nil {
 		return nil, err
 	}
-	a.Files = files.New(a.Client, store, fopts)
+	if a.Files, err = files.New(a.Client, store, fopts); err != nil {
+		return nil, err
+	}
 	a.Redis = redisx.New(cfg.Redis)
 	a.APQ = apq.NewCache(apq.CacheOptions{
 		Shared: apqStore(cfg, a.Redis), Prefix: cfg.Redis.Prefix, TTL: cfg.APQ.TTL, Size: cfg.APQ.Size,

@@ -41,11 +41,12 @@ func FilesOptions(cfg *config.Config, logger *slog.Logger) (files.Options, error
 		}
 	}
 	return files.Options{
-		MaxFileBytes: cfg.Files.MaxBytes,
-		MaxURLExpiry: time.Hour,
-		BaseURL:      cfg.URL,
-		SigningKey:   key,
-		Logger:       logger,
+		MaxFileBytes:    cfg.Files.MaxBytes,
+		MaxURLExpiry:    time.Hour,
+		BaseURL:         cfg.URL,
+		SigningKey:      key,
+		DownloadTimeout: cfg.Files.UploadTimeout,
+		Logger:          logger,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -246,6 +247,17 @@ func TestFilesFlow(t *testing.T) {
 				// S3 answers a link without its signature 400 (malformed), like AWS.
 				if resp, _ := e.fetch(t2.String(), nil); resp.StatusCode != http.StatusForbidden && (disk == "local" || resp.StatusCode != http.StatusBadRequest) {
 					t.Errorf("tampered link %s: %d, want 403", t2.RawQuery, resp.StatusCode)
+				}
+			}
+			if disk == "s3" {
+				// S3 serves its own links: this API's /files/ serves none,
+				// whatever a forger signs (with no key configured, an empty one).
+				exp := time.Now().Add(time.Hour).Unix()
+				m := hmac.New(sha256.New, nil)
+				fmt.Fprintf(m, "shipmentapp-file-link-v2\n%s\n%d", label.ID, exp)
+				forged := fmt.Sprintf("%s/files/%s/x?expires=%d&signature=%x", e.app.Config.URL, label.ID, exp, m.Sum(nil))
+				if resp, body := e.fetch(forged, nil); resp.StatusCode != http.StatusNotFound || bytes.Contains(body, samplePDF[:20]) {
+					t.Errorf("a forged /files/ link on S3: %d", resp.StatusCode)
 				}
 			}
 			if disk == "local" {

@@ -40,15 +40,24 @@ func (s *Service) URL(ctx context.Context, f *ent.File, expires time.Duration) (
 	}
 	exp := s.opts.Now().Add(expires).Unix()
 	id := gid.New(gid.TypeFile, f.ID).String()
-	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {s.sign(id, exp)}}
+	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {s.sign(id, exp, f.StorageKey)}}
 	return strings.TrimRight(s.opts.BaseURL, "/") + DownloadPath + id + "/" + url.PathEscape(f.Name) + "?" + q.Encode(), nil
 }
 
-// sign is the HMAC-SHA256 of a file's ID and the link's expiry.
-func (s *Service) sign(id string, exp int64) string {
+// sign is the HMAC-SHA256 of a file's ID, its storage key (so a link never
+// serves another object, even if an ID were reused after a restore) and the
+// link's expiry.
+func (s *Service) sign(id string, exp int64, key string) string {
 	m := hmac.New(sha256.New, s.opts.SigningKey)
-	fmt.Fprintf(m, "shipmentapp-file-link-v1\n%s\n%d", id, exp)
+	fmt.Fprintf(m, "shipmentapp-file-link-v2\n%s\n%s\n%d", id, key, exp)
 	return hex.EncodeToString(m.Sum(nil))
+}
+
+// serveLocal reports whether this service signs and serves its own links
+// (a store that presigns them, S3, serves its downloads itself).
+func (s *Service) serveLocal() bool {
+	_, presigns := s.store.(storage.Presigner)
+	return !presigns && len(s.opts.SigningKey) >= minSigningKey
 }
 
 // Handler serves local download links: GET and HEAD of
@@ -63,13 +72,16 @@ func (s *Service) Handler() http.Handler {
 			httpError(w, http.StatusMethodNotAllowed, "use GET")
 			return
 		}
+		if !s.serveLocal() {
+			httpError(w, http.StatusNotFound, "no such file")
+			return
+		}
 		rest := strings.TrimPrefix(r.URL.Path, DownloadPath)
 		idText, _, _ := strings.Cut(rest, "/")
 		q := r.URL.Query()
 		exp, err := strconv.ParseInt(q.Get("expires"), 10, 64)
 		sig, herr := hex.DecodeString(q.Get("signature"))
-		want, _ := hex.DecodeString(s.sign(idText, exp))
-		if err != nil || herr != nil || !hmac.Equal(sig, want) {
+		if err != nil || herr != nil || len(sig) != sha256.Size {
 			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
 			return
 		}
@@ -78,14 +90,14 @@ func (s *Service) Handler() http.Handler {
 			httpError(w, http.StatusForbidden, "this link has expired: ask for a new one with File.url")
 			return
 		}
-		id, err := gid.Parse(idText)
-		local, aerr := id.As(gid.TypeFile)
-		if err != nil || aerr != nil {
-			httpError(w, http.StatusNotFound, "no such file")
+		local, err := gid.ParseAs(gid.TypeFile, idText)
+		if err != nil {
+			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
 			return
 		}
 		// The signed link is the permission: the viewer's scope was checked
-		// when it was made.
+		// when it was made. (File IDs are sequential: that one exists is no
+		// secret, so a missing row may say 404 before the signature is checked.)
 		ctx := privacy.DecisionContext(r.Context(), privacy.Allow)
 		f, err := s.client.File.Get(ctx, local)
 		if ent.IsNotFound(err) {
@@ -96,6 +108,13 @@ func (s *Service) Handler() http.Handler {
 			s.serverError(w, r, "load file", err)
 			return
 		}
+		want, _ := hex.DecodeString(s.sign(idText, exp, f.StorageKey))
+		if !hmac.Equal(sig, want) {
+			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
+			return
+		}
+		// A large file on a slow link may take longer than HTTP_WRITE_TIMEOUT.
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.DownloadTimeout))
 		body, _, err := s.store.Get(ctx, f.StorageKey)
 		if errors.Is(err, storage.ErrNotFound) {
 			httpError(w, http.StatusNotFound, "no such file: it was deleted")

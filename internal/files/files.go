@@ -49,6 +49,8 @@ type Options struct {
 	SigningKey []byte
 	// CleanupTimeout bounds deleting objects after a failure.
 	CleanupTimeout time.Duration
+	// DownloadTimeout bounds a local download (instead of HTTP_WRITE_TIMEOUT).
+	DownloadTimeout time.Duration
 	Logger         *slog.Logger
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
@@ -61,8 +63,16 @@ type Service struct {
 	opts   Options
 }
 
-// New returns a Service storing bytes in store and rows through client.
-func New(client *ent.Client, store storage.Store, opts Options) *Service {
+// minSigningKey is the shortest key that may sign local download links.
+const minSigningKey = 32
+
+// New returns a Service storing bytes in store and rows through client. A
+// store that does not presign its own links (local disk) needs a signing key
+// of at least 32 bytes for the links this service serves.
+func New(client *ent.Client, store storage.Store, opts Options) (*Service, error) {
+	if _, ok := store.(storage.Presigner); !ok && len(opts.SigningKey) < minSigningKey {
+		return nil, fmt.Errorf("files: a %s store needs a signing key of at least %d bytes for its download links", store.Name(), minSigningKey)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -75,7 +85,10 @@ func New(client *ent.Client, store storage.Store, opts Options) *Service {
 	if opts.MaxURLExpiry <= 0 {
 		opts.MaxURLExpiry = time.Hour
 	}
-	return &Service{client: client, store: store, opts: opts}
+	if opts.DownloadTimeout <= 0 {
+		opts.DownloadTimeout = 10 * time.Minute
+	}
+	return &Service{client: client, store: store, opts: opts}, nil
 }
 
 // Store is the object store of the service.
@@ -166,6 +179,11 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 	sum := sha256.New()
 	body := &meter{r: io.MultiReader(bytes.NewReader(head), part), max: s.opts.MaxFileBytes}
 	err = s.store.Put(ctx, key, body, storage.Meta{ContentType: obj.contentType, ContentDisposition: Disposition(obj.name), Observe: func(p []byte) { sum.Write(p) }})
+	if err == nil && s.opts.MaxFileBytes > 0 && body.n > s.opts.MaxFileBytes {
+		// The store took more than the limit after all: never keep it.
+		s.deleteObjects(ctx, []stored{{key: key}})
+		err = errTooLarge
+	}
 	switch {
 	case errors.Is(err, errTooLarge):
 		return stored{}, &apperr.Error{
@@ -304,6 +322,11 @@ type meter struct {
 }
 
 func (m *meter) Read(p []byte) (int, error) {
+	// Sticky: a reader that drops the error of the read that crossed the
+	// limit (io.ReadFull filling its buffer) gets it again.
+	if m.max > 0 && m.n > m.max {
+		return 0, errTooLarge
+	}
 	n, err := m.r.Read(p)
 	if n > 0 {
 		m.n += int64(n)
