@@ -443,8 +443,8 @@ func filesCmd(load loader, stdout io.Writer) *cobra.Command {
 			if !cmd.Flags().Changed("grace") {
 				grace = cfg.Files.SweepGrace
 			}
-			if grace <= cfg.Files.UploadTimeout {
-				return fmt.Errorf("--grace %s must exceed FILE_UPLOAD_TIMEOUT (%s): a shorter one could delete an upload in flight", grace, cfg.Files.UploadTimeout)
+			if grace < cfg.Files.UploadTimeout+config.SweepMargin {
+				return fmt.Errorf("--grace %s must be at least FILE_UPLOAD_TIMEOUT (%s) + %s: a shorter one could delete an upload in flight", grace, cfg.Files.UploadTimeout, config.SweepMargin)
 			}
 			client, err := openMain(cmd.Context(), cfg)
 			if err != nil {
@@ -467,8 +467,8 @@ func filesCmd(load loader, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(stdout, "checked %d object(s) older than %s on %s: deleted %d without a row, and %d abandoned temporary file(s)\n",
-				res.Checked, grace, store.Name(), res.Deleted, res.TempFiles)
+			fmt.Fprintf(stdout, "checked %d object(s) older than %s on %s: deleted %d without a row, and %d abandoned temporary file(s); %d left (see the log)\n",
+				res.Checked, grace, store.Name(), res.Deleted, res.TempFiles, res.Failed)
 			return nil
 		},
 	}

@@ -66,6 +66,11 @@ type App struct {
 	// for the playground; empty otherwise.
 	DevAdminKey string
 
+	// uploadSlots bounds the uploads in progress (FILE_MAX_CONCURRENT_UPLOADS);
+	// spoolDir holds the parts that arrive before their resolver wants them.
+	uploadSlots chan struct{}
+	spoolDir    string
+
 	mainDB     *sql.DB
 	replicaDBs []*sql.DB
 	// bg lives until Close, which cancels it and waits for the goroutines
@@ -113,6 +118,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		return nil, err
 	}
 	if a.Files, err = files.New(a.Client, store, fopts); err != nil {
+		return nil, err
+	}
+	a.uploadSlots = make(chan struct{}, cfg.Files.MaxConcurrentUploads)
+	a.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "shipmentapp_uploads_in_progress",
+		Help: "Upload requests being received (at most FILE_MAX_CONCURRENT_UPLOADS; beyond, 429).",
+	}, func() float64 { return float64(a.UploadsInProgress()) }))
+	if a.spoolDir, err = spoolDir(cfg); err != nil {
 		return nil, err
 	}
 	a.Redis = redisx.New(cfg.Redis)

@@ -46,6 +46,7 @@ func FilesOptions(cfg *config.Config, logger *slog.Logger) (files.Options, error
 		BaseURL:         cfg.URL,
 		SigningKey:      key,
 		DownloadTimeout: cfg.Files.UploadTimeout,
+		KeyPrefix:       cfg.Files.KeyPrefix,
 		Logger:          logger,
 	}, nil
 }
@@ -75,6 +76,38 @@ func devSigningKey(dir string) ([]byte, error) {
 	return []byte(key), nil
 }
 
+// UploadsInProgress is the number of upload requests this instance is
+// receiving (at most FILE_MAX_CONCURRENT_UPLOADS).
+func (a *App) UploadsInProgress() int { return len(a.uploadSlots) }
+
+// spoolDir returns the directory of spooled upload parts, under
+// APP_DATA_DIR on the same disk as local files (not a tmpfs /tmp), after
+// removing what a crash left there.
+func spoolDir(cfg *config.Config) (string, error) {
+	dir := filepath.Join(cfg.DataDir, "tmp", "uploads")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("create %s: %w", dir, err)
+	}
+	cleanSpool(dir, cfg.Files.UploadTimeout)
+	return dir, nil
+}
+
+// cleanSpool removes the spooled parts older than the longest upload: those
+// of this process are removed when their request ends, so these are a
+// crash's (or another process's that died).
+func cleanSpool(dir string, olderThan time.Duration) int {
+	entries, _ := os.ReadDir(dir)
+	n := 0
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > olderThan {
+			if os.Remove(filepath.Join(dir, e.Name())) == nil {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // startSweeper removes, every FILE_SWEEP_INTERVAL, the stored objects that no
 // file row references (every instance sweeps; deletes are idempotent).
 func (a *App) startSweeper(ctx context.Context) {
@@ -90,13 +123,15 @@ func (a *App) startSweeper(ctx context.Context) {
 			case <-bg.Done():
 				return
 			case <-t.C:
+				cleanSpool(a.spoolDir, a.Config.Files.UploadTimeout)
 				res, err := a.Files.Sweep(bg, a.Config.Files.SweepGrace)
 				if err != nil && bg.Err() == nil {
 					a.Logger.Warn("sweep files", slog.String("error", err.Error()))
 					continue
 				}
-				if res.Deleted > 0 || res.TempFiles > 0 {
-					a.Logger.Info("swept files", slog.Int("checked", res.Checked), slog.Int("deleted", res.Deleted), slog.Int("temp_files", res.TempFiles))
+				if res.Deleted > 0 || res.TempFiles > 0 || res.Failed > 0 {
+					a.Logger.Info("swept files", slog.Int("checked", res.Checked), slog.Int("deleted", res.Deleted),
+						slog.Int("temp_files", res.TempFiles), slog.Int("failed", res.Failed))
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/hmac"
@@ -10,8 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -416,6 +420,7 @@ func TestUploadBadInput(t *testing.T) {
 		{"too many files", func() *testutil.Response {
 			return raw(fileParts(`{"0":["variables.f"],"1":["variables.a"],"2":["variables.b"],"3":["variables.c"]}`, pdfPart)...)
 		}, 400, "BAD_USER_INPUT"},
+		{"no file in the map", func() *testutil.Response { return raw(fileParts(`{}`)...) }, 400, "BAD_USER_INPUT"},
 		{"batched operations", func() *testutil.Response {
 			return raw(testutil.Part{Name: "operations", Body: []byte(`[{"query":"{__typename}"}]`)}, testutil.Part{Name: "map", Body: []byte(`{}`)})
 		}, 400, "BAD_USER_INPUT"},
@@ -576,12 +581,22 @@ func TestUploadDatabaseFailure(t *testing.T) {
 		if err != nil || res.Deleted != 0 {
 			t.Fatalf("sweep within the grace period: %+v %v", res, err)
 		}
+		wantFailed := 0
+		if local, ok := e.app.Files.Store().(*storage.Local); ok {
+			// A stray file with a key this service never writes is left
+			// alone, and does not stop the sweep.
+			stray := filepath.Join(local.Root(), "files", "2020", "01", "01", "Backup~")
+			if err := os.WriteFile(stray, []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			wantFailed = 1
+		}
 		res, err = e.app.Files.Sweep(context.Background(), -time.Minute)
-		if err != nil || res.Deleted != 1 || res.Checked != 2 {
+		if err != nil || res.Deleted != 1 || res.Checked != 2 || res.Failed != wantFailed {
 			t.Fatalf("sweep: %+v %v", res, err)
 		}
 		objs := e.objects()
-		if len(objs) != 1 {
+		if len(objs) != 1+wantFailed {
 			t.Fatalf("objects after the sweep: %v", objs)
 		}
 		resp, body := e.fetch(e.fileURL(kept.ID, 60), nil)
@@ -607,7 +622,7 @@ func failCreates(next ent.Mutator) ent.Mutator {
 // never a 5xx or an INTERNAL error, and no temporary file is left behind.
 func FuzzUpload(f *testing.F) {
 	e := newEnv(f, testutil.SQLite, "FILE_MAX_BYTES=2048", "FILE_MAX_REQUEST_BYTES=16384", "FILE_MAX_FILES=4",
-		"FILE_UPLOAD_TIMEOUT=20s", "FILE_SWEEP_GRACE=1m")
+		"FILE_UPLOAD_TIMEOUT=20s", "FILE_SWEEP_GRACE=10m")
 	sh := e.create(createInput(activeCustomer, "DHL"))
 	const boundary = "fuzzboundary"
 	seed := func(parts ...testutil.Part) {
@@ -624,6 +639,7 @@ func FuzzUpload(f *testing.F) {
 		testutil.Part{Name: "1", FileName: "i.csv", Body: sampleCSV}, pdf)
 	seed(testutil.Part{Name: "operations", Body: ops}, pdf)
 	seed(testutil.Part{Name: "map", Body: []byte(`{}`)})
+	seed(testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{}`)})
 	f.Add([]byte("--" + boundary + "\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":\"{__typename}\"}\r\n--" + boundary))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, body []byte) {
@@ -648,4 +664,77 @@ func FuzzUpload(f *testing.F) {
 			t.Fatalf("sweep: %+v %v", res, err)
 		}
 	})
+}
+
+// TestUploadConcurrencyCap: past FILE_MAX_CONCURRENT_UPLOADS uploads in
+// progress, the next one is turned away with 429 and Retry-After, and the
+// slot comes back when the upload ends.
+func TestUploadConcurrencyCap(t *testing.T) {
+	e := newEnv(t, testutil.SQLite, "FILE_MAX_CONCURRENT_UPLOADS=1")
+	sh := e.create(createInput(activeCustomer, "DHL"))
+	ops, _ := json.Marshal(map[string]any{"query": uploadOneMutation, "variables": map[string]any{"s": sh.ID, "k": "LABEL", "f": nil}})
+	body, ct := testutil.Multipart(t,
+		testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
+		testutil.Part{Name: "0", FileName: "a.pdf", Body: samplePDF})
+	// The first upload sends all but its last bytes, then waits.
+	pr, pw := io.Pipe()
+	t.Cleanup(func() { _ = pw.Close() })
+	go func() { _, _ = pw.Write(body[:len(body)-100]) }()
+	req, _ := http.NewRequest(http.MethodPost, e.gql.URL()+"/graphql", pr)
+	req.Header.Set("Content-Type", ct)
+	req.Header.Set("Apollo-Require-Preflight", "1")
+	req.Header.Set("Authorization", "Bearer "+e.adminKey)
+	first := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Error(err)
+		}
+		first <- resp
+	}()
+	for deadline := time.Now().Add(30 * time.Second); e.app.UploadsInProgress() == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the first upload never started")
+		}
+	}
+	r := upload(e.gql, sh.ID, "LABEL", "b.pdf", samplePDF)
+	if m := e.gql.RawH(http.MethodGet, "/metrics", nil, nil); !strings.Contains(string(m.Raw), "shipmentapp_uploads_in_progress 1") {
+		t.Errorf("metrics do not show the upload in progress")
+	}
+	if r.Status != http.StatusTooManyRequests || r.Codes()[0] != "RATE_LIMITED" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("second upload: %d %s", r.Status, r.Raw)
+	}
+	_, _ = pw.Write(body[len(body)-100:])
+	_ = pw.Close()
+	resp := <-first
+	if resp == nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("first upload: %v", resp)
+	}
+	_ = resp.Body.Close()
+	uploaded(t, upload(e.gql, sh.ID, "LABEL", "c.pdf", samplePDF))
+}
+
+// TestUploadSlowOperations: a client that trickles the operations part is
+// cut off after HTTP_REQUEST_TIMEOUT with 408 TIMEOUT, and the answer names
+// none of the server's addresses.
+func TestUploadSlowOperations(t *testing.T) {
+	e := newEnv(t, testutil.SQLite, "HTTP_REQUEST_TIMEOUT=1s")
+	c, err := net.Dial("tcp", strings.TrimPrefix(e.gql.URL(), "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(c, "POST /graphql HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nApollo-Require-Preflight: 1\r\n"+
+		"Content-Type: multipart/form-data; boundary=XX\r\nContent-Length: 100000\r\n\r\n"+
+		"--XX\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{\"query\":", e.adminKey)
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusRequestTimeout || !strings.Contains(string(b), `"TIMEOUT"`) || strings.Contains(string(b), "127.0.0.1") {
+		t.Fatalf("%d %s", resp.StatusCode, b)
+	}
 }

@@ -55,6 +55,10 @@ func (a *App) GraphQL() *handler.Server {
 		MaxFileBytes:       a.Config.Files.MaxBytes,
 		MaxOperationsBytes: a.Config.HTTP.MaxBodyBytes,
 		MaxFiles:           a.Config.Files.MaxFiles,
+		OperationsTimeout:  a.Config.HTTP.RequestTimeout,
+		UploadTimeout:      a.Config.Files.UploadTimeout,
+		Slots:              a.uploadSlots,
+		TempDir:            a.spoolDir,
 	})
 	if n := a.Config.GraphQL.QueryCache; n > 0 {
 		srv.SetQueryCache(lru.New[*ast.QueryDocument](n))
@@ -126,19 +130,15 @@ func (a *App) routes() http.Handler {
 // HTTP_MAX_BODY_BYTES is refused with 413 before gqlgen reads it. Uploads
 // (multipart/form-data) are streamed, not read here: the upload transport
 // enforces FILE_MAX_REQUEST_BYTES as it reads, and they get
-// FILE_UPLOAD_TIMEOUT instead of HTTP_REQUEST_TIMEOUT (the connection's
-// read and write deadlines are moved to match).
+// FILE_UPLOAD_TIMEOUT instead of HTTP_REQUEST_TIMEOUT (the transport moves
+// the connection's deadlines once the request shows it carries files).
 func (a *App) limits(next http.Handler) http.Handler {
 	maxBody := a.Config.HTTP.MaxBodyBytes
 	timeout := a.Config.HTTP.RequestTimeout
 	uploadTimeout := a.Config.Files.UploadTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isMultipart(r) {
-			rc := http.NewResponseController(w)
-			deadline := time.Now().Add(uploadTimeout)
-			_ = rc.SetReadDeadline(deadline)
-			_ = rc.SetWriteDeadline(deadline.Add(10 * time.Second))
-			ctx, cancel := context.WithDeadline(r.Context(), deadline)
+			ctx, cancel := context.WithTimeout(r.Context(), uploadTimeout)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))
 			return

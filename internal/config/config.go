@@ -281,6 +281,10 @@ type Files struct {
 	MaxRequestBytes int64 `koanf:"file_max_request_bytes"`
 	// MaxFiles bounds the files of one request.
 	MaxFiles int `koanf:"file_max_files"`
+	// MaxConcurrentUploads bounds the upload requests in progress per instance.
+	MaxConcurrentUploads int `koanf:"file_max_concurrent_uploads"`
+	// KeyPrefix is the prefix of the objects this deployment writes (and sweeps).
+	KeyPrefix string `koanf:"file_key_prefix"`
 	// UploadTimeout bounds an upload request (instead of HTTP_REQUEST_TIMEOUT).
 	UploadTimeout time.Duration `koanf:"file_upload_timeout"`
 	// SigningKey signs the download links of local storage (32 bytes or more).
@@ -308,6 +312,11 @@ func (c *Config) IsDevelopment() bool { return c.Env == EnvDevelopment }
 
 var prefixPattern = regexp.MustCompile(`^[A-Za-z0-9_]{1,32}$`)
 
+var keyPrefixPattern = regexp.MustCompile(`^([a-z0-9._-]+/){1,8}$`)
+
+// SweepMargin is how much FILE_SWEEP_GRACE must exceed FILE_UPLOAD_TIMEOUT.
+const SweepMargin = 5 * time.Minute
+
 // Keys returns every configuration key (as an environment variable name) in a
 // stable order, for documentation and for the environment filter.
 func Keys() []string {
@@ -324,63 +333,65 @@ func defaults(appEnv string) map[string]any {
 		logLevel = "debug"
 	}
 	return map[string]any{
-		"app_env":                    appEnv,
-		"app_debug":                  dev,
-		"app_url":                    "http://127.0.0.1:8080",
-		"app_addr":                   "127.0.0.1:8080",
-		"app_data_dir":               "./data",
-		"log_level":                  logLevel,
-		"db_connection":              DriverSQLite,
-		"db_sslmode":                 "prefer",
-		"db_max_open_conns":          20,
-		"db_max_idle_conns":          10,
-		"db_conn_max_lifetime":       "30m",
-		"db_auto_migrate":            dev,
-		"db_replica_max_lag":         "5s",
-		"db_replica_check_interval":  "1s",
-		"db_read_your_writes":        "2s",
-		"dolibarr_db_connection":     DriverSQLite,
-		"dolibarr_entity":            1,
-		"dolibarr_db_prefix":         "llx_",
-		"dolibarr_db_timeout":        "3s",
-		"dolibarr_db_max_open_conns": 10,
-		"dolibarr_demo_seed":         dev,
-		"http_read_header_timeout":   "5s",
-		"http_read_timeout":          "30s",
-		"http_write_timeout":         "60s",
-		"http_idle_timeout":          "120s",
-		"http_shutdown_timeout":      "20s",
-		"http_request_timeout":       "30s",
-		"http_max_body_bytes":        1 << 20,
-		"graphql_playground":         dev,
-		"graphql_introspection":      dev,
-		"graphql_query_cache_size":   1000,
-		"graphql_max_depth":          15,
-		"graphql_max_aliases":        30,
-		"graphql_max_root_fields":    20,
-		"graphql_max_complexity":     5000,
-		"graphql_max_tokens":         10000,
-		"redis_port":                 6379,
-		"persisted_queries":          "apq",
-		"cache_driver":               "memory",
-		"memcached_addrs":            "127.0.0.1:11211",
-		"apq_ttl":                    "24h",
-		"apq_cache_size":             1000,
-		"oidc_roles_claim":           "roles",
-		"oidc_customers_claim":       "customers",
-		"redis_prefix":               "shipmentapp:",
-		"redis_timeout":              "100ms",
-		"rate_limit_ip_per_minute":   600,
-		"rate_limit_key_per_minute":  1200,
-		"demo_seed":                  dev,
-		"filesystem_disk":            "local",
-		"file_max_bytes":             25 << 20,
-		"file_max_request_bytes":     100 << 20,
-		"file_max_files":             10,
-		"file_upload_timeout":        "10m",
-		"file_sweep_interval":        "1h",
-		"file_sweep_grace":           "1h",
-		"aws_default_region":         "us-east-1",
+		"app_env":                     appEnv,
+		"app_debug":                   dev,
+		"app_url":                     "http://127.0.0.1:8080",
+		"app_addr":                    "127.0.0.1:8080",
+		"app_data_dir":                "./data",
+		"log_level":                   logLevel,
+		"db_connection":               DriverSQLite,
+		"db_sslmode":                  "prefer",
+		"db_max_open_conns":           20,
+		"db_max_idle_conns":           10,
+		"db_conn_max_lifetime":        "30m",
+		"db_auto_migrate":             dev,
+		"db_replica_max_lag":          "5s",
+		"db_replica_check_interval":   "1s",
+		"db_read_your_writes":         "2s",
+		"dolibarr_db_connection":      DriverSQLite,
+		"dolibarr_entity":             1,
+		"dolibarr_db_prefix":          "llx_",
+		"dolibarr_db_timeout":         "3s",
+		"dolibarr_db_max_open_conns":  10,
+		"dolibarr_demo_seed":          dev,
+		"http_read_header_timeout":    "5s",
+		"http_read_timeout":           "30s",
+		"http_write_timeout":          "60s",
+		"http_idle_timeout":           "120s",
+		"http_shutdown_timeout":       "20s",
+		"http_request_timeout":        "30s",
+		"http_max_body_bytes":         1 << 20,
+		"graphql_playground":          dev,
+		"graphql_introspection":       dev,
+		"graphql_query_cache_size":    1000,
+		"graphql_max_depth":           15,
+		"graphql_max_aliases":         30,
+		"graphql_max_root_fields":     20,
+		"graphql_max_complexity":      5000,
+		"graphql_max_tokens":          10000,
+		"redis_port":                  6379,
+		"persisted_queries":           "apq",
+		"cache_driver":                "memory",
+		"memcached_addrs":             "127.0.0.1:11211",
+		"apq_ttl":                     "24h",
+		"apq_cache_size":              1000,
+		"oidc_roles_claim":            "roles",
+		"oidc_customers_claim":        "customers",
+		"redis_prefix":                "shipmentapp:",
+		"redis_timeout":               "100ms",
+		"rate_limit_ip_per_minute":    600,
+		"rate_limit_key_per_minute":   1200,
+		"demo_seed":                   dev,
+		"filesystem_disk":             "local",
+		"file_max_bytes":              25 << 20,
+		"file_max_request_bytes":      100 << 20,
+		"file_max_files":              10,
+		"file_max_concurrent_uploads": 16,
+		"file_key_prefix":             "files/",
+		"file_upload_timeout":         "10m",
+		"file_sweep_interval":         "1h",
+		"file_sweep_grace":            "1h",
+		"aws_default_region":          "us-east-1",
 	}
 }
 
@@ -702,14 +713,20 @@ func (c *Config) validateFiles() []error {
 	if f.MaxFiles < 1 {
 		add("FILE_MAX_FILES", "must be at least 1, got %d", f.MaxFiles)
 	}
+	if f.MaxConcurrentUploads < 1 {
+		add("FILE_MAX_CONCURRENT_UPLOADS", "must be at least 1, got %d", f.MaxConcurrentUploads)
+	}
+	if !keyPrefixPattern.MatchString(f.KeyPrefix) || strings.Contains("/"+f.KeyPrefix, "/./") || strings.Contains("/"+f.KeyPrefix, "/../") {
+		add("FILE_KEY_PREFIX", "must be lower-case letters, digits, '-', '_', '.' in /-separated segments ending with /, such as files/ or production/files/; got %q", f.KeyPrefix)
+	}
 	if f.UploadTimeout <= 0 {
 		add("FILE_UPLOAD_TIMEOUT", "must be a positive duration, got %s", f.UploadTimeout)
 	}
 	if f.SweepInterval < 0 {
 		add("FILE_SWEEP_INTERVAL", "must not be negative (0: never), got %s", f.SweepInterval)
 	}
-	if f.SweepGrace <= f.UploadTimeout {
-		add("FILE_SWEEP_GRACE", "must exceed FILE_UPLOAD_TIMEOUT (%s), or the sweeper could delete an upload in flight; got %s", f.UploadTimeout, f.SweepGrace)
+	if f.SweepGrace < f.UploadTimeout+SweepMargin {
+		add("FILE_SWEEP_GRACE", "must be at least FILE_UPLOAD_TIMEOUT (%s) + %s, or the sweeper could delete an upload in flight (object stores' clocks differ from ours); got %s", f.UploadTimeout, SweepMargin, f.SweepGrace)
 	}
 	return p
 }

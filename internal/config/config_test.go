@@ -117,6 +117,12 @@ func TestValidation(t *testing.T) {
 		{"request limit under the file limit", []string{"FILE_MAX_BYTES=100", "FILE_MAX_REQUEST_BYTES=10"}, "FILE_MAX_REQUEST_BYTES:"},
 		{"grace shorter than an upload", []string{"FILE_UPLOAD_TIMEOUT=2h", "FILE_SWEEP_GRACE=1h"}, "FILE_SWEEP_GRACE:"},
 		{"sweeper off", []string{"FILE_SWEEP_INTERVAL=0s"}, ""},
+		{"grace without a margin", []string{"FILE_UPLOAD_TIMEOUT=10m", "FILE_SWEEP_GRACE=11m"}, "FILE_SWEEP_GRACE:"},
+		{"key prefix", []string{"FILE_KEY_PREFIX=production/files/"}, ""},
+		{"key prefix without a slash", []string{"FILE_KEY_PREFIX=files"}, "FILE_KEY_PREFIX:"},
+		{"key prefix climbing", []string{"FILE_KEY_PREFIX=../files/"}, "FILE_KEY_PREFIX:"},
+		{"key prefix upper case", []string{"FILE_KEY_PREFIX=Files/"}, "FILE_KEY_PREFIX:"},
+		{"no upload slots", []string{"FILE_MAX_CONCURRENT_UPLOADS=0"}, "FILE_MAX_CONCURRENT_UPLOADS:"},
 	}
 	for _, c := range cases {
 		_, err := config.Load("", c.env)

@@ -21,6 +21,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -33,8 +34,10 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
-// KeyPrefix is the prefix of every object key this service writes; the
-// sweeper looks only under it, so a shared bucket is safe.
+// KeyPrefix is the default prefix of the object keys this service writes
+// (FILE_KEY_PREFIX); the sweeper looks only under the prefix, so a bucket
+// shared with other applications, or with another deployment using another
+// prefix, is safe.
 const KeyPrefix = "files/"
 
 // Options configure a Service.
@@ -51,7 +54,9 @@ type Options struct {
 	CleanupTimeout time.Duration
 	// DownloadTimeout bounds a local download (instead of HTTP_WRITE_TIMEOUT).
 	DownloadTimeout time.Duration
-	Logger         *slog.Logger
+	// KeyPrefix prefixes every object key (KeyPrefix by default).
+	KeyPrefix string
+	Logger    *slog.Logger
 	// Now is the clock (tests); time.Now by default.
 	Now func() time.Time
 }
@@ -84,6 +89,9 @@ func New(client *ent.Client, store storage.Store, opts Options) (*Service, error
 	}
 	if opts.MaxURLExpiry <= 0 {
 		opts.MaxURLExpiry = time.Hour
+	}
+	if opts.KeyPrefix == "" {
+		opts.KeyPrefix = KeyPrefix
 	}
 	if opts.DownloadTimeout <= 0 {
 		opts.DownloadTimeout = 10 * time.Minute
@@ -171,7 +179,7 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 			Extensions: map[string]any{"contentType": obj.contentType, "allowed": AllowedTypes(in.Kind)},
 		}
 	}
-	key, err := newKey(s.opts.Now())
+	key, err := newKey(s.opts.KeyPrefix, s.opts.Now())
 	if err != nil {
 		return stored{}, err
 	}
@@ -214,6 +222,8 @@ func (s *Service) readError(field string, err error) error {
 		return apperr.Invalid(field, "%v", err)
 	case errors.As(err, &tooBig):
 		return &apperr.Error{Code: apperr.RequestTooLarge, Field: field, Message: "the request body exceeds the upload limit", Err: err}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &apperr.Error{Code: apperr.Timeout, Field: field, Message: "the file did not arrive within the upload time limit", Err: err}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("read upload %s: %w", field, err)
 	}
@@ -301,13 +311,13 @@ func Disposition(name string) string {
 	return "attachment"
 }
 
-// newKey returns a fresh object key: files/YYYY/MM/DD/<128 random bits>.
-func newKey(now time.Time) (string, error) {
+// newKey returns a fresh object key: <prefix>YYYY/MM/DD/<128 random bits>.
+func newKey(prefix string, now time.Time) (string, error) {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("generate storage key: %w", err)
 	}
-	return KeyPrefix + now.UTC().Format("2006/01/02") + "/" + hex.EncodeToString(b[:]), nil
+	return prefix + now.UTC().Format("2006/01/02") + "/" + hex.EncodeToString(b[:]), nil
 }
 
 // errTooLarge is returned by a meter past its limit.

@@ -22,6 +22,9 @@ type SweepResult struct {
 	Deleted int
 	// TempFiles are abandoned partial writes of the local store.
 	TempFiles int
+	// Failed objects could not be deleted (logged; the next sweep retries),
+	// or have a key this service never writes (left alone, logged).
+	Failed int
 }
 
 // tempCleaner is a store with abandoned partial writes to clean (local disk).
@@ -29,7 +32,7 @@ type tempCleaner interface {
 	CleanTemp(before time.Time) (int, error)
 }
 
-// Sweep deletes the objects under KeyPrefix that are older than grace and
+// Sweep deletes the objects under the key prefix that are older than grace and
 // that no file row references: what a crash between the object write and
 // the commit, or a failed delete, left behind. grace must exceed the
 // longest upload, so an object whose row is about to be written is spared.
@@ -54,8 +57,11 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepResult, 
 			if have[k] {
 				continue
 			}
+			// One object that cannot go must not stop the others.
 			if err := s.store.Delete(ctx, k); err != nil {
-				return err
+				res.Failed++
+				s.opts.Logger.WarnContext(ctx, "sweep: delete an object without a file row", slog.String("key", k), slog.String("error", err.Error()))
+				continue
 			}
 			res.Deleted++
 			s.opts.Logger.InfoContext(ctx, "swept an object without a file row", slog.String("key", k))
@@ -63,8 +69,14 @@ func (s *Service) Sweep(ctx context.Context, grace time.Duration) (SweepResult, 
 		batch = batch[:0]
 		return nil
 	}
-	err := s.store.List(ctx, KeyPrefix, func(o storage.Info) error {
+	err := s.store.List(ctx, s.opts.KeyPrefix, func(o storage.Info) error {
 		if !o.ModTime.Before(before) {
+			return nil
+		}
+		if storage.CheckKey(o.Key) != nil {
+			// Not a key of ours (a stray file on a local disk, say).
+			res.Failed++
+			s.opts.Logger.WarnContext(ctx, "sweep: an object with a key this service never writes; left alone", slog.String("key", o.Key))
 			return nil
 		}
 		res.Checked++

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 )
@@ -81,11 +82,41 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, meta Meta) (er
 	if err = tmp.Close(); err != nil {
 		return fmt.Errorf("put %s: close: %w", key, err)
 	}
-	if err = os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
+	dir := filepath.Dir(dst)
+	_, statErr := os.Stat(dir)
+	if err = os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
 	if err = os.Rename(tmp.Name(), dst); err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
+	}
+	// The rename, and the directories just made, are durable only once
+	// their directories are synced: a row must never outlive its object.
+	for d := dir; ; d = filepath.Dir(d) {
+		if err = syncDir(d); err != nil {
+			_ = os.Remove(dst)
+			return fmt.Errorf("put %s: %w", key, err)
+		}
+		if statErr == nil || d == l.root || len(d) <= len(l.root) {
+			break
+		}
+	}
+	return nil
+}
+
+// syncDir makes a directory's entries durable (a no-op on Windows, which
+// cannot open a directory for syncing and journals its metadata).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }
@@ -204,6 +235,11 @@ func pipeCopy(dst io.Writer, src io.Reader, observe func([]byte)) error {
 		defer close(full)
 		for {
 			var b []byte
+			select {
+			case <-stop: // a write failed: read no more
+				return
+			default:
+			}
 			select {
 			case b = <-free:
 			case <-stop:

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -86,7 +87,9 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, meta Meta) error 
 	if err := CheckKey(key); err != nil {
 		return err
 	}
-	buf := make([]byte, partSize)
+	bp := partPool.Get().(*[]byte)
+	defer partPool.Put(bp)
+	buf := *bp
 	n, err := io.ReadFull(r, buf)
 	if meta.Observe != nil && n > 0 {
 		meta.Observe(buf[:n])
@@ -163,6 +166,9 @@ func (s *S3) uploadParts(ctx context.Context, key string, id *string, buf []byte
 	}
 	return nil
 }
+
+// partPool recycles the part buffers of uploads: each upload holds one.
+var partPool = sync.Pool{New: func() any { b := make([]byte, partSize); return &b }}
 
 // maxParts is S3's limit of parts in one upload (50 GB of 5 MiB parts).
 const maxParts = 10000

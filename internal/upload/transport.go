@@ -13,6 +13,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -23,6 +24,8 @@ import (
 const (
 	codeBadRequest = "BAD_USER_INPUT"
 	codeTooLarge   = "REQUEST_TOO_LARGE"
+	codeTimeout    = "TIMEOUT"
+	codeBusy       = "RATE_LIMITED"
 )
 
 // bodyBuffer is the read buffer of a multipart body.
@@ -42,6 +45,17 @@ type Transport struct {
 	MaxFiles int
 	// TempDir holds spooled parts (os.TempDir() if empty).
 	TempDir string
+	// OperationsTimeout bounds reading the operations and map parts (the
+	// connection's read deadline until the map shows files).
+	OperationsTimeout time.Duration
+	// UploadTimeout is how long a request that carries files may take to
+	// arrive and be answered: the connection's read and write deadlines are
+	// moved to it once the map shows files (until then the server's
+	// HTTP_READ_TIMEOUT holds).
+	UploadTimeout time.Duration
+	// Slots, when not nil, bounds the uploads in progress on this instance
+	// (its capacity); a request beyond it gets 429 with Retry-After.
+	Slots chan struct{}
 }
 
 var _ graphql.Transport = Transport{}
@@ -68,14 +82,19 @@ func badRequest(format string, args ...any) *requestError {
 	return &requestError{status: http.StatusBadRequest, code: codeBadRequest, msg: fmt.Sprintf(format, args...)}
 }
 
-// bodyError turns a failure to read the body into a request error.
+// bodyError turns a failure to read the body into a request error, without
+// the network error's text (it names the server's addresses).
 func (t Transport) bodyError(what string, err error) *requestError {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	switch {
+	case errors.As(err, &tooBig):
 		return &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
 			msg: fmt.Sprintf("the request body exceeds %d bytes", t.MaxRequestBytes)}
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return &requestError{status: http.StatusRequestTimeout, code: codeTimeout,
+			msg: fmt.Sprintf("could not %s in time", what)}
 	}
-	return badRequest("%s: %v", what, err)
+	return badRequest("could not %s: the multipart body is malformed or was cut off", what)
 }
 
 // Do implements graphql.Transport.
@@ -103,13 +122,34 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	mr := multipart.NewReader(bufio.NewReaderSize(r.Body, bodyBuffer), boundary)
 	st := newStream()
 	defer st.cleanup()
+	conn := http.NewResponseController(w)
+	if t.OperationsTimeout > 0 {
+		_ = conn.SetReadDeadline(time.Now().Add(t.OperationsTimeout))
+	}
 	params, rerr := t.readOperation(mr, st)
 	if rerr != nil {
-		if rerr.status == http.StatusRequestEntityTooLarge {
+		if rerr.status == http.StatusRequestEntityTooLarge || rerr.status == http.StatusRequestTimeout {
 			w.Header().Set("Connection", "close")
 		}
 		writeRequestError(w, rerr)
 		return
+	}
+	if t.Slots != nil {
+		select {
+		case t.Slots <- struct{}{}:
+			defer func() { <-t.Slots }()
+		default:
+			w.Header().Set("Retry-After", "5")
+			w.Header().Set("Connection", "close")
+			writeRequestError(w, &requestError{status: http.StatusTooManyRequests, code: codeBusy,
+				msg: fmt.Sprintf("this instance is receiving %d uploads already; retry in 5 s", cap(t.Slots))})
+			return
+		}
+	}
+	if t.UploadTimeout > 0 {
+		deadline := time.Now().Add(t.UploadTimeout)
+		_ = conn.SetReadDeadline(deadline)
+		_ = conn.SetWriteDeadline(deadline.Add(10 * time.Second))
 	}
 	params.Headers = r.Header
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
@@ -178,6 +218,9 @@ func (t Transport) readOperation(mr *multipart.Reader, st *stream) (*graphql.Raw
 	if err := json.Unmarshal(rawMap, &files); err != nil {
 		return nil, badRequest(`the map part must be a JSON object of file keys to variable paths, such as {"0": ["variables.file"]}: %v`, err)
 	}
+	if len(files) == 0 {
+		return nil, badRequest("a multipart request must carry at least one file; send other operations as application/json")
+	}
 	if t.MaxFiles > 0 && len(files) > t.MaxFiles {
 		return nil, badRequest("the request has %d files, more than the %d allowed", len(files), t.MaxFiles)
 	}
@@ -202,7 +245,7 @@ func (t Transport) field(mr *multipart.Reader, name string, limit int64) ([]byte
 		return nil, badRequest("the request has no %s part", name)
 	}
 	if err != nil {
-		return nil, t.bodyError("read the multipart body", err)
+		return nil, t.bodyError("read the "+name+" part", err)
 	}
 	if part.FormName() != name {
 		return nil, badRequest("the %s part must come first (got %q): see the GraphQL multipart request specification", name, part.FormName())
@@ -353,7 +396,7 @@ func (t Transport) spool(part *multipart.Part, s *slot) {
 		s.deliver(nil, err)
 		return
 	}
-	p := &Part{Filename: part.FileName(), ContentType: part.Header.Get("Content-Type"), r: f}
+	p := &Part{Filename: part.FileName(), ContentType: part.Header.Get("Content-Type"), r: f, spooled: true}
 	p.close = func() { _ = f.Close() }
 	s.deliver(p, nil)
 }

@@ -40,13 +40,16 @@ type Part struct {
 	r     io.Reader
 	close func()
 	once  sync.Once
+	// spooled parts are read from a temporary file: their errors are the
+	// server's, not the client's body's.
+	spooled bool
 }
 
 // Read reads the file's bytes. An error of the client's body (a broken
 // connection, a malformed part, the request limit) is a *ReadError.
 func (p *Part) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
-	if err != nil && err != io.EOF {
+	if err != nil && err != io.EOF && !p.spooled {
 		var re *ReadError
 		if !errors.As(err, &re) {
 			err = &ReadError{Err: err}
