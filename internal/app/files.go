@@ -24,7 +24,7 @@ func OpenStorage(ctx context.Context, cfg *config.Config) (storage.Store, error)
 		return storage.NewS3(ctx, storage.S3Config{
 			Bucket: cfg.AWS.Bucket, Region: cfg.AWS.Region,
 			AccessKeyID: cfg.AWS.AccessKeyID, SecretAccessKey: cfg.AWS.SecretAccessKey,
-			Endpoint: cfg.AWS.Endpoint, PathStyle: cfg.AWS.PathStyle,
+			Endpoint: cfg.AWS.Endpoint, PathStyle: cfg.AWS.PathStyle, PublicEndpoint: cfg.AWS.URL,
 		})
 	}
 	return storage.NewLocal(filepath.Join(cfg.DataDir, "files"))

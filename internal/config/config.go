@@ -305,6 +305,9 @@ type AWS struct {
 	Endpoint string `koanf:"aws_endpoint"`
 	// PathStyle puts the bucket in the path, as most S3-compatible stores need.
 	PathStyle bool `koanf:"aws_use_path_style_endpoint"`
+	// URL is the endpoint presigned download links name, when clients reach
+	// the store by another address than the app does.
+	URL string `koanf:"aws_url"`
 }
 
 // IsDevelopment reports whether the process runs in development mode.
@@ -699,6 +702,11 @@ func (c *Config) validateFiles() []error {
 	if s3.Endpoint != "" {
 		if u, err := url.Parse(s3.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			add("AWS_ENDPOINT", "must be an absolute http(s) URL, got %q", s3.Endpoint)
+		}
+	}
+	if s3.URL != "" {
+		if u, err := url.Parse(s3.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			add("AWS_URL", "must be an absolute http(s) URL, got %q", s3.URL)
 		}
 	}
 	if s3.Region == "" {

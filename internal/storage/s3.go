@@ -35,6 +35,9 @@ type S3Config struct {
 	// PathStyle addresses the bucket in the path (bucket.host otherwise),
 	// as most S3-compatible stores need.
 	PathStyle bool
+	// PublicEndpoint, when set, is the endpoint presigned links name (the
+	// store as clients reach it), while Endpoint is how the app reaches it.
+	PublicEndpoint string
 	// Timeout bounds each request but uploads and downloads of bodies.
 	Timeout time.Duration
 }
@@ -73,7 +76,14 @@ func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	if timeout <= 0 {
 		timeout = 10 * time.Second
 	}
-	return &S3{client: client, presign: s3.NewPresignClient(client), bucket: cfg.Bucket, timeout: timeout}, nil
+	presignClient := client
+	if cfg.PublicEndpoint != "" {
+		presignClient = s3.NewFromConfig(awsCfg, func(o *s3.Options) {
+			o.BaseEndpoint = aws.String(cfg.PublicEndpoint)
+			o.UsePathStyle = cfg.PathStyle
+		})
+	}
+	return &S3{client: client, presign: s3.NewPresignClient(presignClient), bucket: cfg.Bucket, timeout: timeout}, nil
 }
 
 // Name implements Store.

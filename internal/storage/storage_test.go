@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shipmentapp/shipmentapp/internal/storage"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
@@ -146,6 +147,27 @@ func TestS3Unreachable(t *testing.T) {
 	}
 	if err := s.Ping(context.Background()); err == nil {
 		t.Fatal("ping of an unreachable store succeeded")
+	}
+}
+
+// TestPresignPublicEndpoint: links name the public endpoint when one is
+// set, the app's endpoint otherwise.
+func TestPresignPublicEndpoint(t *testing.T) {
+	for _, c := range []struct{ public, want string }{
+		{"", "http://s3.internal:9000/b/files/x?"},
+		{"https://files.example.com", "https://files.example.com/b/files/x?"},
+	} {
+		s, err := storage.NewS3(context.Background(), storage.S3Config{
+			Bucket: "b", Region: "us-east-1", AccessKeyID: "a", SecretAccessKey: "s",
+			Endpoint: "http://s3.internal:9000", PathStyle: true, PublicEndpoint: c.public,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := s.PresignGet(context.Background(), "files/x", time.Minute, storage.Meta{})
+		if err != nil || !strings.HasPrefix(u, c.want) || !strings.Contains(u, "X-Amz-Signature=") {
+			t.Errorf("public endpoint %q: %s %v", c.public, u, err)
+		}
 	}
 }
 
