@@ -33,7 +33,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 		token := credential(r)
 		if token == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shipmentapp"`)
-			writeError(w, http.StatusUnauthorized, apperr.Unauthenticated,
+			apperr.WriteHTTP(w, http.StatusUnauthorized, apperr.Unauthenticated,
 				"credentials required: send Authorization: Bearer <API key or token>, or X-API-Key: <API key>")
 			return
 		}
@@ -51,15 +51,15 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 		}
 		switch {
 		case errors.Is(err, auth.ErrNoRole):
-			writeError(w, http.StatusForbidden, apperr.Forbidden, "your account has no role in shipmentapp")
+			apperr.WriteHTTP(w, http.StatusForbidden, apperr.Forbidden, "your account has no role in shipmentapp")
 			return
 		case errors.Is(err, auth.ErrInvalidCredentials):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shipmentapp", error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, apperr.Unauthenticated, "invalid, expired or revoked credentials")
+			apperr.WriteHTTP(w, http.StatusUnauthorized, apperr.Unauthenticated, "invalid, expired or revoked credentials")
 			return
 		case err != nil:
 			a.Logger.ErrorContext(r.Context(), "authenticate", "request_id", apperr.RequestID(r.Context()), "error", err.Error())
-			writeError(w, http.StatusServiceUnavailable, apperr.Internal, "could not check credentials; retry")
+			apperr.WriteHTTP(w, http.StatusServiceUnavailable, apperr.Internal, "could not check credentials; retry")
 			return
 		}
 		ctx := auth.WithViewer(r.Context(), v)

@@ -137,7 +137,7 @@ func (a *App) limits(next http.Handler) http.Handler {
 	timeout := a.Config.HTTP.RequestTimeout
 	uploadTimeout := a.Config.Files.UploadTimeout
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if isMultipart(r) {
+		if upload.IsMultipart(r) {
 			ctx, cancel := context.WithTimeout(r.Context(), uploadTimeout)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))
@@ -155,7 +155,7 @@ func (a *App) limits(next http.Handler) http.Handler {
 				return
 			}
 			if err != nil {
-				writeError(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
+				apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
 				return
 			}
 			body = documentIDs(body)
@@ -171,27 +171,9 @@ func (a *App) limits(next http.Handler) http.Handler {
 	})
 }
 
-func isMultipart(r *http.Request) bool {
-	if r.Method != http.MethodPost {
-		return false
-	}
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && mt == "multipart/form-data"
-}
-
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close")
-	writeError(w, http.StatusRequestEntityTooLarge, apperr.RequestTooLarge, fmt.Sprintf("the request body exceeds %d bytes", limit))
-}
-
-// writeError answers a request that never reached GraphQL execution with a
-// GraphQL-shaped error.
-func writeError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]any{
-		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": string(code)}}},
-	})
+	apperr.WriteHTTP(w, http.StatusRequestEntityTooLarge, apperr.RequestTooLarge, fmt.Sprintf("the request body exceeds %d bytes", limit))
 }
 
 type statusRecorder struct {
@@ -294,7 +276,7 @@ var preflightHeaders = []string{"Apollo-Require-Preflight", "X-Apollo-Operation-
 func csrfPrevention(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodOptions && !preflighted(r) {
-			writeError(w, http.StatusBadRequest, apperr.CSRFPrevented,
+			apperr.WriteHTTP(w, http.StatusBadRequest, apperr.CSRFPrevented,
 				"this request has been blocked as a potential cross-site request forgery: send it as application/json, "+
 					"or with a non-empty Apollo-Require-Preflight (or GraphQL-Require-Preflight) header")
 			return

@@ -33,7 +33,7 @@ func (a *App) rateLimit(next http.Handler) http.Handler {
 			if ok, retry := a.Limiter.Allow(r.Context(), c.scope, c.key, c.lim); !ok {
 				secs := int(math.Ceil(retry.Seconds()))
 				w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-				writeError(w, http.StatusTooManyRequests, apperr.RateLimited,
+				apperr.WriteHTTP(w, http.StatusTooManyRequests, apperr.RateLimited,
 					fmt.Sprintf("too many requests; retry in %d s", max(secs, 1)))
 				return
 			}

@@ -5,8 +5,10 @@ package apperr
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // Code is a stable, machine-readable error code.
@@ -102,4 +104,15 @@ func WithRequestID(ctx context.Context, id string) context.Context {
 func RequestID(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey{}).(string)
 	return id
+}
+
+// WriteHTTP answers a request that never reached GraphQL execution (refused
+// by authentication, a limit, the upload transport...) with a GraphQL-shaped
+// error carrying code, and the HTTP status.
+func WriteHTTP(w http.ResponseWriter, status int, code Code, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"errors": []any{map[string]any{"message": msg, "extensions": map[string]any{"code": string(code)}}},
+	})
 }

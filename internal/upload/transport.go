@@ -18,14 +18,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
-)
 
-// Error codes of requests refused before the operation runs.
-const (
-	codeBadRequest = "BAD_USER_INPUT"
-	codeTooLarge   = "REQUEST_TOO_LARGE"
-	codeTimeout    = "TIMEOUT"
-	codeBusy       = "RATE_LIMITED"
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
 )
 
 // bodyBuffer is the read buffer of a multipart body.
@@ -62,7 +56,13 @@ var _ graphql.Transport = Transport{}
 
 // Supports implements graphql.Transport: POSTs of multipart/form-data.
 func (t Transport) Supports(r *http.Request) bool {
-	if r.Method != http.MethodPost || r.Header.Get("Upgrade") != "" {
+	return r.Header.Get("Upgrade") == "" && IsMultipart(r)
+}
+
+// IsMultipart reports whether r is a POST of multipart/form-data: what this
+// transport serves, and what the HTTP layer must leave unread for it.
+func IsMultipart(r *http.Request) bool {
+	if r.Method != http.MethodPost {
 		return false
 	}
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -72,14 +72,14 @@ func (t Transport) Supports(r *http.Request) bool {
 // requestError is a request refused before the operation runs.
 type requestError struct {
 	status int
-	code   string
+	code   apperr.Code
 	msg    string
 }
 
 func (e *requestError) Error() string { return e.msg }
 
 func badRequest(format string, args ...any) *requestError {
-	return &requestError{status: http.StatusBadRequest, code: codeBadRequest, msg: fmt.Sprintf(format, args...)}
+	return &requestError{status: http.StatusBadRequest, code: apperr.BadUserInput, msg: fmt.Sprintf(format, args...)}
 }
 
 // bodyError turns a failure to read the body into a request error, without
@@ -88,10 +88,10 @@ func (t Transport) bodyError(what string, err error) *requestError {
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
-		return &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
+		return &requestError{status: http.StatusRequestEntityTooLarge, code: apperr.RequestTooLarge,
 			msg: fmt.Sprintf("the request body exceeds %d bytes", t.MaxRequestBytes)}
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return &requestError{status: http.StatusRequestTimeout, code: codeTimeout,
+		return &requestError{status: http.StatusRequestTimeout, code: apperr.Timeout,
 			msg: fmt.Sprintf("could not %s in time", what)}
 	}
 	return badRequest("could not %s: the multipart body is malformed or was cut off", what)
@@ -103,7 +103,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	start := graphql.Now()
 	if t.MaxRequestBytes > 0 && r.ContentLength > t.MaxRequestBytes {
 		w.Header().Set("Connection", "close")
-		writeRequestError(w, &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
+		writeRequestError(w, &requestError{status: http.StatusRequestEntityTooLarge, code: apperr.RequestTooLarge,
 			msg: fmt.Sprintf("the request body exceeds %d bytes", t.MaxRequestBytes)})
 		return
 	}
@@ -141,7 +141,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		default:
 			w.Header().Set("Retry-After", "5")
 			w.Header().Set("Connection", "close")
-			writeRequestError(w, &requestError{status: http.StatusTooManyRequests, code: codeBusy,
+			writeRequestError(w, &requestError{status: http.StatusTooManyRequests, code: apperr.RateLimited,
 				msg: fmt.Sprintf("this instance is receiving %d uploads already; retry in 5 s", cap(t.Slots))})
 			return
 		}
@@ -255,7 +255,7 @@ func (t Transport) field(mr *multipart.Reader, name string, limit int64) ([]byte
 		return nil, t.bodyError("read the "+name+" part", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
+		return nil, &requestError{status: http.StatusRequestEntityTooLarge, code: apperr.RequestTooLarge,
 			msg: fmt.Sprintf("the %s part exceeds %d bytes", name, limit)}
 	}
 	return b, nil
@@ -416,9 +416,5 @@ func writeJSON(w io.Writer, resp *graphql.Response) {
 }
 
 func writeRequestError(w http.ResponseWriter, e *requestError) {
-	w.WriteHeader(e.status)
-	writeJSON(w, &graphql.Response{Errors: gqlerror.List{{
-		Message:    e.msg,
-		Extensions: map[string]any{"code": e.code},
-	}}})
+	apperr.WriteHTTP(w, e.status, e.code, e.msg)
 }
