@@ -95,17 +95,8 @@ func spoolDir(cfg *config.Config) (string, error) {
 // cleanSpool removes the spooled parts older than the longest upload: those
 // of this process are removed when their request ends, so these are a
 // crash's (or another process's that died).
-func cleanSpool(dir string, olderThan time.Duration) int {
-	entries, _ := os.ReadDir(dir)
-	n := 0
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > olderThan {
-			if os.Remove(filepath.Join(dir, e.Name())) == nil {
-				n++
-			}
-		}
-	}
-	return n
+func cleanSpool(dir string, olderThan time.Duration) {
+	_, _ = storage.RemoveOlder(dir, time.Now().Add(-olderThan))
 }
 
 // startSweeper removes, every FILE_SWEEP_INTERVAL, the stored objects that no

@@ -192,9 +192,15 @@ func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) er
 // CleanTemp removes the temporary files of writes that a crash interrupted,
 // older than before. It returns how many it removed.
 func (l *Local) CleanTemp(before time.Time) (int, error) {
-	entries, err := os.ReadDir(filepath.Join(l.root, tmpDir))
+	return RemoveOlder(filepath.Join(l.root, tmpDir), before)
+}
+
+// RemoveOlder removes the files of dir last modified before before (the
+// leftovers of interrupted writes) and returns how many it removed.
+func RemoveOlder(dir string, before time.Time) (int, error) {
+	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return 0, fmt.Errorf("clean %s: %w", tmpDir, err)
+		return 0, fmt.Errorf("clean %s: %w", dir, err)
 	}
 	n := 0
 	for _, e := range entries {
@@ -202,7 +208,7 @@ func (l *Local) CleanTemp(before time.Time) (int, error) {
 		if err != nil || !info.ModTime().Before(before) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(l.root, tmpDir, e.Name())); err == nil {
+		if err := os.Remove(filepath.Join(dir, e.Name())); err == nil {
 			n++
 		}
 	}
