@@ -214,8 +214,8 @@ func (l Limits) Origins() ([]string, error) {
 		if o == "" {
 			continue
 		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+		u, ok := httpURL(o)
+		if !ok || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
 			return nil, fmt.Errorf("%q is not an origin such as https://app.example.com", o)
 		}
 		out = append(out, u.Scheme+"://"+u.Host)
@@ -531,10 +531,8 @@ func (c *Config) validate() []error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		add("APP_ADDR", "must be host:port, got %q", c.Addr)
 	}
-	if c.URL != "" {
-		if u, err := url.Parse(c.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("APP_URL", "must be an absolute http(s) URL, got %q", c.URL)
-		}
+	if _, ok := httpURL(c.URL); c.URL != "" && !ok {
+		add("APP_URL", "must be an absolute http(s) URL, got %q", c.URL)
 	}
 	if c.DataDir == "" {
 		add("APP_DATA_DIR", "must not be empty")
@@ -621,7 +619,7 @@ func (c *Config) validate() []error {
 		}
 	}
 	if c.OIDC.JWKSURL != "" {
-		if u, err := url.Parse(c.OIDC.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		if u, ok := httpURL(c.OIDC.JWKSURL); !ok {
 			add("OIDC_JWKS_URL", "must be an absolute http(s) URL, got %q", c.OIDC.JWKSURL)
 		} else if u.Scheme == "http" && c.Env == EnvProduction {
 			add("OIDC_JWKS_URL", "must be https in production")
@@ -699,14 +697,12 @@ func (c *Config) validateFiles() []error {
 	if (s3.AccessKeyID == "") != (s3.SecretAccessKey == "") {
 		add("AWS_SECRET_ACCESS_KEY", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY go together (or leave both empty for the SDK's default credentials: IAM role, IRSA, shared files)")
 	}
-	if s3.Endpoint != "" {
-		if u, err := url.Parse(s3.Endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("AWS_ENDPOINT", "must be an absolute http(s) URL, got %q", s3.Endpoint)
-		}
-	}
-	if s3.URL != "" {
-		if u, err := url.Parse(s3.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			add("AWS_URL", "must be an absolute http(s) URL, got %q", s3.URL)
+	endpoints := map[string]string{"AWS_ENDPOINT": s3.Endpoint, "AWS_URL": s3.URL}
+	for _, key := range slices.Sorted(maps.Keys(endpoints)) {
+		if v := endpoints[key]; v != "" {
+			if _, ok := httpURL(v); !ok {
+				add(key, "must be an absolute http(s) URL, got %q", v)
+			}
 		}
 	}
 	if s3.Region == "" {
@@ -737,6 +733,15 @@ func (c *Config) validateFiles() []error {
 		add("FILE_SWEEP_GRACE", "must be at least FILE_UPLOAD_TIMEOUT (%s) + %s, or the sweeper could delete an upload in flight (object stores' clocks differ from ours); got %s", f.UploadTimeout, SweepMargin, f.SweepGrace)
 	}
 	return p
+}
+
+// httpURL parses s as an absolute http or https URL.
+func httpURL(s string) (*url.URL, bool) {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, false
+	}
+	return u, true
 }
 
 func validateDB(prefix, driver, host string, port int, database, username, sslmode string) []error {
