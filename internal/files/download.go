@@ -40,17 +40,17 @@ func (s *Service) URL(ctx context.Context, f *ent.File, expires time.Duration) (
 	}
 	exp := s.opts.Now().Add(expires).Unix()
 	id := gid.New(gid.TypeFile, f.ID).String()
-	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {s.sign(id, exp, f.StorageKey)}}
+	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {hex.EncodeToString(s.sign(id, exp, f.StorageKey))}}
 	return strings.TrimRight(s.opts.BaseURL, "/") + DownloadPath + id + "/" + url.PathEscape(f.Name) + "?" + q.Encode(), nil
 }
 
 // sign is the HMAC-SHA256 of a file's ID, its storage key (so a link never
 // serves another object, even if an ID were reused after a restore) and the
 // link's expiry.
-func (s *Service) sign(id string, exp int64, key string) string {
+func (s *Service) sign(id string, exp int64, key string) []byte {
 	m := hmac.New(sha256.New, s.opts.SigningKey)
 	fmt.Fprintf(m, "shipmentapp-file-link-v2\n%s\n%s\n%d", id, key, exp)
-	return hex.EncodeToString(m.Sum(nil))
+	return m.Sum(nil)
 }
 
 // serveLocal reports whether this service signs and serves its own links
@@ -108,8 +108,7 @@ func (s *Service) Handler() http.Handler {
 			s.serverError(w, r, "load file", err)
 			return
 		}
-		want, _ := hex.DecodeString(s.sign(idText, exp, f.StorageKey))
-		if !hmac.Equal(sig, want) {
+		if !hmac.Equal(sig, s.sign(idText, exp, f.StorageKey)) {
 			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
 			return
 		}

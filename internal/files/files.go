@@ -140,7 +140,11 @@ func (s *Service) Upload(ctx context.Context, shipmentID int, inputs []Input) (_
 	var objects []stored
 	defer func() {
 		if err != nil {
-			s.deleteObjects(ctx, objects)
+			keys := make([]string, len(objects))
+			for i, o := range objects {
+				keys[i] = o.key
+			}
+			s.deleteObjects(ctx, keys...)
 		}
 	}()
 	for _, in := range inputs {
@@ -189,7 +193,7 @@ func (s *Service) put(ctx context.Context, in Input) (stored, error) {
 	err = s.store.Put(ctx, key, body, storage.Meta{ContentType: obj.contentType, ContentDisposition: Disposition(obj.name), Observe: func(p []byte) { sum.Write(p) }})
 	if err == nil && s.opts.MaxFileBytes > 0 && body.n > s.opts.MaxFileBytes {
 		// The store took more than the limit after all: never keep it.
-		s.deleteObjects(ctx, []stored{{key: key}})
+		s.deleteObjects(ctx, key)
 		err = errTooLarge
 	}
 	switch {
@@ -267,17 +271,18 @@ func (s *Service) record(ctx context.Context, shipmentID int, objects []stored) 
 	return out, nil
 }
 
-// deleteObjects removes objects written for a failed upload, even when ctx
-// has ended; what fails here is left to the sweeper.
-func (s *Service) deleteObjects(ctx context.Context, objects []stored) {
-	if len(objects) == 0 {
+// deleteObjects removes the objects of keys (of a failed upload, of a
+// deleted file) even when ctx has ended; what fails here has no row, so the
+// sweeper takes it.
+func (s *Service) deleteObjects(ctx context.Context, keys ...string) {
+	if len(keys) == 0 {
 		return
 	}
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.CleanupTimeout)
 	defer cancel()
-	for _, o := range objects {
-		if err := s.store.Delete(dctx, o.key); err != nil {
-			s.opts.Logger.WarnContext(ctx, "delete the object of a failed upload; the sweeper will", slog.String("key", o.key), slog.String("error", err.Error()))
+	for _, k := range keys {
+		if err := s.store.Delete(dctx, k); err != nil {
+			s.opts.Logger.WarnContext(ctx, "delete an object without a row; the sweeper will", slog.String("key", k), slog.String("error", err.Error()))
 		}
 	}
 }
@@ -298,7 +303,7 @@ func (s *Service) Delete(ctx context.Context, id int) error {
 		}
 		return fmt.Errorf("delete file %d: %w", id, err)
 	}
-	s.deleteObjects(ctx, []stored{{key: f.StorageKey}})
+	s.deleteObjects(ctx, f.StorageKey)
 	return nil
 }
 
