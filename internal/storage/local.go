@@ -97,7 +97,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, meta Meta) (er
 			_ = os.Remove(dst)
 			return fmt.Errorf("put %s: %w", key, err)
 		}
-		if statErr == nil || d == l.root || len(d) <= len(l.root) {
+		if statErr == nil || len(d) <= len(l.root) {
 			break
 		}
 	}
