@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff services cross fuzz bench clean
+.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -40,9 +40,12 @@ check-generate: generate ## Fail if generated code is stale
 	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum)" ]; then \
 		echo "generated code is stale; run make generate and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum; git diff --stat; exit 1; fi
 
-migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x
+migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x (after a hand edit: make migrate-rehash)
 	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=add_something"; exit 2; }
 	$(GO) run ./internal/tools/migrategen -name $(NAME)
+
+migrate-rehash: ## Rewrite the migrations' atlas.sum files after editing a generated migration by hand
+	$(GO) run ./internal/tools/migrategen -rehash
 
 services: ## Start the local MariaDB, PostgreSQL and Redis if they are not answering
 	scripts/services.sh

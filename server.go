@@ -155,8 +155,16 @@ func serve(ctx context.Context, a *app.App) error {
 	a.Logger.Info("shutting down", slog.Duration("deadline", cfg.HTTP.ShutdownTimeout))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
+	// http.Server.Shutdown neither waits for nor closes websockets (they are
+	// hijacked), and waits for event streams forever: the subscription
+	// server lets their in-flight messages out, then closes them with 1001.
+	subsDone := make(chan error, 1)
+	go func() { subsDone <- a.Subscriptions.Shutdown(shutdownCtx) }()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-subsDone; err != nil {
+		a.Logger.Warn("subscriptions closed at the shutdown deadline", slog.String("error", err.Error()))
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err

@@ -22,6 +22,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
+	"github.com/shipmentapp/shipmentapp/ent/sequence"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -46,6 +47,8 @@ type Client struct {
 	PersistedQuery *PersistedQueryClient
 	// ReplicationHeartbeat is the client for interacting with the ReplicationHeartbeat builders.
 	ReplicationHeartbeat *ReplicationHeartbeatClient
+	// Sequence is the client for interacting with the Sequence builders.
+	Sequence *SequenceClient
 	// Shipment is the client for interacting with the Shipment builders.
 	Shipment *ShipmentClient
 	// ShippingMethod is the client for interacting with the ShippingMethod builders.
@@ -72,6 +75,7 @@ func (c *Client) init() {
 	c.File = NewFileClient(c.config)
 	c.PersistedQuery = NewPersistedQueryClient(c.config)
 	c.ReplicationHeartbeat = NewReplicationHeartbeatClient(c.config)
+	c.Sequence = NewSequenceClient(c.config)
 	c.Shipment = NewShipmentClient(c.config)
 	c.ShippingMethod = NewShippingMethodClient(c.config)
 	c.TrackingEvent = NewTrackingEventClient(c.config)
@@ -174,6 +178,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		File:                 NewFileClient(cfg),
 		PersistedQuery:       NewPersistedQueryClient(cfg),
 		ReplicationHeartbeat: NewReplicationHeartbeatClient(cfg),
+		Sequence:             NewSequenceClient(cfg),
 		Shipment:             NewShipmentClient(cfg),
 		ShippingMethod:       NewShippingMethodClient(cfg),
 		TrackingEvent:        NewTrackingEventClient(cfg),
@@ -203,6 +208,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		File:                 NewFileClient(cfg),
 		PersistedQuery:       NewPersistedQueryClient(cfg),
 		ReplicationHeartbeat: NewReplicationHeartbeatClient(cfg),
+		Sequence:             NewSequenceClient(cfg),
 		Shipment:             NewShipmentClient(cfg),
 		ShippingMethod:       NewShippingMethodClient(cfg),
 		TrackingEvent:        NewTrackingEventClient(cfg),
@@ -236,7 +242,8 @@ func (c *Client) Close() error {
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIKey, c.Contact, c.Country, c.Customer, c.File, c.PersistedQuery,
-		c.ReplicationHeartbeat, c.Shipment, c.ShippingMethod, c.TrackingEvent,
+		c.ReplicationHeartbeat, c.Sequence, c.Shipment, c.ShippingMethod,
+		c.TrackingEvent,
 	} {
 		n.Use(hooks...)
 	}
@@ -247,7 +254,8 @@ func (c *Client) Use(hooks ...Hook) {
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIKey, c.Contact, c.Country, c.Customer, c.File, c.PersistedQuery,
-		c.ReplicationHeartbeat, c.Shipment, c.ShippingMethod, c.TrackingEvent,
+		c.ReplicationHeartbeat, c.Sequence, c.Shipment, c.ShippingMethod,
+		c.TrackingEvent,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -270,6 +278,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PersistedQuery.mutate(ctx, m)
 	case *ReplicationHeartbeatMutation:
 		return c.ReplicationHeartbeat.mutate(ctx, m)
+	case *SequenceMutation:
+		return c.Sequence.mutate(ctx, m)
 	case *ShipmentMutation:
 		return c.Shipment.mutate(ctx, m)
 	case *ShippingMethodMutation:
@@ -1232,6 +1242,139 @@ func (c *ReplicationHeartbeatClient) mutate(ctx context.Context, m *ReplicationH
 	}
 }
 
+// SequenceClient is a client for the Sequence schema.
+type SequenceClient struct {
+	config
+}
+
+// NewSequenceClient returns a client for the Sequence from the given config.
+func NewSequenceClient(c config) *SequenceClient {
+	return &SequenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `sequence.Hooks(f(g(h())))`.
+func (c *SequenceClient) Use(hooks ...Hook) {
+	c.hooks.Sequence = append(c.hooks.Sequence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `sequence.Intercept(f(g(h())))`.
+func (c *SequenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Sequence = append(c.inters.Sequence, interceptors...)
+}
+
+// Create returns a builder for creating a Sequence entity.
+func (c *SequenceClient) Create() *SequenceCreate {
+	mutation := newSequenceMutation(c.config, OpCreate)
+	return &SequenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Sequence entities.
+func (c *SequenceClient) CreateBulk(builders ...*SequenceCreate) *SequenceCreateBulk {
+	return &SequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SequenceClient) MapCreateBulk(slice any, setFunc func(*SequenceCreate, int)) *SequenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SequenceCreateBulk{err: fmt.Errorf("calling to SequenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SequenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Sequence.
+func (c *SequenceClient) Update() *SequenceUpdate {
+	mutation := newSequenceMutation(c.config, OpUpdate)
+	return &SequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SequenceClient) UpdateOne(_m *Sequence) *SequenceUpdateOne {
+	mutation := newSequenceMutation(c.config, OpUpdateOne, withSequence(_m))
+	return &SequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SequenceClient) UpdateOneID(id string) *SequenceUpdateOne {
+	mutation := newSequenceMutation(c.config, OpUpdateOne, withSequenceID(id))
+	return &SequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Sequence.
+func (c *SequenceClient) Delete() *SequenceDelete {
+	mutation := newSequenceMutation(c.config, OpDelete)
+	return &SequenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SequenceClient) DeleteOne(_m *Sequence) *SequenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SequenceClient) DeleteOneID(id string) *SequenceDeleteOne {
+	builder := c.Delete().Where(sequence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SequenceDeleteOne{builder}
+}
+
+// Query returns a query builder for Sequence.
+func (c *SequenceClient) Query() *SequenceQuery {
+	return &SequenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSequence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Sequence entity by its id.
+func (c *SequenceClient) Get(ctx context.Context, id string) (*Sequence, error) {
+	return c.Query().Where(sequence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SequenceClient) GetX(ctx context.Context, id string) *Sequence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *SequenceClient) Hooks() []Hook {
+	return c.hooks.Sequence
+}
+
+// Interceptors returns the client interceptors.
+func (c *SequenceClient) Interceptors() []Interceptor {
+	return c.inters.Sequence
+}
+
+func (c *SequenceClient) mutate(ctx context.Context, m *SequenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SequenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SequenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Sequence mutation op: %q", m.Op())
+	}
+}
+
 // ShipmentClient is a client for the Shipment schema.
 type ShipmentClient struct {
 	config
@@ -1685,10 +1828,10 @@ func (c *TrackingEventClient) mutate(ctx context.Context, m *TrackingEventMutati
 type (
 	hooks struct {
 		APIKey, Contact, Country, Customer, File, PersistedQuery, ReplicationHeartbeat,
-		Shipment, ShippingMethod, TrackingEvent []ent.Hook
+		Sequence, Shipment, ShippingMethod, TrackingEvent []ent.Hook
 	}
 	inters struct {
 		APIKey, Contact, Country, Customer, File, PersistedQuery, ReplicationHeartbeat,
-		Shipment, ShippingMethod, TrackingEvent []ent.Interceptor
+		Sequence, Shipment, ShippingMethod, TrackingEvent []ent.Interceptor
 	}
 )

@@ -19,6 +19,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
+	"github.com/shipmentapp/shipmentapp/ent/sequence"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -89,6 +90,7 @@ func checkColumn(t, c string) error {
 			file.Table:                 file.ValidColumn,
 			persistedquery.Table:       persistedquery.ValidColumn,
 			replicationheartbeat.Table: replicationheartbeat.ValidColumn,
+			sequence.Table:             sequence.ValidColumn,
 			shipment.Table:             shipment.ValidColumn,
 			shippingmethod.Table:       shippingmethod.ValidColumn,
 			trackingevent.Table:        trackingevent.ValidColumn,

@@ -19,6 +19,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
+	"github.com/shipmentapp/shipmentapp/ent/sequence"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -41,6 +42,7 @@ const (
 	TypeFile                 = "File"
 	TypePersistedQuery       = "PersistedQuery"
 	TypeReplicationHeartbeat = "ReplicationHeartbeat"
+	TypeSequence             = "Sequence"
 	TypeShipment             = "Shipment"
 	TypeShippingMethod       = "ShippingMethod"
 	TypeTrackingEvent        = "TrackingEvent"
@@ -6054,6 +6056,374 @@ func (m *ReplicationHeartbeatMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown ReplicationHeartbeat edge %s", name)
 }
 
+// SequenceMutation represents an operation that mutates the Sequence nodes in the graph.
+type SequenceMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	value         *int64
+	addvalue      *int64
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*Sequence, error)
+	predicates    []predicate.Sequence
+}
+
+var _ ent.Mutation = (*SequenceMutation)(nil)
+
+// sequenceOption allows management of the mutation configuration using functional options.
+type sequenceOption func(*SequenceMutation)
+
+// newSequenceMutation creates new mutation for the Sequence entity.
+func newSequenceMutation(c config, op Op, opts ...sequenceOption) *SequenceMutation {
+	m := &SequenceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSequence,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSequenceID sets the ID field of the mutation.
+func withSequenceID(id string) sequenceOption {
+	return func(m *SequenceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Sequence
+		)
+		m.oldValue = func(ctx context.Context) (*Sequence, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Sequence.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSequence sets the old Sequence of the mutation.
+func withSequence(node *Sequence) sequenceOption {
+	return func(m *SequenceMutation) {
+		m.oldValue = func(context.Context) (*Sequence, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SequenceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SequenceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Sequence entities.
+func (m *SequenceMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SequenceMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SequenceMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Sequence.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetValue sets the "value" field.
+func (m *SequenceMutation) SetValue(i int64) {
+	m.value = &i
+	m.addvalue = nil
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *SequenceMutation) Value() (r int64, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the Sequence entity.
+// If the Sequence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SequenceMutation) OldValue(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// AddValue adds i to the "value" field.
+func (m *SequenceMutation) AddValue(i int64) {
+	if m.addvalue != nil {
+		*m.addvalue += i
+	} else {
+		m.addvalue = &i
+	}
+}
+
+// AddedValue returns the value that was added to the "value" field in this mutation.
+func (m *SequenceMutation) AddedValue() (r int64, exists bool) {
+	v := m.addvalue
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *SequenceMutation) ResetValue() {
+	m.value = nil
+	m.addvalue = nil
+}
+
+// Where appends a list predicates to the SequenceMutation builder.
+func (m *SequenceMutation) Where(ps ...predicate.Sequence) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SequenceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SequenceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Sequence, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SequenceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SequenceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Sequence).
+func (m *SequenceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SequenceMutation) Fields() []string {
+	fields := make([]string, 0, 1)
+	if m.value != nil {
+		fields = append(fields, sequence.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SequenceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case sequence.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SequenceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case sequence.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown Sequence field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SequenceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case sequence.FieldValue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sequence field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SequenceMutation) AddedFields() []string {
+	var fields []string
+	if m.addvalue != nil {
+		fields = append(fields, sequence.FieldValue)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SequenceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case sequence.FieldValue:
+		return m.AddedValue()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SequenceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case sequence.FieldValue:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Sequence numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SequenceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SequenceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SequenceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Sequence nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SequenceMutation) ResetField(name string) error {
+	switch name {
+	case sequence.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown Sequence field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SequenceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SequenceMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SequenceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SequenceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SequenceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SequenceMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SequenceMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Sequence unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SequenceMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Sequence edge %s", name)
+}
+
 // ShipmentMutation represents an operation that mutates the Shipment nodes in the graph.
 type ShipmentMutation struct {
 	config
@@ -8187,6 +8557,8 @@ type TrackingEventMutation struct {
 	op              Op
 	typ             string
 	id              *int
+	seq             *int64
+	addseq          *int64
 	status          *domain.Status
 	occurred_at     *time.Time
 	description     *string
@@ -8340,6 +8712,62 @@ func (m *TrackingEventMutation) OldShipmentID(ctx context.Context) (v int, err e
 // ResetShipmentID resets all changes to the "shipment_id" field.
 func (m *TrackingEventMutation) ResetShipmentID() {
 	m.shipment = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *TrackingEventMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *TrackingEventMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the TrackingEvent entity.
+// If the TrackingEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TrackingEventMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *TrackingEventMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *TrackingEventMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *TrackingEventMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
 }
 
 // SetStatus sets the "status" field.
@@ -8681,9 +9109,12 @@ func (m *TrackingEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TrackingEventMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 9)
 	if m.shipment != nil {
 		fields = append(fields, trackingevent.FieldShipmentID)
+	}
+	if m.seq != nil {
+		fields = append(fields, trackingevent.FieldSeq)
 	}
 	if m.status != nil {
 		fields = append(fields, trackingevent.FieldStatus)
@@ -8716,6 +9147,8 @@ func (m *TrackingEventMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case trackingevent.FieldShipmentID:
 		return m.ShipmentID()
+	case trackingevent.FieldSeq:
+		return m.Seq()
 	case trackingevent.FieldStatus:
 		return m.Status()
 	case trackingevent.FieldOccurredAt:
@@ -8741,6 +9174,8 @@ func (m *TrackingEventMutation) OldField(ctx context.Context, name string) (ent.
 	switch name {
 	case trackingevent.FieldShipmentID:
 		return m.OldShipmentID(ctx)
+	case trackingevent.FieldSeq:
+		return m.OldSeq(ctx)
 	case trackingevent.FieldStatus:
 		return m.OldStatus(ctx)
 	case trackingevent.FieldOccurredAt:
@@ -8770,6 +9205,13 @@ func (m *TrackingEventMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetShipmentID(v)
+		return nil
+	case trackingevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
 		return nil
 	case trackingevent.FieldStatus:
 		v, ok := value.(domain.Status)
@@ -8828,6 +9270,9 @@ func (m *TrackingEventMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *TrackingEventMutation) AddedFields() []string {
 	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, trackingevent.FieldSeq)
+	}
 	return fields
 }
 
@@ -8836,6 +9281,8 @@ func (m *TrackingEventMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *TrackingEventMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
+	case trackingevent.FieldSeq:
+		return m.AddedSeq()
 	}
 	return nil, false
 }
@@ -8845,6 +9292,13 @@ func (m *TrackingEventMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *TrackingEventMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case trackingevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TrackingEvent numeric field %s", name)
 }
@@ -8889,6 +9343,9 @@ func (m *TrackingEventMutation) ResetField(name string) error {
 	switch name {
 	case trackingevent.FieldShipmentID:
 		m.ResetShipmentID()
+		return nil
+	case trackingevent.FieldSeq:
+		m.ResetSeq()
 		return nil
 	case trackingevent.FieldStatus:
 		m.ResetStatus()

@@ -22,6 +22,8 @@ type TrackingEvent struct {
 	ID int `json:"id,omitempty"`
 	// ShipmentID holds the value of the "shipment_id" field.
 	ShipmentID int `json:"shipment_id,omitempty"`
+	// Seq holds the value of the "seq" field.
+	Seq int64 `json:"seq,omitempty"`
 	// Status holds the value of the "status" field.
 	Status domain.Status `json:"status,omitempty"`
 	// OccurredAt holds the value of the "occurred_at" field.
@@ -71,7 +73,7 @@ func (*TrackingEvent) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case trackingevent.FieldLocation:
 			values[i] = new([]byte)
-		case trackingevent.FieldID, trackingevent.FieldShipmentID:
+		case trackingevent.FieldID, trackingevent.FieldShipmentID, trackingevent.FieldSeq:
 			values[i] = new(sql.NullInt64)
 		case trackingevent.FieldStatus, trackingevent.FieldDescription, trackingevent.FieldSource, trackingevent.FieldCreatedBy:
 			values[i] = new(sql.NullString)
@@ -103,6 +105,12 @@ func (_m *TrackingEvent) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field shipment_id", values[i])
 			} else if value.Valid {
 				_m.ShipmentID = int(value.Int64)
+			}
+		case trackingevent.FieldSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field seq", values[i])
+			} else if value.Valid {
+				_m.Seq = value.Int64
 			}
 		case trackingevent.FieldStatus:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -191,6 +199,9 @@ func (_m *TrackingEvent) String() string {
 	builder.WriteString(fmt.Sprintf("id=%v, ", _m.ID))
 	builder.WriteString("shipment_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ShipmentID))
+	builder.WriteString(", ")
+	builder.WriteString("seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Seq))
 	builder.WriteString(", ")
 	builder.WriteString("status=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Status))

@@ -30,6 +30,12 @@ func (_c *TrackingEventCreate) SetShipmentID(v int) *TrackingEventCreate {
 	return _c
 }
 
+// SetSeq sets the "seq" field.
+func (_c *TrackingEventCreate) SetSeq(v int64) *TrackingEventCreate {
+	_c.mutation.SetSeq(v)
+	return _c
+}
+
 // SetStatus sets the "status" field.
 func (_c *TrackingEventCreate) SetStatus(v domain.Status) *TrackingEventCreate {
 	_c.mutation.SetStatus(v)
@@ -163,6 +169,9 @@ func (_c *TrackingEventCreate) check() error {
 	if _, ok := _c.mutation.ShipmentID(); !ok {
 		return &ValidationError{Name: "shipment_id", err: errors.New(`ent: missing required field "TrackingEvent.shipment_id"`)}
 	}
+	if _, ok := _c.mutation.Seq(); !ok {
+		return &ValidationError{Name: "seq", err: errors.New(`ent: missing required field "TrackingEvent.seq"`)}
+	}
 	if _, ok := _c.mutation.Status(); !ok {
 		return &ValidationError{Name: "status", err: errors.New(`ent: missing required field "TrackingEvent.status"`)}
 	}
@@ -233,6 +242,10 @@ func (_c *TrackingEventCreate) createSpec() (*TrackingEvent, *sqlgraph.CreateSpe
 	if id, ok := _c.mutation.ID(); ok {
 		_node.ID = id
 		_spec.ID.Value = id
+	}
+	if value, ok := _c.mutation.Seq(); ok {
+		_spec.SetField(trackingevent.FieldSeq, field.TypeInt64, value)
+		_node.Seq = value
 	}
 	if value, ok := _c.mutation.Status(); ok {
 		_spec.SetField(trackingevent.FieldStatus, field.TypeEnum, value)
@@ -368,6 +381,9 @@ func (u *TrackingEventUpsertOne) UpdateNewValues() *TrackingEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.ShipmentID(); exists {
 			s.SetIgnore(trackingevent.FieldShipmentID)
+		}
+		if _, exists := u.create.mutation.Seq(); exists {
+			s.SetIgnore(trackingevent.FieldSeq)
 		}
 		if _, exists := u.create.mutation.Status(); exists {
 			s.SetIgnore(trackingevent.FieldStatus)
@@ -623,6 +639,9 @@ func (u *TrackingEventUpsertBulk) UpdateNewValues() *TrackingEventUpsertBulk {
 			}
 			if _, exists := b.mutation.ShipmentID(); exists {
 				s.SetIgnore(trackingevent.FieldShipmentID)
+			}
+			if _, exists := b.mutation.Seq(); exists {
+				s.SetIgnore(trackingevent.FieldSeq)
 			}
 			if _, exists := b.mutation.Status(); exists {
 				s.SetIgnore(trackingevent.FieldStatus)

@@ -26,6 +26,8 @@ type Tx struct {
 	PersistedQuery *PersistedQueryClient
 	// ReplicationHeartbeat is the client for interacting with the ReplicationHeartbeat builders.
 	ReplicationHeartbeat *ReplicationHeartbeatClient
+	// Sequence is the client for interacting with the Sequence builders.
+	Sequence *SequenceClient
 	// Shipment is the client for interacting with the Shipment builders.
 	Shipment *ShipmentClient
 	// ShippingMethod is the client for interacting with the ShippingMethod builders.
@@ -170,6 +172,7 @@ func (tx *Tx) init() {
 	tx.File = NewFileClient(tx.config)
 	tx.PersistedQuery = NewPersistedQueryClient(tx.config)
 	tx.ReplicationHeartbeat = NewReplicationHeartbeatClient(tx.config)
+	tx.Sequence = NewSequenceClient(tx.config)
 	tx.Shipment = NewShipmentClient(tx.config)
 	tx.ShippingMethod = NewShippingMethodClient(tx.config)
 	tx.TrackingEvent = NewTrackingEventClient(tx.config)

@@ -10,6 +10,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/files"
+	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 )
 
@@ -25,6 +26,8 @@ type Resolver struct {
 	Keys *auth.Keys
 	// Files stores and signs shipment files.
 	Files *files.Service
+	// Live delivers committed changes to subscriptions.
+	Live *live.Hub
 }
 
 // loaders returns the request's dataloaders, or fresh ones when the handler

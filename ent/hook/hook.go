@@ -93,6 +93,18 @@ func (f ReplicationHeartbeatFunc) Mutate(ctx context.Context, m ent.Mutation) (e
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ReplicationHeartbeatMutation", m)
 }
 
+// The SequenceFunc type is an adapter to allow the use of ordinary
+// function as Sequence mutator.
+type SequenceFunc func(context.Context, *ent.SequenceMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f SequenceFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.SequenceMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.SequenceMutation", m)
+}
+
 // The ShipmentFunc type is an adapter to allow the use of ordinary
 // function as Shipment mutator.
 type ShipmentFunc func(context.Context, *ent.ShipmentMutation) (ent.Value, error)

@@ -16,6 +16,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
+	"github.com/shipmentapp/shipmentapp/ent/sequence"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -266,6 +267,33 @@ func (f TraverseReplicationHeartbeat) Traverse(ctx context.Context, q ent.Query)
 	return fmt.Errorf("unexpected query type %T. expect *ent.ReplicationHeartbeatQuery", q)
 }
 
+// The SequenceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SequenceFunc func(context.Context, *ent.SequenceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SequenceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SequenceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SequenceQuery", q)
+}
+
+// The TraverseSequence type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSequence func(context.Context, *ent.SequenceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSequence) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSequence) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SequenceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SequenceQuery", q)
+}
+
 // The ShipmentFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ShipmentFunc func(context.Context, *ent.ShipmentQuery) (ent.Value, error)
 
@@ -364,6 +392,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.PersistedQueryQuery, predicate.PersistedQuery, persistedquery.OrderOption]{typ: ent.TypePersistedQuery, tq: q}, nil
 	case *ent.ReplicationHeartbeatQuery:
 		return &query[*ent.ReplicationHeartbeatQuery, predicate.ReplicationHeartbeat, replicationheartbeat.OrderOption]{typ: ent.TypeReplicationHeartbeat, tq: q}, nil
+	case *ent.SequenceQuery:
+		return &query[*ent.SequenceQuery, predicate.Sequence, sequence.OrderOption]{typ: ent.TypeSequence, tq: q}, nil
 	case *ent.ShipmentQuery:
 		return &query[*ent.ShipmentQuery, predicate.Shipment, shipment.OrderOption]{typ: ent.TypeShipment, tq: q}, nil
 	case *ent.ShippingMethodQuery:

@@ -158,6 +158,17 @@ var (
 		Columns:    ReplicationHeartbeatColumns,
 		PrimaryKey: []*schema.Column{ReplicationHeartbeatColumns[0]},
 	}
+	// SequencesColumns holds the columns for the "sequences" table.
+	SequencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 64},
+		{Name: "value", Type: field.TypeInt64, Default: 0},
+	}
+	// SequencesTable holds the schema information for the "sequences" table.
+	SequencesTable = &schema.Table{
+		Name:       "sequences",
+		Columns:    SequencesColumns,
+		PrimaryKey: []*schema.Column{SequencesColumns[0]},
+	}
 	// ShipmentsColumns holds the columns for the "shipments" table.
 	ShipmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -224,6 +235,7 @@ var (
 	// TrackingEventsColumns holds the columns for the "tracking_events" table.
 	TrackingEventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "seq", Type: field.TypeInt64, Unique: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"DRAFT", "LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "AVAILABLE_FOR_PICKUP", "DELIVERED", "EXCEPTION", "RETURNED", "CANCELLED"}, SchemaType: map[string]string{"mysql": "varchar(32)"}},
 		{Name: "occurred_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)", "postgres": "timestamptz"}},
 		{Name: "description", Type: field.TypeString, Nullable: true, Size: 500},
@@ -241,7 +253,7 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "tracking_events_shipments_events",
-				Columns:    []*schema.Column{TrackingEventsColumns[8]},
+				Columns:    []*schema.Column{TrackingEventsColumns[9]},
 				RefColumns: []*schema.Column{ShipmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -250,7 +262,7 @@ var (
 			{
 				Name:    "trackingevent_shipment_id_occurred_at",
 				Unique:  false,
-				Columns: []*schema.Column{TrackingEventsColumns[8], TrackingEventsColumns[2]},
+				Columns: []*schema.Column{TrackingEventsColumns[9], TrackingEventsColumns[3]},
 			},
 		},
 	}
@@ -263,6 +275,7 @@ var (
 		FilesTable,
 		PersistedQueriesTable,
 		ReplicationHeartbeatTable,
+		SequencesTable,
 		ShipmentsTable,
 		LlxCShipmentModeTable,
 		TrackingEventsTable,
@@ -288,6 +301,9 @@ func init() {
 	}
 	ReplicationHeartbeatTable.Annotation = &entsql.Annotation{
 		Table: "replication_heartbeat",
+	}
+	SequencesTable.Annotation = &entsql.Annotation{
+		Table: "sequences",
 	}
 	LlxCShipmentModeTable.Annotation = &entsql.Annotation{
 		Table: "llx_c_shipment_mode",

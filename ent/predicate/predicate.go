@@ -27,6 +27,9 @@ type PersistedQuery func(*sql.Selector)
 // ReplicationHeartbeat is the predicate function for replicationheartbeat builders.
 type ReplicationHeartbeat func(*sql.Selector)
 
+// Sequence is the predicate function for sequence builders.
+type Sequence func(*sql.Selector)
+
 // Shipment is the predicate function for shipment builders.
 type Shipment func(*sql.Selector)
 

@@ -278,6 +278,30 @@ func (f ReplicationHeartbeatMutationRuleFunc) EvalMutation(ctx context.Context, 
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ReplicationHeartbeatMutation", m)
 }
 
+// The SequenceQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SequenceQueryRuleFunc func(context.Context, *ent.SequenceQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SequenceQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SequenceQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SequenceQuery", q)
+}
+
+// The SequenceMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SequenceMutationRuleFunc func(context.Context, *ent.SequenceMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SequenceMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SequenceMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SequenceMutation", m)
+}
+
 // The ShipmentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ShipmentQueryRuleFunc func(context.Context, *ent.ShipmentQuery) error

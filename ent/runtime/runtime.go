@@ -13,6 +13,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/persistedquery"
 	"github.com/shipmentapp/shipmentapp/ent/schema"
+	"github.com/shipmentapp/shipmentapp/ent/sequence"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 
@@ -294,6 +295,30 @@ func init() {
 	persistedqueryDescCreatedAt := persistedqueryFields[4].Descriptor()
 	// persistedquery.DefaultCreatedAt holds the default value on creation for the created_at field.
 	persistedquery.DefaultCreatedAt = persistedqueryDescCreatedAt.Default.(func() time.Time)
+	sequenceFields := schema.Sequence{}.Fields()
+	_ = sequenceFields
+	// sequenceDescValue is the schema descriptor for value field.
+	sequenceDescValue := sequenceFields[1].Descriptor()
+	// sequence.DefaultValue holds the default value on creation for the value field.
+	sequence.DefaultValue = sequenceDescValue.Default.(int64)
+	// sequenceDescID is the schema descriptor for id field.
+	sequenceDescID := sequenceFields[0].Descriptor()
+	// sequence.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	sequence.IDValidator = func() func(string) error {
+		validators := sequenceDescID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(id string) error {
+			for _, fn := range fns {
+				if err := fn(id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
 	shipment.Policy = privacy.NewPolicies(schema.Shipment{})
 	shipment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
@@ -393,21 +418,21 @@ func init() {
 	trackingeventFields := schema.TrackingEvent{}.Fields()
 	_ = trackingeventFields
 	// trackingeventDescDescription is the schema descriptor for description field.
-	trackingeventDescDescription := trackingeventFields[4].Descriptor()
+	trackingeventDescDescription := trackingeventFields[5].Descriptor()
 	// trackingevent.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	trackingevent.DescriptionValidator = trackingeventDescDescription.Validators[0].(func(string) error)
 	// trackingeventDescSource is the schema descriptor for source field.
-	trackingeventDescSource := trackingeventFields[6].Descriptor()
+	trackingeventDescSource := trackingeventFields[7].Descriptor()
 	// trackingevent.DefaultSource holds the default value on creation for the source field.
 	trackingevent.DefaultSource = trackingeventDescSource.Default.(string)
 	// trackingevent.SourceValidator is a validator for the "source" field. It is called by the builders before save.
 	trackingevent.SourceValidator = trackingeventDescSource.Validators[0].(func(string) error)
 	// trackingeventDescCreatedAt is the schema descriptor for created_at field.
-	trackingeventDescCreatedAt := trackingeventFields[7].Descriptor()
+	trackingeventDescCreatedAt := trackingeventFields[8].Descriptor()
 	// trackingevent.DefaultCreatedAt holds the default value on creation for the created_at field.
 	trackingevent.DefaultCreatedAt = trackingeventDescCreatedAt.Default.(func() time.Time)
 	// trackingeventDescCreatedBy is the schema descriptor for created_by field.
-	trackingeventDescCreatedBy := trackingeventFields[8].Descriptor()
+	trackingeventDescCreatedBy := trackingeventFields[9].Descriptor()
 	// trackingevent.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
 	trackingevent.CreatedByValidator = trackingeventDescCreatedBy.Validators[0].(func(string) error)
 }

@@ -24,6 +24,12 @@ func (TrackingEvent) Fields() []ent.Field {
 		field.Int("shipment_id").
 			Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
+		// seq orders all tracking events in the order they committed, with no
+		// gap (see Sequence): subscriptions resume after the last one a client
+		// saw. IDs cannot do this: they are handed out at insert, not at commit.
+		field.Int64("seq").
+			Unique().Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("status").
 			GoType(domain.Status("")).
 			Immutable().

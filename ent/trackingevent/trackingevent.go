@@ -20,6 +20,8 @@ const (
 	FieldID = "id"
 	// FieldShipmentID holds the string denoting the shipment_id field in the database.
 	FieldShipmentID = "shipment_id"
+	// FieldSeq holds the string denoting the seq field in the database.
+	FieldSeq = "seq"
 	// FieldStatus holds the string denoting the status field in the database.
 	FieldStatus = "status"
 	// FieldOccurredAt holds the string denoting the occurred_at field in the database.
@@ -51,6 +53,7 @@ const (
 var Columns = []string{
 	FieldID,
 	FieldShipmentID,
+	FieldSeq,
 	FieldStatus,
 	FieldOccurredAt,
 	FieldDescription,
@@ -111,6 +114,11 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 // ByShipmentID orders the results by the shipment_id field.
 func ByShipmentID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldShipmentID, opts...).ToFunc()
+}
+
+// BySeq orders the results by the seq field.
+func BySeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeq, opts...).ToFunc()
 }
 
 // ByStatus orders the results by the status field.

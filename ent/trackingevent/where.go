@@ -61,6 +61,11 @@ func ShipmentID(v int) predicate.TrackingEvent {
 	return predicate.TrackingEvent(sql.FieldEQ(FieldShipmentID, v))
 }
 
+// Seq applies equality check predicate on the "seq" field. It's identical to SeqEQ.
+func Seq(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldEQ(FieldSeq, v))
+}
+
 // OccurredAt applies equality check predicate on the "occurred_at" field. It's identical to OccurredAtEQ.
 func OccurredAt(v time.Time) predicate.TrackingEvent {
 	return predicate.TrackingEvent(sql.FieldEQ(FieldOccurredAt, v))
@@ -104,6 +109,46 @@ func ShipmentIDIn(vs ...int) predicate.TrackingEvent {
 // ShipmentIDNotIn applies the NotIn predicate on the "shipment_id" field.
 func ShipmentIDNotIn(vs ...int) predicate.TrackingEvent {
 	return predicate.TrackingEvent(sql.FieldNotIn(FieldShipmentID, vs...))
+}
+
+// SeqEQ applies the EQ predicate on the "seq" field.
+func SeqEQ(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldEQ(FieldSeq, v))
+}
+
+// SeqNEQ applies the NEQ predicate on the "seq" field.
+func SeqNEQ(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldNEQ(FieldSeq, v))
+}
+
+// SeqIn applies the In predicate on the "seq" field.
+func SeqIn(vs ...int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldIn(FieldSeq, vs...))
+}
+
+// SeqNotIn applies the NotIn predicate on the "seq" field.
+func SeqNotIn(vs ...int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldNotIn(FieldSeq, vs...))
+}
+
+// SeqGT applies the GT predicate on the "seq" field.
+func SeqGT(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldGT(FieldSeq, v))
+}
+
+// SeqGTE applies the GTE predicate on the "seq" field.
+func SeqGTE(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldGTE(FieldSeq, v))
+}
+
+// SeqLT applies the LT predicate on the "seq" field.
+func SeqLT(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldLT(FieldSeq, v))
+}
+
+// SeqLTE applies the LTE predicate on the "seq" field.
+func SeqLTE(v int64) predicate.TrackingEvent {
+	return predicate.TrackingEvent(sql.FieldLTE(FieldSeq, v))
 }
 
 // StatusEQ applies the EQ predicate on the "status" field.

@@ -44,6 +44,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	Shipment() ShipmentResolver
+	Subscription() SubscriptionResolver
 	Viewer() ViewerResolver
 }
 
@@ -227,6 +228,12 @@ type ComplexityRoot struct {
 		TrackingURL func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ShipmentEvents     func(childComplexity int, where *model.ShipmentEventsWhere, after *entgql.Cursor[int]) int
+		ShipmentUpdated    func(childComplexity int, id gid.ID) int
+		TrackingEventAdded func(childComplexity int, shipmentID gid.ID) int
+	}
+
 	TrackingEvent struct {
 		CreatedAt   func(childComplexity int) int
 		CreatedBy   func(childComplexity int) int
@@ -307,6 +314,11 @@ type ShipmentResolver interface {
 	Events(ctx context.Context, obj *ent.Shipment, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.TrackingEventOrder) (*ent.TrackingEventConnection, error)
 	Customer(ctx context.Context, obj *ent.Shipment) (*ent.Customer, error)
 	NextStatuses(ctx context.Context, obj *ent.Shipment) ([]domain.Status, error)
+}
+type SubscriptionResolver interface {
+	ShipmentUpdated(ctx context.Context, id gid.ID) (<-chan *ent.Shipment, error)
+	ShipmentEvents(ctx context.Context, where *model.ShipmentEventsWhere, after *entgql.Cursor[int]) (<-chan *ent.TrackingEventEdge, error)
+	TrackingEventAdded(ctx context.Context, shipmentID gid.ID) (<-chan *ent.TrackingEvent, error)
 }
 type ViewerResolver interface {
 	CustomerIds(ctx context.Context, obj *auth.Viewer) ([]*gid.ID, error)
@@ -1176,6 +1188,40 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ShippingMethod.TrackingURL(childComplexity), true
 
+	case "Subscription.shipmentEvents":
+		if e.ComplexityRoot.Subscription.ShipmentEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_shipmentEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ShipmentEvents(childComplexity, args["where"].(*model.ShipmentEventsWhere), args["after"].(*entgql.Cursor[int])), true
+	case "Subscription.shipmentUpdated":
+		if e.ComplexityRoot.Subscription.ShipmentUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_shipmentUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ShipmentUpdated(childComplexity, args["id"].(gid.ID)), true
+	case "Subscription.trackingEventAdded":
+		if e.ComplexityRoot.Subscription.TrackingEventAdded == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_trackingEventAdded_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.TrackingEventAdded(childComplexity, args["shipmentId"].(gid.ID)), true
+
 	case "TrackingEvent.createdAt":
 		if e.ComplexityRoot.TrackingEvent.CreatedAt == nil {
 			break
@@ -1304,6 +1350,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputFileUploadInput,
 		ec.unmarshalInputLocationInput,
 		ec.unmarshalInputParcelInput,
+		ec.unmarshalInputShipmentEventsWhere,
 		ec.unmarshalInputShipmentOrder,
 		ec.unmarshalInputShipmentWhereInput,
 		ec.unmarshalInputTrackingEventInput,
@@ -1353,6 +1400,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			ctx = graphql.WithUnmarshalerMap(ctx, inputUnmarshalMap)
 			data := ec._Mutation(ctx, opCtx.Operation.SelectionSet)
 			var buf bytes.Buffer
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
 			data.MarshalGQL(&buf)
 
 			return &graphql.Response{
@@ -2445,6 +2509,33 @@ extend type Mutation {
   cancelShipment(id: ID!, reason: String): Shipment!
 }
 `, BuiltIn: false},
+	{Name: "../../schema/subscription.graphql", Input: `"Filters of shipmentEvents; an absent field matches everything. The viewer's scope applies in any case: a partner only ever receives its customers' events."
+input ShipmentEventsWhere {
+  "Global IDs of Dolibarr customers."
+  customerIds: [ID!]
+  "Statuses of the tracking events."
+  statuses: [ShipmentStatus!]
+}
+
+"""
+Live updates, over websockets (graphql-transport-ws, or the legacy graphql-ws)
+or Server-Sent Events at /graphql. A subscription whose client does not read
+fast enough is ended (websocket close code 1013); resume it with after.
+"""
+type Subscription {
+  "The shipment as it is now, then each time it changes (newer versions only). NOT_FOUND when the viewer may not see it."
+  shipmentUpdated(id: ID!): Shipment!
+  """
+  Every tracking event the viewer may see that matches where, in the order
+  they were committed. With after (the cursor of the last edge received) the
+  events committed since then come first, then the live ones: none missed,
+  none twice, in order, even across reconnections to another instance.
+  """
+  shipmentEvents(where: ShipmentEventsWhere, after: Cursor): TrackingEventEdge!
+  "The tracking events added to one shipment from now on. NOT_FOUND when the viewer may not see it."
+  trackingEventAdded(shipmentId: ID!): TrackingEvent!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -3435,6 +3526,56 @@ func (ec *executionContext) field_Shipment_files_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["kind"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_shipmentEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*model.ShipmentEventsWhere, error) {
+			return ec.unmarshalOShipmentEventsWhere2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐShipmentEventsWhere(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[int], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_shipmentUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_trackingEventAdded_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "shipmentId",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["shipmentId"] = arg0
 	return args, nil
 }
 
@@ -6923,6 +7064,138 @@ func (ec *executionContext) fieldContext_ShippingMethod_trackingUrl(_ context.Co
 	return graphql.NewScalarFieldContext("ShippingMethod", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Subscription_shipmentUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_shipmentUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ShipmentUpdated(ctx, fc.Args["id"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Shipment) graphql.Marshaler {
+			return ec.marshalNShipment2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐShipment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_shipmentUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Shipment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_shipmentUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_shipmentEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_shipmentEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ShipmentEvents(ctx, fc.Args["where"].(*model.ShipmentEventsWhere), fc.Args["after"].(*entgql.Cursor[int]))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TrackingEventEdge) graphql.Marshaler {
+			return ec.marshalNTrackingEventEdge2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐTrackingEventEdge(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_shipmentEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrackingEventEdge(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_shipmentEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_trackingEventAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_trackingEventAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().TrackingEventAdded(ctx, fc.Args["shipmentId"].(gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TrackingEvent) graphql.Marshaler {
+			return ec.marshalNTrackingEvent2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐTrackingEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_trackingEventAdded(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TrackingEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_trackingEventAdded_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TrackingEvent_id(ctx context.Context, field graphql.CollectedField, obj *ent.TrackingEvent) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10080,6 +10353,43 @@ func (ec *executionContext) unmarshalInputParcelInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.HeightMm = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputShipmentEventsWhere(ctx context.Context, obj any) (model.ShipmentEventsWhere, error) {
+	var it model.ShipmentEventsWhere
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerIds", "statuses"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerIds"))
+			data, err := ec.unmarshalOID2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerIds = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOShipmentStatus2ᚕgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋdomainᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
 		}
 	}
 	return it, nil
@@ -13438,6 +13748,30 @@ func (ec *executionContext) _ShippingMethod(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "shipmentUpdated":
+		return ec._Subscription_shipmentUpdated(ctx, fields[0])
+	case "shipmentEvents":
+		return ec._Subscription_shipmentEvents(ctx, fields[0])
+	case "trackingEventAdded":
+		return ec._Subscription_trackingEventAdded(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var trackingEventImplementors = []string{"TrackingEvent", "Node"}
 
 func (ec *executionContext) _TrackingEvent(ctx context.Context, sel ast.SelectionSet, obj *ent.TrackingEvent) graphql.Marshaler {
@@ -14620,6 +14954,16 @@ func (ec *executionContext) marshalNTrackingEventConnection2ᚖgithubᚗcomᚋsh
 	return ec._TrackingEventConnection(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNTrackingEventEdge2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐTrackingEventEdge(ctx context.Context, sel ast.SelectionSet, v *ent.TrackingEventEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TrackingEventEdge(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNTrackingEventInput2githubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐTrackingEventInput(ctx context.Context, v any) (model.TrackingEventInput, error) {
 	res, err := ec.unmarshalInputTrackingEventInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -15138,6 +15482,14 @@ func (ec *executionContext) marshalOShipmentEdge2ᚖgithubᚗcomᚋshipmentapp�
 		return graphql.Null
 	}
 	return ec._ShipmentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOShipmentEventsWhere2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋgraphᚋmodelᚐShipmentEventsWhere(ctx context.Context, v any) (*model.ShipmentEventsWhere, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputShipmentEventsWhere(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOShipmentOrder2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐShipmentOrderᚄ(ctx context.Context, v any) ([]*ent.ShipmentOrder, error) {

@@ -77,6 +77,20 @@ type ParcelInput struct {
 	HeightMm    int `json:"heightMm"`
 }
 
+// Filters of shipmentEvents; an absent field matches everything. The viewer's scope applies in any case: a partner only ever receives its customers' events.
+type ShipmentEventsWhere struct {
+	// Global IDs of Dolibarr customers.
+	CustomerIds []*gid.ID `json:"customerIds,omitempty"`
+	// Statuses of the tracking events.
+	Statuses []domain.Status `json:"statuses,omitempty"`
+}
+
+// Live updates, over websockets (graphql-transport-ws, or the legacy graphql-ws)
+// or Server-Sent Events at /graphql. A subscription whose client does not read
+// fast enough is ended (websocket close code 1013); resume it with after.
+type Subscription struct {
+}
+
 type TrackingEventInput struct {
 	Status      domain.Status  `json:"status"`
 	OccurredAt  time.Time      `json:"occurredAt"`

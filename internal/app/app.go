@@ -33,10 +33,13 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/demo"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/files"
+	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
+	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/redisx"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
+	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 )
 
 // App is a running shipmentapp without its listener.
@@ -59,6 +62,10 @@ type App struct {
 	APQ *apq.Cache
 	// Files stores, signs and sweeps shipment files.
 	Files *files.Service
+	// Live delivers committed changes to this instance's subscribers;
+	// Subscriptions serves them over websockets and SSE.
+	Live          *live.Hub
+	Subscriptions *subtransport.Server
 	// Keys verifies API keys; OIDC verifies user tokens (nil when not configured).
 	Keys *auth.Keys
 	OIDC *auth.OIDC
@@ -107,8 +114,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	if err != nil {
 		return nil, err
 	}
-	a.Shipping = shipping.New(a.Client, a.Dolibarr)
+	a.Redis = redisx.New(cfg.Redis)
+	a.Live = live.New(live.Options{
+		Client: a.Client, Bus: a.bus(), Logger: logger, Registry: a.Registry,
+		Poll: cfg.Subs.PollInterval, Buffer: cfg.Subs.Buffer,
+	})
+	a.Shipping = shipping.New(a.Client, a.Dolibarr, shipping.WithNotifier(a.Live))
 	a.Keys = auth.NewKeys(a.Client)
+	a.Keys.OnRevoke = a.Live.Revoked
 	store, err := OpenStorage(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -128,7 +141,6 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	if a.spoolDir, err = spoolDir(cfg); err != nil {
 		return nil, err
 	}
-	a.Redis = redisx.New(cfg.Redis)
 	a.APQ = apq.NewCache(apq.CacheOptions{
 		Shared: apqStore(cfg, a.Redis), Prefix: cfg.Redis.Prefix, TTL: cfg.APQ.TTL, Size: cfg.APQ.Size,
 		Timeout: cfg.Redis.Timeout, Logger: logger, Registry: a.Registry,
@@ -162,10 +174,36 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		}
 	}
 	a.Handler = a.routes()
+	a.startLive(ctx)
 	a.startMonitor(ctx)
 	a.startKeyFlusher(ctx)
 	a.startSweeper(ctx)
 	return a, nil
+}
+
+// bus carries the live updates between instances: Redis when configured,
+// else the in-process bus of a single instance.
+func (a *App) bus() pubsub.Bus {
+	if a.Redis == nil {
+		return pubsub.NewMemory()
+	}
+	return &pubsub.Redis{
+		Client: a.Redis, Channel: a.Config.Redis.Prefix + "live",
+		Timeout: a.Config.Redis.Timeout * 10, Logger: a.Logger,
+	}
+}
+
+// startLive runs the live updates until Close. Revocations from other
+// instances also make this one forget the key.
+func (a *App) startLive(ctx context.Context) {
+	a.Live.OnRevoked(func(cred string) {
+		if keyID, ok := strings.CutPrefix(cred, "api_key:"); ok {
+			a.Keys.Forget(keyID)
+		}
+	})
+	a.goBackground(ctx, func(bg context.Context) {
+		_ = a.Live.Run(bg)
+	})
 }
 
 // apqStore is the shared store of CACHE_DRIVER (nil: in-process only).

@@ -1,12 +1,14 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
@@ -37,18 +39,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 				"credentials required: send Authorization: Bearer <API key or token>, or X-API-Key: <API key>")
 			return
 		}
-		var (
-			v   *auth.Viewer
-			err error
-		)
-		switch {
-		case strings.HasPrefix(token, auth.KeyPrefix):
-			v, err = a.Keys.Authenticate(r.Context(), token)
-		case a.OIDC != nil:
-			v, err = a.OIDC.Authenticate(r.Context(), token)
-		default:
-			err = auth.ErrInvalidCredentials
-		}
+		v, err := a.verify(r.Context(), token)
 		switch {
 		case errors.Is(err, auth.ErrNoRole):
 			apperr.WriteHTTP(w, http.StatusForbidden, apperr.Forbidden, "your account has no role in shipmentapp")
@@ -62,9 +53,43 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			apperr.WriteHTTP(w, http.StatusServiceUnavailable, apperr.Internal, "could not check credentials; retry")
 			return
 		}
-		ctx := auth.WithViewer(r.Context(), v)
-		ctx = viewer.WithActor(ctx, v.Actor())
-		ctx = viewer.WithKey(ctx, v.Kind+":"+v.ID)
-		next.ServeHTTP(w, r.WithContext(ctx))
+		next.ServeHTTP(w, r.WithContext(withViewer(r.Context(), v)))
 	})
+}
+
+// verify returns the viewer of an API key or token.
+func (a *App) verify(ctx context.Context, token string) (*auth.Viewer, error) {
+	switch {
+	case strings.HasPrefix(token, auth.KeyPrefix):
+		return a.Keys.Authenticate(ctx, token)
+	case a.OIDC != nil:
+		return a.OIDC.Authenticate(ctx, token)
+	}
+	return nil, auth.ErrInvalidCredentials
+}
+
+// withViewer is the context of v's operations.
+func withViewer(ctx context.Context, v *auth.Viewer) context.Context {
+	ctx = auth.WithViewer(ctx, v)
+	ctx = viewer.WithActor(ctx, v.Actor())
+	return viewer.WithKey(ctx, v.Credential())
+}
+
+// subscriptionAuth verifies the credentials of a websocket's connection_init.
+func (a *App) subscriptionAuth(ctx context.Context, token string) (context.Context, subtransport.Session, error) {
+	v, err := a.verify(ctx, token)
+	if errors.Is(err, auth.ErrNoRole) {
+		return nil, subtransport.Session{}, subtransport.ErrForbidden
+	}
+	if err != nil {
+		return nil, subtransport.Session{}, err
+	}
+	return withViewer(ctx, v), sessionOf(v), nil
+}
+
+func sessionOf(v *auth.Viewer) subtransport.Session {
+	if v == nil {
+		return subtransport.Session{}
+	}
+	return subtransport.Session{Credential: v.Credential(), ExpiresAt: v.ExpiresAt}
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -34,6 +35,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
+	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
 )
 
@@ -42,12 +44,16 @@ import (
 // presenter and recover func that keep internals out of responses.
 func (a *App) GraphQL() *handler.Server {
 	cfg := generated.Config{Resolvers: &graph.Resolver{
-		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys, Files: a.Files,
+		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys, Files: a.Files, Live: a.Live,
 	}}
 	connectionCosts(&cfg.Complexity)
 	es := generated.NewExecutableSchema(cfg)
 	srv := handler.New(es)
 	srv.AddTransport(transport.Options{})
+	srv.AddTransport(a.Subscriptions.WebSocket())
+	srv.AddTransport(a.Subscriptions.SSE(func(ctx context.Context) subtransport.Session {
+		return sessionOf(auth.FromContext(ctx))
+	}, credential))
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(upload.Transport{
@@ -96,10 +102,25 @@ func (a *App) GraphQL() *handler.Server {
 }
 
 func (a *App) routes() http.Handler {
+	a.Subscriptions = a.subscriptions()
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
 	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql)))))))
-	mux.Handle("/graphql", api)
+	// Websockets authenticate in connection_init and live longer than any
+	// request timeout; event streams authenticate like requests but are not
+	// bounded in time either. Both get fresh dataloaders per response.
+	ws := a.rateLimit(gql)
+	sse := a.cors(a.rateLimit(csrfPrevention(a.authenticate(gql))))
+	mux.HandleFunc("/graphql", func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case a.Subscriptions.WebSocket().Supports(r):
+			ws.ServeHTTP(w, r)
+		case subtransport.IsSSE(r):
+			sse.ServeHTTP(w, r)
+		default:
+			api.ServeHTTP(w, r)
+		}
+	})
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))
 	}
@@ -124,6 +145,36 @@ func (a *App) routes() http.Handler {
 		http.Redirect(w, r, target, http.StatusFound)
 	})
 	return a.accessLog(mux)
+}
+
+// subscriptions builds the websocket and SSE transports' server.
+func (a *App) subscriptions() *subtransport.Server {
+	sc := a.Config.Subs
+	origins, _ := a.Config.Limits.Origins() // validated
+	more, _ := sc.AllowedOrigins()
+	origins = append(origins, more...)
+	if u, err := url.Parse(a.Config.URL); err == nil && u.Host != "" {
+		origins = append(origins, u.Scheme+"://"+u.Host)
+	}
+	return subtransport.New(subtransport.Options{
+		Authenticate: a.subscriptionAuth,
+		Unauthorized: func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
+		Watch:        a.Live.Watch,
+		PerResponse: func(ctx context.Context) context.Context {
+			return loader.With(ctx, loader.New(a.Client, a.Dolibarr))
+		},
+		Drain:            a.Live.Stop,
+		InitTimeout:      sc.InitTimeout,
+		KeepAlive:        sc.KeepAlive,
+		WriteTimeout:     sc.WriteTimeout,
+		AuthRecheck:      sc.AuthRecheck,
+		MaxPerConnection: sc.MaxPerConnection,
+		MaxPerCredential: sc.MaxConnectionsPerKey,
+		ReadLimit:        a.Config.HTTP.MaxBodyBytes,
+		Origins:          origins,
+		Logger:           a.Logger,
+		Registry:         a.Registry,
+	})
 }
 
 // limits bounds every GraphQL request's body size and duration. A body over

@@ -43,6 +43,11 @@ const (
 	StorageUnavailable Code = "STORAGE_UNAVAILABLE"
 	// TooManyTokens: the document has more tokens than GRAPHQL_MAX_TOKENS.
 	TooManyTokens Code = "TOO_MANY_TOKENS"
+	// TooManySubscriptions: the connection runs as many operations as it may.
+	TooManySubscriptions Code = "TOO_MANY_SUBSCRIPTIONS"
+	// SlowConsumer: a subscription's client did not read fast enough; resume
+	// with the cursor of the last event received.
+	SlowConsumer Code = "SLOW_CONSUMER"
 	// The codes gqlgen gives to documents that do not parse or validate.
 	ParseFailed      Code = "GRAPHQL_PARSE_FAILED"
 	ValidationFailed Code = "GRAPHQL_VALIDATION_FAILED"

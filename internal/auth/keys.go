@@ -70,6 +70,22 @@ type Keys struct {
 	mu       sync.Mutex
 	cache    map[string]cached
 	lastUsed map[string]time.Time
+
+	// OnRevoke, when set, is told of each revocation ("api_key:" + key ID)
+	// after it is stored: the other instances forget the key and close its
+	// connections.
+	OnRevoke func(ctx context.Context, credential string)
+}
+
+// Credential is how a key's viewer is named in revocations and caps.
+func Credential(keyID string) string { return "api_key:" + keyID }
+
+// Forget drops a key from the verification cache: the next use reads it
+// again (another instance revoked it).
+func (k *Keys) Forget(keyID string) {
+	k.mu.Lock()
+	delete(k.cache, keyID)
+	k.mu.Unlock()
 }
 
 type cached struct {
@@ -151,9 +167,10 @@ func (k *Keys) Revoke(ctx context.Context, id int) (*ent.APIKey, error) {
 			return nil, fmt.Errorf("revoke api key %d: %w", id, err)
 		}
 	}
-	k.mu.Lock()
-	delete(k.cache, row.KeyID)
-	k.mu.Unlock()
+	k.Forget(row.KeyID)
+	if k.OnRevoke != nil {
+		k.OnRevoke(ctx, Credential(row.KeyID))
+	}
 	return row, nil
 }
 
@@ -188,7 +205,11 @@ func (k *Keys) Authenticate(ctx context.Context, token string) (*Viewer, error) 
 	k.mu.Lock()
 	k.lastUsed[keyID] = now
 	k.mu.Unlock()
-	return &Viewer{Kind: "api_key", ID: keyID, Name: row.Name, Role: Role(row.Role), Customers: row.CustomerIds}, nil
+	v := &Viewer{Kind: "api_key", ID: keyID, Name: row.Name, Role: Role(row.Role), Customers: row.CustomerIds}
+	if row.ExpiresAt != nil {
+		v.ExpiresAt = *row.ExpiresAt
+	}
+	return v, nil
 }
 
 // FlushLastUsed writes the last use of the keys used since the previous

@@ -87,6 +87,9 @@ func (o *OIDC) Authenticate(ctx context.Context, token string) (*Viewer, error) 
 		return nil, ErrNoRole
 	}
 	v := &Viewer{Kind: "user", ID: sub, Name: sub, Role: role}
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		v.ExpiresAt = exp.Time
+	}
 	if name, ok := claims["name"].(string); ok && name != "" {
 		v.Name = name
 	}

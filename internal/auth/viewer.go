@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"time"
 )
 
 // Role is what a viewer may do.
@@ -52,7 +53,12 @@ type Viewer struct {
 	Role Role
 	// Customers are the Dolibarr rowids a PARTNER may see.
 	Customers []int
+	// ExpiresAt is when the credential stops being valid (zero: never).
+	ExpiresAt time.Time
 }
+
+// Credential names the viewer's credential ("api_key:ID" or "user:subject").
+func (v *Viewer) Credential() string { return v.Kind + ":" + v.ID }
 
 // Actor is the name recorded as created_by/updated_by.
 func (v *Viewer) Actor() string {

@@ -53,16 +53,17 @@ type Config struct {
 
 	LogLevel string `koanf:"log_level"`
 
-	DB       Database `koanf:",squash"`
-	Dolibarr Dolibarr `koanf:",squash"`
-	HTTP     HTTP     `koanf:",squash"`
-	Redis    Redis    `koanf:",squash"`
-	OIDC     OIDC     `koanf:",squash"`
-	APQ      APQ      `koanf:",squash"`
-	Limits   Limits   `koanf:",squash"`
-	GraphQL  GraphQL  `koanf:",squash"`
-	Files    Files    `koanf:",squash"`
-	AWS      AWS      `koanf:",squash"`
+	DB       Database      `koanf:",squash"`
+	Dolibarr Dolibarr      `koanf:",squash"`
+	HTTP     HTTP          `koanf:",squash"`
+	Redis    Redis         `koanf:",squash"`
+	OIDC     OIDC          `koanf:",squash"`
+	APQ      APQ           `koanf:",squash"`
+	Limits   Limits        `koanf:",squash"`
+	GraphQL  GraphQL       `koanf:",squash"`
+	Files    Files         `koanf:",squash"`
+	AWS      AWS           `koanf:",squash"`
+	Subs     Subscriptions `koanf:",squash"`
 
 	// DemoSeed seeds demo shipments into an empty database on start.
 	DemoSeed bool `koanf:"demo_seed"`
@@ -295,6 +296,38 @@ type Files struct {
 	SweepGrace time.Duration `koanf:"file_sweep_grace"`
 }
 
+// Subscriptions configures GraphQL subscriptions (websocket and SSE).
+type Subscriptions struct {
+	// InitTimeout is how long a websocket may take to send connection_init.
+	InitTimeout time.Duration `koanf:"subscription_init_timeout"`
+	// KeepAlive is the interval of the server's pings (and SSE comments); a
+	// peer that answers nothing for two intervals is disconnected.
+	KeepAlive time.Duration `koanf:"subscription_keepalive"`
+	// MaxPerConnection bounds the operations running on one connection.
+	MaxPerConnection int `koanf:"subscription_max_per_connection"`
+	// MaxConnectionsPerKey bounds one credential's connections per instance.
+	MaxConnectionsPerKey int `koanf:"subscription_max_connections_per_key"`
+	// Buffer is how many messages a subscription may have waiting for a slow
+	// client before the connection is closed (the client resumes with after:).
+	Buffer int `koanf:"subscription_buffer"`
+	// WriteTimeout bounds one write to a subscriber.
+	WriteTimeout time.Duration `koanf:"subscription_write_timeout"`
+	// AuthRecheck is how often a connection's credentials are verified again
+	// (revocations also arrive at once through the bus).
+	AuthRecheck time.Duration `koanf:"subscription_auth_recheck"`
+	// PollInterval is how often each instance reads new tracking events even
+	// without a notification (a lost Redis message is late, never lost).
+	PollInterval time.Duration `koanf:"subscription_poll_interval"`
+	// Origins are the browser origins allowed to open a websocket, besides
+	// HTTP_CORS_ORIGINS and APP_URL's origin.
+	Origins string `koanf:"subscription_allowed_origins"`
+}
+
+// AllowedOrigins parses SUBSCRIPTION_ALLOWED_ORIGINS.
+func (s Subscriptions) AllowedOrigins() ([]string, error) {
+	return Limits{CORSOrigins: s.Origins}.Origins()
+}
+
 // AWS configures the S3 bucket of FILESYSTEM_DISK=s3.
 type AWS struct {
 	AccessKeyID     string `koanf:"aws_access_key_id"`
@@ -395,6 +428,15 @@ func defaults(appEnv string) map[string]any {
 		"file_sweep_interval":         "1h",
 		"file_sweep_grace":            "1h",
 		"aws_default_region":          "us-east-1",
+
+		"subscription_init_timeout":            "10s",
+		"subscription_keepalive":               "15s",
+		"subscription_max_per_connection":      100,
+		"subscription_max_connections_per_key": 200,
+		"subscription_buffer":                  256,
+		"subscription_write_timeout":           "10s",
+		"subscription_auth_recheck":            "1m",
+		"subscription_poll_interval":           "5s",
 	}
 }
 
@@ -599,6 +641,12 @@ func (c *Config) validate() []error {
 		"HTTP_IDLE_TIMEOUT":        c.HTTP.IdleTimeout,
 		"HTTP_SHUTDOWN_TIMEOUT":    c.HTTP.ShutdownTimeout,
 		"HTTP_REQUEST_TIMEOUT":     c.HTTP.RequestTimeout,
+
+		"SUBSCRIPTION_INIT_TIMEOUT":  c.Subs.InitTimeout,
+		"SUBSCRIPTION_KEEPALIVE":     c.Subs.KeepAlive,
+		"SUBSCRIPTION_WRITE_TIMEOUT": c.Subs.WriteTimeout,
+		"SUBSCRIPTION_AUTH_RECHECK":  c.Subs.AuthRecheck,
+		"SUBSCRIPTION_POLL_INTERVAL": c.Subs.PollInterval,
 	}
 	for _, key := range slices.Sorted(maps.Keys(durations)) {
 		if durations[key] <= 0 {
@@ -666,6 +714,19 @@ func (c *Config) validate() []error {
 	}
 	if _, err := c.Limits.TrustedNets(); err != nil {
 		add("HTTP_TRUSTED_PROXIES", "%v", err)
+	}
+	counts := map[string]int{
+		"SUBSCRIPTION_MAX_PER_CONNECTION":      c.Subs.MaxPerConnection,
+		"SUBSCRIPTION_MAX_CONNECTIONS_PER_KEY": c.Subs.MaxConnectionsPerKey,
+		"SUBSCRIPTION_BUFFER":                  c.Subs.Buffer,
+	}
+	for _, key := range slices.Sorted(maps.Keys(counts)) {
+		if v := counts[key]; v < 1 {
+			add(key, "must be at least 1, got %d", v)
+		}
+	}
+	if _, err := c.Subs.AllowedOrigins(); err != nil {
+		add("SUBSCRIPTION_ALLOWED_ORIGINS", "%v", err)
 	}
 	if c.GraphQL.QueryCache < 0 {
 		add("GRAPHQL_QUERY_CACHE_SIZE", "must not be negative, got %d", c.GraphQL.QueryCache)

@@ -29,6 +29,31 @@ type Service struct {
 	client    *ent.Client
 	customers CustomerLookup
 	now       func() time.Time
+	notifier  Notifier
+}
+
+// Change is a committed change of a shipment.
+type Change struct {
+	ShipmentID int
+	// Version is the shipment's version after the change.
+	Version int
+	// EventSeq is the seq of the tracking event the change added, if any.
+	EventSeq int64
+}
+
+// Notifier learns of every change after its transaction committed
+// (internal/live tells the subscribers of every instance).
+type Notifier interface {
+	Committed(ctx context.Context, c Change)
+}
+
+// WithNotifier makes the service report its committed changes to n.
+func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n } }
+
+func (s *Service) committed(ctx context.Context, c Change) {
+	if s.notifier != nil {
+		s.notifier.Committed(ctx, c)
+	}
 }
 
 // Option configures a Service.
@@ -232,6 +257,7 @@ func (s *Service) Update(ctx context.Context, id, version int, in UpdateInput) (
 	if n == 0 {
 		return nil, s.whyNotUpdated(ctx, id, version)
 	}
+	s.committed(ctx, Change{ShipmentID: id, Version: version + 1})
 	sh, err := s.client.Shipment.Get(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("reload shipment %d: %w", id, err)
@@ -397,8 +423,19 @@ func (s *Service) transitionOnce(ctx context.Context, id int, in EventInput, can
 	if n == 0 {
 		return nil, nil, errRaced
 	}
+	updated, err := tx.Shipment.Get(ctx, id)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reload shipment %d: %w", id, err)
+	}
+	// The sequence comes last: its row stays locked until the commit, which
+	// is what makes seq follow the commit order (see ent/schema/sequence.go).
+	seq, err := NextSeq(ctx, tx.Client(), SeqTrackingEvents)
+	if err != nil {
+		return nil, nil, err
+	}
 	create := tx.TrackingEvent.Create().
 		SetShipmentID(id).
+		SetSeq(seq).
 		SetStatus(in.Status).
 		SetOccurredAt(in.OccurredAt).
 		SetDescription(in.Description).
@@ -412,13 +449,10 @@ func (s *Service) transitionOnce(ctx context.Context, id int, in EventInput, can
 	if err != nil {
 		return nil, nil, fmt.Errorf("insert tracking event: %w", err)
 	}
-	updated, err := tx.Shipment.Get(ctx, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reload shipment %d: %w", id, err)
-	}
 	if err := tx.Commit(); err != nil {
 		return nil, nil, fmt.Errorf("commit tracking event: %w", err)
 	}
+	s.committed(ctx, Change{ShipmentID: id, Version: updated.Version, EventSeq: seq})
 	ev.Edges.Shipment = updated
 	return ev.Unwrap(), updated.Unwrap(), nil
 }

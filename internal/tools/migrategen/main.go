@@ -29,7 +29,14 @@ func main() {
 	only := flag.String("dialect", "", "only this DB_CONNECTION driver (sqlite, mysql, pgsql)")
 	mysqlDSN := flag.String("mysql", "root@tcp(127.0.0.1:3306)/", "MariaDB/MySQL server used as a scratch dev database")
 	pgDSN := flag.String("pgsql", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL server used as a scratch dev database")
+	rehash := flag.Bool("rehash", false, "only rewrite every dialect's atlas.sum (after editing a generated migration by hand)")
 	flag.Parse()
+	if *rehash {
+		if err := rehashAll(); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if *name == "" {
 		log.Fatal("-name is required")
 	}
@@ -79,6 +86,28 @@ func generate(ctx context.Context, driver, name, mysqlDSN, pgDSN string) error {
 		return err
 	}
 	fmt.Printf("%s: wrote migrations/%s\n", driver, sub)
+	return nil
+}
+
+// rehashAll rewrites the checksum file of every dialect's migrations.
+func rehashAll() error {
+	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL, config.DriverPostgres} {
+		sub, err := appmigrate.Dir(driver)
+		if err != nil {
+			return err
+		}
+		dir, err := sqltool.NewGooseDir(filepath.Join("migrations", sub))
+		if err != nil {
+			return err
+		}
+		sum, err := dir.Checksum()
+		if err != nil {
+			return fmt.Errorf("%s: checksum: %w", driver, err)
+		}
+		if err := migrate.WriteSumFile(dir, sum); err != nil {
+			return fmt.Errorf("%s: write atlas.sum: %w", driver, err)
+		}
+	}
 	return nil
 }
 

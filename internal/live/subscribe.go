@@ -1,0 +1,300 @@
+package live
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/shipment"
+	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/dbroute"
+)
+
+type abortKey struct{}
+
+// WithAbort returns a context whose subscriptions call abort (once, on its
+// own goroutine) when they end for a reason other than ctx: ErrSlowConsumer,
+// ErrClosed, or a database error while replaying. The transport closes the
+// connection with a reason the client can act on (resume with its cursor).
+func WithAbort(ctx context.Context, abort func(error)) context.Context {
+	return context.WithValue(ctx, abortKey{}, abort)
+}
+
+// sink is what both kinds of subscription share: a context of their own
+// that ends them, and the abort hook of their connection.
+type sink struct {
+	ctx    context.Context
+	cancel func(error)
+}
+
+func newSink(ctx context.Context) (sink, context.CancelCauseFunc) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	abort, _ := ctx.Value(abortKey{}).(func(error))
+	return sink{ctx: ctx, cancel: func(err error) {
+		if ctx.Err() != nil {
+			return
+		}
+		cancel(err)
+		if abort != nil {
+			abort(err)
+		}
+	}}, cancel
+}
+
+type eventSink struct {
+	sink
+	viewer *auth.Viewer
+	filter Filter
+	last   int64 // highest seq handed over (or already seen by the client)
+	offer  func(*Event) bool
+}
+
+func (s *eventSink) match(ev *Event) bool { return s.filter.match(s.viewer, ev) }
+
+// Events subscribes ctx's viewer to the tracking events that match f, as
+// values made by conv. With after set, the events committed after that seq
+// come first, from the database, then the live ones, in seq order with no gap
+// and no duplicate. The channel closes when ctx is done or the subscription
+// ends (see WithAbort).
+func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv func(*Event) T) (<-chan T, error) {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return nil, fmt.Errorf("subscribe: no viewer")
+	}
+	select {
+	case <-h.ready:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	ch := make(chan T, h.opts.Buffer)
+	sk, _ := newSink(ctx)
+	s := &eventSink{sink: sk, viewer: v, filter: f}
+	s.offer = func(ev *Event) bool {
+		select {
+		case ch <- conv(ev):
+			return true
+		default:
+			return false
+		}
+	}
+	kind := "shipmentEvents"
+	if f.ShipmentID != 0 {
+		kind = "trackingEventAdded"
+	}
+	// join adds the subscription to the live stream if it has seen
+	// everything up to the position: false means replay up to it first.
+	join := func(from int64) (joined bool, err error) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		switch {
+		case h.stopped:
+			return false, ErrClosed
+		case after == nil:
+			s.last = h.pos
+		case from < h.pos:
+			return false, nil
+		default: // the client may have seen more than this instance so far
+			s.last = from
+		}
+		h.events[s] = struct{}{}
+		h.metrics.subs.WithLabelValues(kind).Inc()
+		return true, nil
+	}
+	leave := func() {
+		h.mu.Lock()
+		if _, ok := h.events[s]; ok {
+			delete(h.events, s)
+		}
+		h.mu.Unlock()
+		close(ch)
+	}
+	if after == nil {
+		if _, err := join(0); err != nil {
+			return nil, err
+		}
+		context.AfterFunc(s.ctx, func() { h.metrics.subs.WithLabelValues(kind).Dec(); leave() })
+		return ch, nil
+	}
+	go func() {
+		from := *after
+		for {
+			joined, err := join(from)
+			if err != nil {
+				s.cancel(err)
+				close(ch)
+				return
+			}
+			if joined {
+				break
+			}
+			h.mu.Lock()
+			upTo := h.pos
+			h.mu.Unlock()
+			next, err := h.replay(s, from, upTo, func(ev *Event) bool {
+				select {
+				case ch <- conv(ev):
+					return true
+				case <-s.ctx.Done():
+					return false
+				}
+			})
+			if err != nil {
+				s.cancel(err)
+			}
+			if s.ctx.Err() != nil {
+				close(ch)
+				return
+			}
+			from = next
+		}
+		context.AfterFunc(s.ctx, func() { h.metrics.subs.WithLabelValues(kind).Dec(); leave() })
+	}()
+	return ch, nil
+}
+
+// replay sends the matching events in (from, upTo] from the database, a batch
+// at a time, and returns how far it got.
+func (h *Hub) replay(s *eventSink, from, upTo int64, send func(*Event) bool) (int64, error) {
+	for from < upTo {
+		ctx, cancel := context.WithTimeout(dbroute.UsePrimary(s.ctx), h.opts.Timeout)
+		q := h.opts.Client.TrackingEvent.Query().
+			Where(trackingevent.SeqGT(from), trackingevent.SeqLTE(upTo)).
+			Order(ent.Asc(trackingevent.FieldSeq)).
+			Limit(h.opts.Batch).
+			WithShipment()
+		s.filter.where(q)
+		// The viewer's privacy rule scopes the query; match checks again.
+		rows, err := q.All(ctx)
+		cancel()
+		if err != nil {
+			if s.ctx.Err() != nil {
+				return from, nil
+			}
+			return from, fmt.Errorf("replay tracking events after seq %d: %w", from, err)
+		}
+		for _, row := range rows {
+			ev := newEvent(row)
+			if s.match(ev) && !send(ev) {
+				return from, nil
+			}
+			from = ev.Seq
+		}
+		if len(rows) < h.opts.Batch {
+			return upTo, nil
+		}
+	}
+	return from, nil
+}
+
+type shipSink struct {
+	sink
+	viewer  *auth.Viewer
+	version int
+	offer   func(*ent.Shipment) bool
+}
+
+// Shipment subscribes ctx's viewer to shipment id: its current state first,
+// then every change, newer versions only. It fails with a not-found error
+// when the viewer may not see the shipment.
+func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error) {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return nil, fmt.Errorf("subscribe: no viewer")
+	}
+	// The viewer's privacy rule applies: not found unless visible.
+	if _, err := h.opts.Client.Shipment.Query().Where(shipment.ID(id)).OnlyID(ctx); err != nil {
+		return nil, err
+	}
+	ch := make(chan *ent.Shipment, h.opts.Buffer)
+	sk, _ := newSink(ctx)
+	s := &shipSink{sink: sk, viewer: v}
+	s.offer = func(sh *ent.Shipment) bool {
+		select {
+		case ch <- sh:
+			return true
+		default:
+			return false
+		}
+	}
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	if h.ships[id] == nil {
+		h.ships[id] = map[*shipSink]struct{}{}
+	}
+	h.ships[id][s] = struct{}{}
+	h.refresh[id] = struct{}{} // the current state, read after joining: no change missed
+	h.mu.Unlock()
+	h.metrics.subs.WithLabelValues("shipmentUpdated").Inc()
+	h.kick()
+	context.AfterFunc(s.ctx, func() {
+		h.metrics.subs.WithLabelValues("shipmentUpdated").Dec()
+		h.mu.Lock()
+		delete(h.ships[id], s)
+		if len(h.ships[id]) == 0 {
+			delete(h.ships, id)
+		}
+		h.mu.Unlock()
+		close(ch)
+	})
+	return ch, nil
+}
+
+// reloadShipments reads the shipments that changed and offers them to their
+// subscribers.
+func (h *Hub) reloadShipments(ctx context.Context) {
+	h.mu.Lock()
+	ids := make([]int, 0, len(h.refresh))
+	for id := range h.refresh {
+		ids = append(ids, id)
+	}
+	clear(h.refresh)
+	h.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	rctx, cancel := context.WithTimeout(system(ctx), h.opts.Timeout)
+	defer cancel()
+	start := time.Now()
+	rows, err := h.opts.Client.Shipment.Query().Where(shipment.IDIn(ids...)).All(rctx)
+	if err != nil {
+		h.log.WarnContext(ctx, "live updates: reload shipments; retrying", "error", err.Error(), "took", time.Since(start))
+		h.mu.Lock()
+		for _, id := range ids {
+			h.refresh[id] = struct{}{}
+		}
+		h.mu.Unlock()
+		time.AfterFunc(time.Second, h.kick)
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, sh := range rows {
+		for s := range h.ships[sh.ID] {
+			if sh.Version <= s.version || !s.viewer.Sees(sh.CustomerID) {
+				continue
+			}
+			s.version = sh.Version
+			cp := *sh
+			if !s.offer(&cp) {
+				delete(h.ships[sh.ID], s)
+				h.metrics.slow.Inc()
+				go s.cancel(ErrSlowConsumer)
+			}
+		}
+	}
+}
+
+// Ready is closed once the Hub delivers (tests).
+func (h *Hub) Ready() <-chan struct{} { return h.ready }
+
+// Position is the seq of the last event dispatched (tests).
+func (h *Hub) Position() int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.pos
+}

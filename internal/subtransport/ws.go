@@ -1,0 +1,603 @@
+package subtransport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/live"
+)
+
+// The two websocket subprotocols.
+const (
+	// ProtocolTransportWS is graphql-ws's protocol.
+	ProtocolTransportWS = "graphql-transport-ws"
+	// ProtocolLegacy is subscriptions-transport-ws's protocol.
+	ProtocolLegacy = "graphql-ws"
+)
+
+// Close codes of graphql-transport-ws (and the RFC 6455 ones we use).
+const (
+	closeNormal         = 1000
+	closeGoingAway      = 1001
+	closeBadRequest     = 4400
+	closeUnauthorized   = 4401
+	closeForbidden      = 4403
+	closeBadSubprotocol = 4406
+	closeInitTimeout    = 4408
+	closeDuplicateID    = 4409
+	closeTooManyInits   = 4429
+)
+
+// WebSocket is the websocket transport.
+func (s *Server) WebSocket() graphql.Transport { return wsTransport{s} }
+
+type wsTransport struct{ s *Server }
+
+func (t wsTransport) Supports(r *http.Request) bool {
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// message is a message of either protocol.
+type message struct {
+	ID      string          `json:"id,omitempty"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+type wsConn struct {
+	s      *Server
+	ws     *websocket.Conn
+	legacy bool
+	r      *http.Request
+	exec   graphql.GraphExecutor
+
+	ctx    context.Context // the connection's; ends when it closes
+	cancel context.CancelFunc
+
+	wmu sync.Mutex // one writer at a time
+
+	mu        sync.Mutex
+	inited    bool
+	acked     bool
+	leaving   bool
+	closed    bool
+	ops       map[string]context.CancelFunc
+	running   sync.WaitGroup
+	opCtx     context.Context // the authenticated context, once acked
+	session   Session
+	token     string
+	stopWatch func()
+	timers    []*time.Timer
+
+	lastSeen atomic.Int64 // unix nanoseconds of the last frame read
+}
+
+func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	s := t.s
+	if !s.originAllowed(r) {
+		apperr.WriteHTTP(w, http.StatusForbidden, apperr.Forbidden, "websocket connections from this origin are not allowed")
+		return
+	}
+	// The server's read and write timeouts would survive the hijack.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		Subprotocols:   []string{ProtocolTransportWS, ProtocolLegacy},
+		OriginPatterns: s.originHosts(),
+	})
+	if err != nil {
+		return // Accept has answered
+	}
+	ws.SetReadLimit(s.opts.ReadLimit)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	c := &wsConn{s: s, ws: ws, r: r, exec: exec, ctx: ctx, cancel: cancel, ops: map[string]context.CancelFunc{}}
+	switch ws.Subprotocol() {
+	case ProtocolTransportWS:
+	case ProtocolLegacy:
+		c.legacy = true
+	default:
+		s.closes.WithLabelValues("websocket", "subprotocol").Inc()
+		_ = ws.Close(closeBadSubprotocol, "Subprotocol not acceptable: use graphql-transport-ws or graphql-ws")
+		cancel()
+		return
+	}
+	transport := c.transport()
+	if ok, reason := s.add(c, ""); !ok {
+		_ = ws.Close(closeGoingAway, reason)
+		cancel()
+		return
+	}
+	s.connections.WithLabelValues(transport).Inc()
+	defer s.connections.WithLabelValues(transport).Dec()
+	c.lastSeen.Store(time.Now().UnixNano())
+	c.after(s.opts.InitTimeout, func() {
+		c.mu.Lock()
+		acked := c.acked
+		c.mu.Unlock()
+		if !acked {
+			c.close(closeInitTimeout, "Connection initialisation timeout", "init_timeout")
+		}
+	})
+	c.after(s.opts.KeepAlive, c.keepAlive)
+	c.readLoop()
+	c.finish()
+}
+
+func (c *wsConn) transport() string {
+	if c.legacy {
+		return "websocket-legacy"
+	}
+	return "websocket"
+}
+
+// after runs fn once after d, unless the connection closed first.
+func (c *wsConn) after(d time.Duration, fn func()) {
+	if d <= 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	c.timers = append(c.timers, time.AfterFunc(d, fn))
+}
+
+func (c *wsConn) readLoop() {
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		c.lastSeen.Store(time.Now().UnixNano())
+		if typ != websocket.MessageText {
+			c.close(closeBadRequest, "Invalid message: text frames only", "bad_request")
+			return
+		}
+		var m message
+		if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
+			c.close(closeBadRequest, "Invalid message received", "bad_request")
+			return
+		}
+		if !c.handle(m) {
+			return
+		}
+	}
+}
+
+// handle acts on one message; false ends the read loop.
+func (c *wsConn) handle(m message) bool {
+	switch m.Type {
+	case "connection_init":
+		return c.init(m.Payload)
+	case "ping":
+		if !c.legacy {
+			c.write(message{Type: "pong"})
+			return true
+		}
+	case "pong":
+		if !c.legacy {
+			return true
+		}
+	case "subscribe", "start":
+		if (m.Type == "start") == c.legacy {
+			return c.subscribe(m)
+		}
+	case "complete", "stop":
+		if (m.Type == "stop") == c.legacy {
+			c.mu.Lock()
+			if cancel, ok := c.ops[m.ID]; ok {
+				cancel()
+				delete(c.ops, m.ID)
+			}
+			c.mu.Unlock()
+			return true
+		}
+	case "connection_terminate":
+		if c.legacy {
+			c.close(closeNormal, "terminated", "client")
+			return false
+		}
+	}
+	c.close(closeBadRequest, fmt.Sprintf("Invalid message type %q", trim(m.Type, 40)), "bad_request")
+	return false
+}
+
+// initPayload holds the credentials a client may send in connection_init.
+type initPayload struct {
+	Authorization  string `json:"authorization"`
+	Authorization2 string `json:"Authorization"`
+	APIKey         string `json:"x-api-key"`
+	APIKey2        string `json:"X-API-Key"`
+	APIKey3        string `json:"apiKey"`
+}
+
+func (p initPayload) token() string {
+	for _, v := range []string{p.Authorization, p.Authorization2} {
+		if v != "" {
+			if scheme, tok, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+				return strings.TrimSpace(tok)
+			}
+			return strings.TrimSpace(v)
+		}
+	}
+	for _, v := range []string{p.APIKey, p.APIKey2, p.APIKey3} {
+		if v != "" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// headerToken is the credential of the upgrade request, for clients that
+// can set headers (servers); browsers send theirs in connection_init.
+func headerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	return strings.TrimSpace(r.Header.Get("X-API-Key"))
+}
+
+func (c *wsConn) init(raw json.RawMessage) bool {
+	c.mu.Lock()
+	again := c.inited
+	c.inited = true
+	c.mu.Unlock()
+	if again {
+		c.close(closeTooManyInits, "Too many initialisation requests", "bad_request")
+		return false
+	}
+	var p initPayload
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &p); err != nil {
+			c.close(closeBadRequest, "Invalid connection_init payload: expected an object", "bad_request")
+			return false
+		}
+	}
+	token := p.token()
+	if token == "" {
+		token = headerToken(c.r)
+	}
+	if token == "" {
+		c.refuse(closeForbidden, "Forbidden: send credentials in connection_init's payload, e.g. {\"authorization\": \"Bearer <key>\"}", "unauthenticated")
+		return false
+	}
+	actx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+	opCtx, session, err := c.s.opts.Authenticate(actx, token)
+	cancel()
+	switch {
+	case err != nil && c.s.opts.Unauthorized != nil && c.s.opts.Unauthorized(err):
+		c.refuse(closeForbidden, "Forbidden: invalid, expired or revoked credentials", "unauthenticated")
+		return false
+	case errors.Is(err, ErrForbidden):
+		c.refuse(closeForbidden, "Forbidden: your account has no role in shipmentapp", "forbidden")
+		return false
+	case err != nil:
+		c.s.log.Error("authenticate websocket", "error", err.Error())
+		c.refuse(1011, "could not check credentials; retry", "auth_unavailable")
+		return false
+	}
+	// Count the connection against its credentials now that we know them.
+	if ok, reason := c.s.rekey(session.Credential); !ok {
+		code, label := closeForbidden, "credential_cap"
+		if c.s.closingNow() {
+			code, label = closeGoingAway, "shutdown"
+		}
+		c.refuse(code, "Forbidden: "+reason, label)
+		return false
+	}
+	c.mu.Lock()
+	c.acked = true
+	c.opCtx = context.WithoutCancel(opCtx)
+	c.session = session
+	c.token = token
+	c.mu.Unlock()
+	c.watch()
+	c.write(message{Type: "connection_ack"})
+	if c.legacy {
+		c.write(message{Type: "ka"})
+	}
+	return true
+}
+
+func (s *Server) closingNow() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// refuse rejects connection_init: the legacy protocol says why in a
+// connection_error first.
+func (c *wsConn) refuse(code int, reason, label string) {
+	if c.legacy {
+		payload, _ := json.Marshal(map[string]string{"message": reason})
+		c.write(message{Type: "connection_error", Payload: payload})
+	}
+	c.close(code, reason, label)
+}
+
+// watch ends the connection when its credentials are revoked or expire.
+func (c *wsConn) watch() {
+	revoked := func() { c.close(closeForbidden, "Forbidden: the credentials were revoked", "revoked") }
+	if c.s.opts.Watch != nil && c.session.Credential != "" {
+		stop := c.s.opts.Watch(c.session.Credential, revoked)
+		c.mu.Lock()
+		c.stopWatch = stop
+		c.mu.Unlock()
+	}
+	if !c.session.ExpiresAt.IsZero() {
+		c.after(time.Until(c.session.ExpiresAt), func() {
+			c.close(closeForbidden, "Forbidden: the credentials expired; reconnect with new ones", "expired")
+		})
+	}
+	var recheck func()
+	recheck = func() {
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		_, _, err := c.s.opts.Authenticate(ctx, c.token)
+		cancel()
+		switch {
+		case err != nil && c.s.opts.Unauthorized != nil && c.s.opts.Unauthorized(err):
+			revoked()
+		case errors.Is(err, ErrForbidden):
+			revoked()
+		default: // valid, or not checkable now: keep serving, check later
+			c.after(c.s.opts.AuthRecheck, recheck)
+		}
+	}
+	c.after(c.s.opts.AuthRecheck, recheck)
+}
+
+func (c *wsConn) subscribe(m message) bool {
+	c.mu.Lock()
+	acked, leaving := c.acked, c.leaving
+	_, dup := c.ops[m.ID]
+	n := len(c.ops)
+	c.mu.Unlock()
+	switch {
+	case !acked:
+		c.close(closeUnauthorized, "Unauthorized: send connection_init first", "bad_request")
+		return false
+	case m.ID == "" || len(m.ID) > 128:
+		c.close(closeBadRequest, "Invalid message: id must be 1 to 128 characters", "bad_request")
+		return false
+	case dup && !c.legacy:
+		c.close(closeDuplicateID, fmt.Sprintf("Subscriber for %s already exists", trim(m.ID, 64)), "duplicate_id")
+		return false
+	case dup:
+		c.sendErrors(m.ID, errorList(apperr.BadUserInput, "an operation with this id is already running"))
+		return true
+	case leaving:
+		c.sendErrors(m.ID, errorList(apperr.Timeout, "the server is going away: reconnect"))
+		return true
+	case n >= c.s.opts.MaxPerConnection:
+		c.sendErrors(m.ID, errorList(apperr.TooManySubscriptions,
+			fmt.Sprintf("at most %d operations may run on one connection", c.s.opts.MaxPerConnection)))
+		return true
+	}
+	var params graphql.RawParams
+	if err := json.Unmarshal(m.Payload, &params); err != nil || params.Query == "" && params.Extensions == nil {
+		if !c.legacy {
+			c.close(closeBadRequest, "Invalid subscribe payload", "bad_request")
+			return false
+		}
+		c.sendErrors(m.ID, errorList(apperr.BadUserInput, "invalid start payload: expected {query, variables, operationName}"))
+		return true
+	}
+	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
+	c.mu.Lock()
+	ctx, cancel := context.WithCancel(c.opCtx)
+	c.ops[m.ID] = cancel
+	c.running.Add(1)
+	c.mu.Unlock()
+	// Stop the operation when the connection ends.
+	stop := context.AfterFunc(c.ctx, cancel)
+	ctx = live.WithAbort(ctx, c.abort)
+	go func() {
+		defer c.running.Done()
+		defer stop()
+		defer cancel()
+		done := c.s.operation(ctx, c.exec, &params,
+			func(errs gqlerror.List) { c.sendErrors(m.ID, errs) },
+			func(resp *graphql.Response) error {
+				payload, err := json.Marshal(resp)
+				if err != nil {
+					return err
+				}
+				typ := "next"
+				if c.legacy {
+					typ = "data"
+				}
+				return c.write(message{ID: m.ID, Type: typ, Payload: payload})
+			})
+		c.mu.Lock()
+		_, mine := c.ops[m.ID]
+		delete(c.ops, m.ID)
+		leaving := c.leaving || c.s.closingNow()
+		c.mu.Unlock()
+		// Not after the client's own complete, nor when the server goes
+		// away (the client must reconnect, not think the stream ended).
+		if done && mine && !leaving {
+			c.write(message{ID: m.ID, Type: "complete"})
+		}
+	}()
+	return true
+}
+
+func (c *wsConn) sendErrors(id string, errs gqlerror.List) {
+	var payload []byte
+	if c.legacy {
+		// subscriptions-transport-ws sends one error object.
+		var first *gqlerror.Error
+		if len(errs) > 0 {
+			first = errs[0]
+		}
+		payload, _ = json.Marshal(first)
+	} else {
+		payload, _ = json.Marshal(errs)
+	}
+	c.write(message{ID: id, Type: "error", Payload: payload})
+}
+
+// abort is called when a subscription ends on the server's side.
+func (c *wsConn) abort(err error) {
+	if errors.Is(err, live.ErrClosed) {
+		c.mu.Lock()
+		c.leaving = true // no complete: the client must reconnect
+		c.mu.Unlock()
+		go c.waitAndLeave()
+		return
+	}
+	code, reason := closeReason(err)
+	label := "slow_consumer"
+	if code != 1013 {
+		label = "internal"
+		c.s.log.Error("subscription ended", "error", err.Error())
+	}
+	c.close(code, reason, label)
+}
+
+// write sends one message within the write timeout; a client that does not
+// take it in time is disconnected.
+func (c *wsConn) write(m message) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	ctx, cancel := context.WithTimeout(c.ctx, c.s.opts.WriteTimeout)
+	defer cancel()
+	if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
+		if ctx.Err() == context.DeadlineExceeded {
+			c.s.closes.WithLabelValues(c.transport(), "slow_consumer").Inc()
+		}
+		c.closeNow()
+		return err
+	}
+	return nil
+}
+
+// keepAlive pings the client every interval and drops it when it has sent
+// nothing (not even a pong) for two.
+func (c *wsConn) keepAlive() {
+	ka := c.s.opts.KeepAlive
+	if time.Since(time.Unix(0, c.lastSeen.Load())) > 2*ka {
+		c.s.closes.WithLabelValues(c.transport(), "dead_peer").Inc()
+		c.closeNow()
+		return
+	}
+	if c.legacy {
+		c.write(message{Type: "ka"})
+		// Legacy clients answer nothing to ka: ping at the websocket level.
+		go func() {
+			ctx, cancel := context.WithTimeout(c.ctx, ka)
+			defer cancel()
+			if c.ws.Ping(ctx) == nil {
+				c.lastSeen.Store(time.Now().UnixNano())
+			}
+		}()
+	} else {
+		c.write(message{Type: "ping"})
+	}
+	c.after(ka, c.keepAlive)
+}
+
+// goAway stops new operations, lets the running ones send what they
+// already have, then closes with 1001.
+func (c *wsConn) goAway() {
+	c.mu.Lock()
+	if c.leaving || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.leaving = true
+	c.mu.Unlock()
+	c.waitAndLeave()
+}
+
+func (c *wsConn) waitAndLeave() {
+	c.running.Wait()
+	c.close(closeGoingAway, "going away: reconnect and resume with the cursor of the last event received", "shutdown")
+}
+
+// close closes the connection with code and reason, once.
+func (c *wsConn) close(code int, reason, label string) {
+	if !c.markClosed() {
+		return
+	}
+	c.s.closes.WithLabelValues(c.transport(), label).Inc()
+	go func() {
+		_ = c.ws.Close(websocket.StatusCode(code), trim(reason, 123))
+		c.cancel()
+	}()
+}
+
+func (c *wsConn) closeNow() {
+	if c.markClosed() {
+		_ = c.ws.CloseNow()
+	}
+	c.cancel()
+}
+
+func (c *wsConn) markClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.closed = true
+	for _, t := range c.timers {
+		t.Stop()
+	}
+	c.timers = nil
+	return true
+}
+
+// finish runs when the read loop ends: stop everything, wait for the
+// operations, unregister.
+func (c *wsConn) finish() {
+	c.mu.Lock()
+	cred := c.session.Credential
+	stop := c.stopWatch
+	for _, cancel := range c.ops {
+		cancel()
+	}
+	c.mu.Unlock()
+	if !c.markClosed() {
+		// close() is closing it: give the handshake a moment.
+		select {
+		case <-c.ctx.Done():
+		case <-time.After(5 * time.Second):
+		}
+	}
+	_ = c.ws.CloseNow()
+	c.cancel()
+	c.running.Wait()
+	if stop != nil {
+		stop()
+	}
+	c.s.remove(c, cred)
+}
+
+func trim(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
