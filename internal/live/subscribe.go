@@ -298,3 +298,15 @@ func (h *Hub) Position() int64 {
 	defer h.mu.Unlock()
 	return h.pos
 }
+
+// Subscribers is the number of subscriptions receiving live events or
+// shipment changes (tests wait for theirs to join).
+func (h *Hub) Subscribers() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := len(h.events)
+	for _, m := range h.ships {
+		n += len(m)
+	}
+	return n
+}
