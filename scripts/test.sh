@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 race=${RACE--race}
+# The real JavaScript subscription clients of the end-to-end tests.
+clients=internal/app/testdata/subclient
+if command -v npm >/dev/null 2>&1 && [ ! -d "$clients/node_modules" ]; then
+  npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error || echo "!!! npm ci failed: the subscription client tests will be skipped"
+fi
 SHIPMENTAPP_SKIP_REPORT="$report" go test ${race} -count=1 -timeout 20m ./... "$@"
 status=$?
 if [ -s "$report" ]; then

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"net/http"
 	"strings"
 	"testing"
@@ -122,4 +126,29 @@ func (w *WS) CloseStatus(d time.Duration) (websocket.StatusCode, string) {
 		}
 		return -1, err.Error()
 	}
+}
+
+// SubClient is the folder of the Node.js subscription clients
+// (graphql-ws, subscriptions-transport-ws, graphql-sse), relative to the
+// repository root.
+const SubClient = "internal/app/testdata/subclient"
+
+// RequireNodeClients skips t (or fails it under REQUIRE_ALL_DATABASES=1)
+// unless node and the clients' modules (npm ci, which make test runs) are
+// installed; it returns client.mjs's path.
+func RequireNodeClients(t testing.TB, root string) string {
+	t.Helper()
+	dir := filepath.Join(root, SubClient)
+	_, nodeErr := exec.LookPath("node")
+	_, modErr := os.Stat(filepath.Join(dir, "node_modules", "graphql-ws"))
+	if nodeErr == nil && modErr == nil {
+		return filepath.Join(dir, "client.mjs")
+	}
+	msg := fmt.Sprintf("the Node.js subscription clients are not installed (node: %v, modules: %v; run npm ci --prefix %s): SKIPPED", nodeErr, modErr, SubClient)
+	if os.Getenv("REQUIRE_ALL_DATABASES") == "1" {
+		t.Fatalf("REQUIRE_ALL_DATABASES=1 and %s", msg)
+	}
+	reportSkip(t.Name() + ": " + msg)
+	t.Skip("!!! " + msg)
+	return ""
 }
