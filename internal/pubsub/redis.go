@@ -46,6 +46,9 @@ func (r *Redis) Listen(ctx context.Context, ready func(), handle func([]byte)) e
 	}
 	ps := r.Client.Subscribe(ctx, r.Channel)
 	defer ps.Close()
+	// A blocked receive does not watch ctx: closing the subscription does.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	defer stop()
 	down := false
 	for {
 		msg, err := ps.ReceiveTimeout(ctx, ping)

@@ -261,6 +261,9 @@ func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, para
 		if resp == nil {
 			return ctx.Err() == nil
 		}
+		if ctx.Err() != nil {
+			return false // stopped by the client or the connection: nothing to say
+		}
 		// A subscription refused before it started (not found, forbidden,
 		// bad cursor) is an error message, not a result.
 		if first && len(resp.Errors) > 0 && isNull(resp.Data) {

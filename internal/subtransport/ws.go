@@ -472,12 +472,20 @@ func (c *wsConn) abort(err error) {
 	c.close(code, reason, label)
 }
 
+var errConnClosed = errors.New("connection closed")
+
 // write sends one message within the write timeout; a client that does not
 // take it in time is disconnected.
 func (c *wsConn) write(m message) error {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err
+	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return errConnClosed // nothing after the close frame
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
