@@ -351,4 +351,3 @@ func waitPosition(t testing.TB, a *app.App, seq int64) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-

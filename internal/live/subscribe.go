@@ -104,9 +104,7 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 	}
 	leave := func() {
 		h.mu.Lock()
-		if _, ok := h.events[s]; ok {
-			delete(h.events, s)
-		}
+		delete(h.events, s)
 		h.mu.Unlock()
 		close(ch)
 	}
