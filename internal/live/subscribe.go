@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/shipmentapp/shipmentapp/ent"
@@ -69,11 +70,13 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 		return nil, ctx.Err()
 	}
 	ch := make(chan T, h.opts.Buffer)
+	notify := notifier(ctx)
 	sk, _ := newSink(ctx)
 	s := &eventSink{sink: sk, viewer: v, filter: f}
 	s.offer = func(ev *Event) bool {
 		select {
 		case ch <- conv(ev):
+			notify()
 			return true
 		default:
 			return false
@@ -107,12 +110,14 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 		delete(h.events, s)
 		h.mu.Unlock()
 		close(ch)
+		notify()
 	}
 	if after == nil {
 		if _, err := join(0); err != nil {
 			return nil, err
 		}
 		context.AfterFunc(s.ctx, func() { h.metrics.subs.WithLabelValues(kind).Dec(); leave() })
+		attach(ctx)
 		return ch, nil
 	}
 	go func() {
@@ -122,6 +127,7 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 			if err != nil {
 				s.cancel(err)
 				close(ch)
+				notify()
 				return
 			}
 			if joined {
@@ -133,6 +139,7 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 			next, err := h.replay(s, from, upTo, func(ev *Event) bool {
 				select {
 				case ch <- conv(ev):
+					notify()
 					return true
 				case <-s.ctx.Done():
 					return false
@@ -143,12 +150,14 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 			}
 			if s.ctx.Err() != nil {
 				close(ch)
+				notify()
 				return
 			}
 			from = next
 		}
 		context.AfterFunc(s.ctx, func() { h.metrics.subs.WithLabelValues(kind).Dec(); leave() })
 	}()
+	attach(ctx)
 	return ch, nil
 }
 
@@ -206,11 +215,13 @@ func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error)
 		return nil, err
 	}
 	ch := make(chan *ent.Shipment, h.opts.Buffer)
+	notify := notifier(ctx)
 	sk, _ := newSink(ctx)
 	s := &shipSink{sink: sk, viewer: v}
 	s.offer = func(sh *ent.Shipment) bool {
 		select {
 		case ch <- sh:
+			notify()
 			return true
 		default:
 			return false
@@ -238,7 +249,9 @@ func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error)
 		}
 		h.mu.Unlock()
 		close(ch)
+		notify()
 	})
+	attach(ctx)
 	return ch, nil
 }
 
@@ -307,4 +320,44 @@ func (h *Hub) Subscribers() int {
 		n += len(m)
 	}
 	return n
+}
+
+type notifyKey struct{}
+
+// Notify lets a transport wait for a subscription's values without a
+// goroutine blocked on its channel: the Hub calls it after each value it
+// queues and after closing the channel. Attached reports whether a
+// subscription of this package took it (else the operation is not one of
+// ours, or was refused: read its response at once).
+type Notify struct {
+	fn       func()
+	attached atomic.Bool
+}
+
+// NewNotify returns a Notify calling fn.
+func NewNotify(fn func()) *Notify { return &Notify{fn: fn} }
+
+// Attached reports whether a subscription uses n.
+func (n *Notify) Attached() bool { return n.attached.Load() }
+
+// WithNotify returns a context whose subscription calls n.
+func WithNotify(ctx context.Context, n *Notify) context.Context {
+	return context.WithValue(ctx, notifyKey{}, n)
+}
+
+// notifier returns the function to call after queueing a value or closing.
+func notifier(ctx context.Context) func() {
+	n, _ := ctx.Value(notifyKey{}).(*Notify)
+	if n == nil {
+		return func() {}
+	}
+	return n.fn
+}
+
+// attach marks ctx's Notify as used: call it right before returning the
+// channel, never on an error path.
+func attach(ctx context.Context) {
+	if n, _ := ctx.Value(notifyKey{}).(*Notify); n != nil {
+		n.attached.Store(true)
+	}
 }

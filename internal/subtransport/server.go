@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -243,36 +244,94 @@ func (s *Server) originHosts() []string {
 	return out
 }
 
-// operation runs one operation and calls send with each response, until the
-// operation ends, ctx is done, or send fails. It reports whether the
-// operation ran to its end (rather than being stopped).
+// operation runs one operation: send gets each response, sendErrors the
+// errors of an operation refused before it started, and done is called once
+// at the end, with whether the operation ran to its end (rather than being
+// stopped or failing to send).
+//
+// An idle subscription holds no goroutine: its channel's Notify (internal/live)
+// starts one to read and send what was queued, which returns once the queue
+// is empty. Queries, mutations and refused subscriptions run at once.
 func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams,
-	sendErrors func(gqlerror.List), send func(*graphql.Response) error) bool {
+	sendErrors func(gqlerror.List), send func(*graphql.Response) error, done func(completed bool)) {
 	rc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
-		resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
-		sendErrors(resp.Errors)
-		return false
-	}
-	handler, ctx := exec.DispatchOperation(ctx, rc)
-	first := true
-	for {
-		resp := handler(s.opts.PerResponse(ctx))
-		if resp == nil {
-			return ctx.Err() == nil
-		}
-		if ctx.Err() != nil {
-			return false // stopped by the client or the connection: nothing to say
-		}
-		// A subscription refused before it started (not found, forbidden,
-		// bad cursor) is an error message, not a result.
-		if first && len(resp.Errors) > 0 && isNull(resp.Data) {
+		if ctx.Err() == nil {
+			resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)
 			sendErrors(resp.Errors)
+		}
+		done(false)
+		return
+	}
+	var (
+		handler  graphql.ResponseHandler
+		opCtx    context.Context
+		ready    = make(chan struct{})
+		pending  atomic.Int64
+		running  atomic.Bool
+		finished atomic.Bool
+		first    = true
+	)
+	finish := func(completed bool) {
+		if finished.CompareAndSwap(false, true) {
+			done(completed)
+		}
+	}
+	// step reads and sends one response; false when the operation is over.
+	step := func() bool {
+		resp := handler(s.opts.PerResponse(opCtx))
+		switch {
+		case resp == nil:
+			finish(opCtx.Err() == nil)
+			return false
+		case opCtx.Err() != nil:
+			finish(false) // stopped by the client or the connection: nothing to say
+			return false
+		case first && len(resp.Errors) > 0 && isNull(resp.Data):
+			// Refused before it started (not found, bad cursor): an error
+			// message, not a result.
+			sendErrors(resp.Errors)
+			finish(false)
 			return false
 		}
 		first = false
 		if err := send(resp); err != nil {
+			finish(false)
 			return false
+		}
+		return true
+	}
+	var drain func()
+	drain = func() {
+		<-ready
+		for {
+			for pending.Load() > 0 {
+				if finished.Load() {
+					return
+				}
+				pending.Add(-1)
+				if !step() {
+					return
+				}
+			}
+			running.Store(false)
+			// A value queued after the loop saw none: go on, unless another
+			// drain has started for it.
+			if pending.Load() == 0 || !running.CompareAndSwap(false, true) {
+				return
+			}
+		}
+	}
+	n := live.NewNotify(func() {
+		pending.Add(1)
+		if running.CompareAndSwap(false, true) {
+			go drain()
+		}
+	})
+	handler, opCtx = exec.DispatchOperation(live.WithNotify(ctx, n), rc)
+	close(ready)
+	if !n.Attached() {
+		for step() {
 		}
 	}
 }

@@ -120,9 +120,12 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		c.event("next", map[string]any{"errors": errorList(code, reason)})
 		cancel(err)
 	})
-	done := s.operation(opCtx, exec, &params,
+	finished := make(chan bool, 1)
+	s.operation(opCtx, exec, &params,
 		func(errs gqlerror.List) { c.event("next", map[string]any{"errors": errs}) },
-		func(resp *graphql.Response) error { return c.event("next", resp) })
+		func(resp *graphql.Response) error { return c.event("next", resp) },
+		func(completed bool) { finished <- completed })
+	done := <-finished
 	if c.isLeaving() {
 		return // going away: no complete, the client reconnects
 	}

@@ -79,7 +79,9 @@ type wsConn struct {
 	session   Session
 	token     string
 	stopWatch func()
-	timers    []*time.Timer
+	// timers by purpose (init, keepalive, expiry, recheck): one each,
+	// re-armed rather than added, so a long connection holds four at most.
+	timers map[string]*time.Timer
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last frame read
 }
@@ -121,9 +123,8 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	s.connections.WithLabelValues(transport).Inc()
-	defer s.connections.WithLabelValues(transport).Dec()
 	c.lastSeen.Store(time.Now().UnixNano())
-	c.after(s.opts.InitTimeout, func() {
+	c.after("init", s.opts.InitTimeout, func() {
 		c.mu.Lock()
 		acked := c.acked
 		c.mu.Unlock()
@@ -131,9 +132,15 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			c.close(closeInitTimeout, "Connection initialisation timeout", "init_timeout")
 		}
 	})
-	c.after(s.opts.KeepAlive, c.keepAlive)
-	c.readLoop()
-	c.finish()
+	c.after("keepalive", s.opts.KeepAlive, c.keepAlive)
+	// The handler's goroutine has a stack grown by the middlewares and the
+	// handshake: a fresh goroutine reads instead, and the handler returns
+	// (net/http leaves a hijacked connection alone).
+	go func() {
+		c.readLoop()
+		c.finish()
+		s.connections.WithLabelValues(transport).Dec()
+	}()
 }
 
 func (c *wsConn) transport() string {
@@ -143,8 +150,9 @@ func (c *wsConn) transport() string {
 	return "websocket"
 }
 
-// after runs fn once after d, unless the connection closed first.
-func (c *wsConn) after(d time.Duration, fn func()) {
+// after runs fn once after d (replacing the timer of that purpose), unless
+// the connection closed first.
+func (c *wsConn) after(purpose string, d time.Duration, fn func()) {
 	if d <= 0 {
 		return
 	}
@@ -153,10 +161,38 @@ func (c *wsConn) after(d time.Duration, fn func()) {
 	if c.closed {
 		return
 	}
-	c.timers = append(c.timers, time.AfterFunc(d, fn))
+	if t := c.timers[purpose]; t != nil {
+		t.Stop()
+	}
+	if c.timers == nil {
+		c.timers = map[string]*time.Timer{}
+	}
+	c.timers[purpose] = time.AfterFunc(d, fn)
 }
 
+// readLoop reads frames and hands them, in order, to a worker goroutine
+// that exists only while there are messages to handle: parsing and
+// answering them would grow the stack of this goroutine, which lives as long
+// as the connection.
 func (c *wsConn) readLoop() {
+	inbox := make(chan []byte, 16)
+	defer close(inbox)
+	var working atomic.Bool
+	work := func() {
+		for {
+			select {
+			case data, ok := <-inbox:
+				if !ok || !c.handleFrame(data) {
+					return
+				}
+			default:
+				working.Store(false)
+				if len(inbox) == 0 || !working.CompareAndSwap(false, true) {
+					return
+				}
+			}
+		}
+	}
 	for {
 		typ, data, err := c.ws.Read(c.ctx)
 		if err != nil {
@@ -167,15 +203,27 @@ func (c *wsConn) readLoop() {
 			c.close(closeBadRequest, "Invalid message: text frames only", "bad_request")
 			return
 		}
-		var m message
-		if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
-			c.close(closeBadRequest, "Invalid message received", "bad_request")
+		select {
+		case inbox <- data:
+		case <-c.ctx.Done():
 			return
 		}
-		if !c.handle(m) {
-			return
+		if working.CompareAndSwap(false, true) {
+			go work()
 		}
 	}
+}
+
+// handleFrame parses and handles one message; false closes the connection.
+func (c *wsConn) handleFrame(data []byte) bool {
+	var m message
+	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
+		c.close(closeBadRequest, "Invalid message received", "bad_request")
+		return false
+	}
+	// false: handle has started closing the connection, which ends the
+	// read loop once the close handshake is over.
+	return c.handle(m)
 }
 
 // handle acts on one message; false ends the read loop.
@@ -278,9 +326,7 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 		c.refuse(closeForbidden, "Forbidden: send credentials in connection_init's payload, e.g. {\"authorization\": \"Bearer <key>\"}", "unauthenticated")
 		return false
 	}
-	actx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-	opCtx, session, err := c.s.opts.Authenticate(actx, token)
-	cancel()
+	opCtx, session, err := c.authenticate(token)
 	switch {
 	case err != nil && c.s.opts.Unauthorized != nil && c.s.opts.Unauthorized(err):
 		c.refuse(closeForbidden, "Forbidden: invalid, expired or revoked credentials", "unauthenticated")
@@ -316,6 +362,26 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 	return true
 }
 
+// authenticate verifies token on a goroutine of its own: database work
+// would grow the stack of the reading goroutine, which lives as long as the
+// connection, for good.
+func (c *wsConn) authenticate(token string) (context.Context, Session, error) {
+	type result struct {
+		ctx     context.Context
+		session Session
+		err     error
+	}
+	res := make(chan result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
+		defer cancel()
+		opCtx, session, err := c.s.opts.Authenticate(ctx, token)
+		res <- result{opCtx, session, err}
+	}()
+	r := <-res
+	return r.ctx, r.session, r.err
+}
+
 func (s *Server) closingNow() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -342,25 +408,23 @@ func (c *wsConn) watch() {
 		c.mu.Unlock()
 	}
 	if !c.session.ExpiresAt.IsZero() {
-		c.after(time.Until(c.session.ExpiresAt), func() {
+		c.after("expiry", time.Until(c.session.ExpiresAt), func() {
 			c.close(closeForbidden, "Forbidden: the credentials expired; reconnect with new ones", "expired")
 		})
 	}
 	var recheck func()
 	recheck = func() {
-		ctx, cancel := context.WithTimeout(c.ctx, 10*time.Second)
-		_, _, err := c.s.opts.Authenticate(ctx, c.token)
-		cancel()
+		_, _, err := c.authenticate(c.token)
 		switch {
 		case err != nil && c.s.opts.Unauthorized != nil && c.s.opts.Unauthorized(err):
 			revoked()
 		case errors.Is(err, ErrForbidden):
 			revoked()
 		default: // valid, or not checkable now: keep serving, check later
-			c.after(c.s.opts.AuthRecheck, recheck)
+			c.after("recheck", c.s.opts.AuthRecheck, recheck)
 		}
 	}
-	c.after(c.s.opts.AuthRecheck, recheck)
+	c.after("recheck", c.s.opts.AuthRecheck, recheck)
 }
 
 func (c *wsConn) subscribe(m message) bool {
@@ -408,34 +472,34 @@ func (c *wsConn) subscribe(m message) bool {
 	// Stop the operation when the connection ends.
 	stop := context.AfterFunc(c.ctx, cancel)
 	ctx = live.WithAbort(ctx, c.abort)
-	go func() {
-		defer c.running.Done()
-		defer stop()
-		defer cancel()
-		done := c.s.operation(ctx, c.exec, &params,
-			func(errs gqlerror.List) { c.sendErrors(m.ID, errs) },
-			func(resp *graphql.Response) error {
-				payload, err := json.Marshal(resp)
-				if err != nil {
-					return err
-				}
-				typ := "next"
-				if c.legacy {
-					typ = "data"
-				}
-				return c.write(message{ID: m.ID, Type: typ, Payload: payload})
-			})
-		c.mu.Lock()
-		_, mine := c.ops[m.ID]
-		delete(c.ops, m.ID)
-		leaving := c.leaving || c.s.closingNow()
-		c.mu.Unlock()
-		// Not after the client's own complete, nor when the server goes
-		// away (the client must reconnect, not think the stream ended).
-		if done && mine && !leaving {
-			c.write(message{ID: m.ID, Type: "complete"})
-		}
-	}()
+	go c.s.operation(ctx, c.exec, &params,
+		func(errs gqlerror.List) { c.sendErrors(m.ID, errs) },
+		func(resp *graphql.Response) error {
+			payload, err := json.Marshal(resp)
+			if err != nil {
+				return err
+			}
+			typ := "next"
+			if c.legacy {
+				typ = "data"
+			}
+			return c.write(message{ID: m.ID, Type: typ, Payload: payload})
+		},
+		func(completed bool) {
+			defer c.running.Done()
+			stop()
+			cancel()
+			c.mu.Lock()
+			_, mine := c.ops[m.ID]
+			delete(c.ops, m.ID)
+			leaving := c.leaving || c.s.closingNow()
+			c.mu.Unlock()
+			// Not after the client's own complete, nor when the server goes
+			// away (the client must reconnect, not think the stream ended).
+			if completed && mine && !leaving {
+				c.write(message{ID: m.ID, Type: "complete"})
+			}
+		})
 	return true
 }
 
@@ -523,7 +587,7 @@ func (c *wsConn) keepAlive() {
 	} else {
 		c.write(message{Type: "ping"})
 	}
-	c.after(ka, c.keepAlive)
+	c.after("keepalive", ka, c.keepAlive)
 }
 
 // goAway stops new operations, lets the running ones send what they
