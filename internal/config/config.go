@@ -433,7 +433,7 @@ func defaults(appEnv string) map[string]any {
 		"subscription_keepalive":               "15s",
 		"subscription_max_per_connection":      100,
 		"subscription_max_connections_per_key": 200,
-		"subscription_buffer":                  64,
+		"subscription_buffer":                  256,
 		"subscription_write_timeout":           "10s",
 		"subscription_auth_recheck":            "1m",
 		"subscription_poll_interval":           "5s",

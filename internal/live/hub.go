@@ -50,7 +50,7 @@ type Options struct {
 	Logger *slog.Logger
 	// Poll is how often the Hub reads new events without a note (default 5 s).
 	Poll time.Duration
-	// Buffer is each subscription's queue; a full queue ends it (default 64).
+	// Buffer is each subscription's queue; beyond the few values in its channel, a backlog of this many absorbs a burst; one more ends it (default 256).
 	Buffer int
 	// Batch is the number of events read at a time (default 500).
 	Batch int
@@ -98,7 +98,7 @@ func New(opts Options) *Hub {
 		opts.Poll = 5 * time.Second
 	}
 	if opts.Buffer <= 0 {
-		opts.Buffer = 64
+		opts.Buffer = 256
 	}
 	if opts.Batch <= 0 {
 		opts.Batch = 500

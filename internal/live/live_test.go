@@ -35,6 +35,36 @@ func partner(customers ...int) context.Context {
 	return auth.WithViewer(context.Background(), &auth.Viewer{Kind: "api_key", ID: "p", Role: auth.RolePartner, Customers: customers})
 }
 
+func TestBurstWaitsInTheBacklog(t *testing.T) {
+	h := bareHub(100)
+	var n *Notify
+	n = NewNotify(func() {})
+	ctx := WithNotify(partner(1), n)
+	ch, err := Events(h, ctx, Filter{}, nil, func(ev *Event) int64 { return ev.Seq })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []*ent.TrackingEvent
+	for seq := range int64(50) {
+		rows = append(rows, row(seq+1, 1, domain.StatusInTransit))
+	}
+	h.dispatch(rows) // a burst, far more than the channel holds
+	for want := int64(1); want <= 50; want++ {
+		select {
+		case got := <-ch:
+			if got != want {
+				t.Fatalf("got %d, want %d", got, want)
+			}
+			n.Consumed() // what the transport does after each value
+		case <-time.After(5 * time.Second):
+			t.Fatalf("event %d never came", want)
+		}
+	}
+	if h.Subscribers() != 1 {
+		t.Fatal("a burst within the buffer ended the subscription")
+	}
+}
+
 func TestSlowConsumerIsDisconnected(t *testing.T) {
 	h := bareHub(2)
 	aborted := make(chan error, 1)
@@ -43,7 +73,12 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.dispatch([]*ent.TrackingEvent{row(1, 1, domain.StatusInTransit), row(2, 1, domain.StatusInTransit), row(3, 1, domain.StatusInTransit)})
+	// The channel holds handOver events, the backlog 2 more: one more is too many.
+	var rows []*ent.TrackingEvent
+	for seq := range int64(handOver + 3) {
+		rows = append(rows, row(seq+1, 1, domain.StatusInTransit))
+	}
+	h.dispatch(rows)
 	select {
 	case err := <-aborted:
 		if !errors.Is(err, ErrSlowConsumer) {
@@ -56,7 +91,7 @@ func TestSlowConsumerIsDisconnected(t *testing.T) {
 	for seq := range ch { // what was queued is still delivered, then the channel closes
 		got = append(got, seq)
 	}
-	if !slices.Equal(got, []int64{1, 2}) || h.Subscribers() != 0 {
+	if len(got) != handOver || got[0] != 1 || got[handOver-1] != handOver || h.Subscribers() != 0 {
 		t.Fatalf("got %v, %d subscribers", got, h.Subscribers())
 	}
 }

@@ -50,7 +50,16 @@ type eventSink struct {
 	filter Filter
 	last   int64 // highest seq handed over (or already seen by the client)
 	offer  func(*Event) bool
+	// backlog holds the events that did not fit in the channel (a burst),
+	// in order, up to Options.Buffer; allocated only while there is one.
+	backlog []*Event
+	gone    bool // the channel is closed
 }
+
+// handOver is how many values a subscription's channel holds: the
+// transport takes them one by one, and a burst waits in the backlog, which
+// costs memory only while it lasts.
+const handOver = 8
 
 func (s *eventSink) match(ev *Event) bool { return s.filter.match(s.viewer, ev) }
 
@@ -69,19 +78,43 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	ch := make(chan T, h.opts.Buffer)
+	ch := make(chan T, handOver)
 	notify := notifier(ctx)
 	sk, _ := newSink(ctx)
 	s := &eventSink{sink: sk, viewer: v, filter: f}
+	// offer queues ev (h.mu is held): false when the backlog is full too.
 	s.offer = func(ev *Event) bool {
-		select {
-		case ch <- conv(ev):
-			notify()
-			return true
-		default:
+		if len(s.backlog) == 0 {
+			select {
+			case ch <- conv(ev):
+				notify()
+				return true
+			default:
+			}
+		}
+		if len(s.backlog) >= h.opts.Buffer {
 			return false
 		}
+		s.backlog = append(s.backlog, ev)
+		return true
 	}
+	// refill moves the backlog into the channel as the transport takes
+	// values out of it.
+	onConsumed(ctx, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		for len(s.backlog) > 0 && !s.gone {
+			select {
+			case ch <- conv(s.backlog[0]):
+				s.backlog[0] = nil
+				s.backlog = s.backlog[1:]
+				notify()
+			default:
+				return
+			}
+		}
+		s.backlog = nil
+	})
 	kind := "shipmentEvents"
 	if f.ShipmentID != 0 {
 		kind = "trackingEventAdded"
@@ -108,8 +141,10 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 	leave := func() {
 		h.mu.Lock()
 		delete(h.events, s)
-		h.mu.Unlock()
+		s.gone = true
+		s.backlog = nil
 		close(ch)
+		h.mu.Unlock()
 		notify()
 	}
 	if after == nil {
@@ -214,7 +249,9 @@ func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error)
 	if _, err := h.opts.Client.Shipment.Query().Where(shipment.ID(id)).OnlyID(ctx); err != nil {
 		return nil, err
 	}
-	ch := make(chan *ent.Shipment, h.opts.Buffer)
+	// Shipments change one version at a time and are read again on each
+	// note: a client that lets handOver versions pile up is a slow one.
+	ch := make(chan *ent.Shipment, handOver)
 	notify := notifier(ctx)
 	sk, _ := newSink(ctx)
 	s := &shipSink{sink: sk, viewer: v}
@@ -332,6 +369,21 @@ type notifyKey struct{}
 type Notify struct {
 	fn       func()
 	attached atomic.Bool
+	consumed atomic.Pointer[func()]
+}
+
+// Consumed tells the subscription that the transport took a value: it
+// moves what waits in its backlog into the channel.
+func (n *Notify) Consumed() {
+	if f := n.consumed.Load(); f != nil {
+		(*f)()
+	}
+}
+
+func onConsumed(ctx context.Context, fn func()) {
+	if n, _ := ctx.Value(notifyKey{}).(*Notify); n != nil {
+		n.consumed.Store(&fn)
+	}
 }
 
 // NewNotify returns a Notify calling fn.

@@ -301,7 +301,10 @@ func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, para
 		}
 		return true
 	}
-	var drain func()
+	var (
+		drain func()
+		n     *live.Notify
+	)
 	drain = func() {
 		<-ready
 		for {
@@ -313,6 +316,7 @@ func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, para
 				if !step() {
 					return
 				}
+				n.Consumed()
 			}
 			running.Store(false)
 			// A value queued after the loop saw none: go on, unless another
@@ -322,7 +326,7 @@ func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, para
 			}
 		}
 	}
-	n := live.NewNotify(func() {
+	n = live.NewNotify(func() {
 		pending.Add(1)
 		if running.CompareAndSwap(false, true) {
 			go drain()

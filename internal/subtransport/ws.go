@@ -60,8 +60,10 @@ type wsConn struct {
 	s      *Server
 	ws     *websocket.Conn
 	legacy bool
-	r      *http.Request
-	exec   graphql.GraphExecutor
+	// headerToken is the credential of the upgrade request, if any (the
+	// request itself is not kept: an idle connection holds what it needs).
+	headerToken string
+	exec        graphql.GraphExecutor
 
 	ctx    context.Context // the connection's; ends when it closes
 	cancel context.CancelFunc
@@ -79,9 +81,9 @@ type wsConn struct {
 	session   Session
 	token     string
 	stopWatch func()
-	// timers by purpose (init, keepalive, expiry, recheck): one each,
-	// re-armed rather than added, so a long connection holds four at most.
-	timers map[string]*time.Timer
+	// timers by purpose: one each, replaced rather than added, so a long
+	// connection holds four at most.
+	timers [timerPurposes]*time.Timer
 
 	lastSeen atomic.Int64 // unix nanoseconds of the last frame read
 }
@@ -96,7 +98,7 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	rc := http.NewResponseController(w)
 	_ = rc.SetReadDeadline(time.Time{})
 	_ = rc.SetWriteDeadline(time.Time{})
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
 		Subprotocols:   []string{ProtocolTransportWS, ProtocolLegacy},
 		OriginPatterns: s.originHosts(),
 	})
@@ -105,7 +107,7 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	ws.SetReadLimit(s.opts.ReadLimit)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := &wsConn{s: s, ws: ws, r: r, exec: exec, ctx: ctx, cancel: cancel, ops: map[string]context.CancelFunc{}}
+	c := &wsConn{s: s, ws: ws, headerToken: headerToken(r), exec: exec, ctx: ctx, cancel: cancel, ops: map[string]context.CancelFunc{}}
 	switch ws.Subprotocol() {
 	case ProtocolTransportWS:
 	case ProtocolLegacy:
@@ -124,7 +126,7 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	s.connections.WithLabelValues(transport).Inc()
 	c.lastSeen.Store(time.Now().UnixNano())
-	c.after("init", s.opts.InitTimeout, func() {
+	c.after(timerInit, s.opts.InitTimeout, func() {
 		c.mu.Lock()
 		acked := c.acked
 		c.mu.Unlock()
@@ -132,7 +134,7 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 			c.close(closeInitTimeout, "Connection initialisation timeout", "init_timeout")
 		}
 	})
-	c.after("keepalive", s.opts.KeepAlive, c.keepAlive)
+	c.after(timerKeepAlive, s.opts.KeepAlive, c.keepAlive)
 	// The handler's goroutine has a stack grown by the middlewares and the
 	// handshake: a fresh goroutine reads instead, and the handler returns
 	// (net/http leaves a hijacked connection alone).
@@ -150,9 +152,18 @@ func (c *wsConn) transport() string {
 	return "websocket"
 }
 
+// The purposes of a connection's timers.
+const (
+	timerInit = iota
+	timerKeepAlive
+	timerExpiry
+	timerRecheck
+	timerPurposes
+)
+
 // after runs fn once after d (replacing the timer of that purpose), unless
 // the connection closed first.
-func (c *wsConn) after(purpose string, d time.Duration, fn func()) {
+func (c *wsConn) after(purpose int, d time.Duration, fn func()) {
 	if d <= 0 {
 		return
 	}
@@ -164,9 +175,6 @@ func (c *wsConn) after(purpose string, d time.Duration, fn func()) {
 	if t := c.timers[purpose]; t != nil {
 		t.Stop()
 	}
-	if c.timers == nil {
-		c.timers = map[string]*time.Timer{}
-	}
 	c.timers[purpose] = time.AfterFunc(d, fn)
 }
 
@@ -175,7 +183,7 @@ func (c *wsConn) after(purpose string, d time.Duration, fn func()) {
 // answering them would grow the stack of this goroutine, which lives as long
 // as the connection.
 func (c *wsConn) readLoop() {
-	inbox := make(chan []byte, 16)
+	inbox := make(chan []byte, 4)
 	defer close(inbox)
 	var working atomic.Bool
 	work := func() {
@@ -320,7 +328,7 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 	}
 	token := p.token()
 	if token == "" {
-		token = headerToken(c.r)
+		token = c.headerToken
 	}
 	if token == "" {
 		c.refuse(closeForbidden, "Forbidden: send credentials in connection_init's payload, e.g. {\"authorization\": \"Bearer <key>\"}", "unauthenticated")
@@ -349,6 +357,10 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 		return false
 	}
 	c.mu.Lock()
+	if t := c.timers[timerInit]; t != nil {
+		t.Stop()
+		c.timers[timerInit] = nil
+	}
 	c.acked = true
 	c.opCtx = context.WithoutCancel(opCtx)
 	c.session = session
@@ -408,7 +420,7 @@ func (c *wsConn) watch() {
 		c.mu.Unlock()
 	}
 	if !c.session.ExpiresAt.IsZero() {
-		c.after("expiry", time.Until(c.session.ExpiresAt), func() {
+		c.after(timerExpiry, time.Until(c.session.ExpiresAt), func() {
 			c.close(closeForbidden, "Forbidden: the credentials expired; reconnect with new ones", "expired")
 		})
 	}
@@ -421,10 +433,10 @@ func (c *wsConn) watch() {
 		case errors.Is(err, ErrForbidden):
 			revoked()
 		default: // valid, or not checkable now: keep serving, check later
-			c.after("recheck", c.s.opts.AuthRecheck, recheck)
+			c.after(timerRecheck, c.s.opts.AuthRecheck, recheck)
 		}
 	}
-	c.after("recheck", c.s.opts.AuthRecheck, recheck)
+	c.after(timerRecheck, c.s.opts.AuthRecheck, recheck)
 }
 
 func (c *wsConn) subscribe(m message) bool {
@@ -587,7 +599,7 @@ func (c *wsConn) keepAlive() {
 	} else {
 		c.write(message{Type: "ping"})
 	}
-	c.after("keepalive", ka, c.keepAlive)
+	c.after(timerKeepAlive, ka, c.keepAlive)
 }
 
 // goAway stops new operations, lets the running ones send what they
@@ -634,10 +646,12 @@ func (c *wsConn) markClosed() bool {
 		return false
 	}
 	c.closed = true
-	for _, t := range c.timers {
-		t.Stop()
+	for i, t := range c.timers {
+		if t != nil {
+			t.Stop()
+			c.timers[i] = nil
+		}
 	}
-	c.timers = nil
 	return true
 }
 
