@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench clean
+.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-subscriptions clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
 
 bench: ## Run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-subscriptions: ## 10,000 websocket subscriptions on one instance: memory per idle subscription, fan-out latency (SUBLOAD_FLAGS="-per 10 -redis 127.0.0.1:6379")
+	$(GO) build -o bin/subload ./internal/tools/subload && ulimit -n 65536 2>/dev/null; bin/subload $(SUBLOAD_FLAGS)
 
 clean: ## Remove build outputs and the local data directory
 	rm -rf bin data

@@ -32,7 +32,6 @@ import (
 
 	"github.com/coder/websocket"
 
-	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
@@ -218,8 +217,6 @@ func pct(d []time.Duration, p int) time.Duration {
 	}
 	return d[(len(d)-1)*p/100].Round(100 * time.Microsecond)
 }
-
-var _ = ent.Asc
 
 // runClients opens the connections, prints "ready" once every subscription
 // is sent and acknowledged, then one JSON line per event when every
