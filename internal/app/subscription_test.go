@@ -282,12 +282,7 @@ func TestSubscriptionProtocol(t *testing.T) {
 		key := e.key(auth.RolePartner, activeCustomer)
 		ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
 		ws.Init(bearer(key))
-		keyID, _ := auth.ParseKey(key)
-		row, err := e.app.Client.APIKey.Query().Where(apikey.KeyID(keyID)).Only(system())
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.gql.MustData(`mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, map[string]any{"id": gid.New(gid.TypeAPIKey, row.ID).String()}, nil)
+		revoke(t, e, key)
 		closes(t, ws, 4403)
 	})
 	t.Run("legacy graphql-ws protocol", func(t *testing.T) {
@@ -305,6 +300,17 @@ func TestSubscriptionProtocol(t *testing.T) {
 		ws.Send(map[string]any{"type": "connection_terminate"})
 		closes(t, ws, 1000)
 	})
+}
+
+// revoke revokes API key secret through the API.
+func revoke(t *testing.T, e *env, secret string) {
+	t.Helper()
+	keyID, _ := auth.ParseKey(secret)
+	row, err := e.app.Client.APIKey.Query().Where(apikey.KeyID(keyID)).Only(system())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.gql.MustData(`mutation($id: ID!) { revokeAPIKey(id: $id) { id } }`, map[string]any{"id": gid.New(gid.TypeAPIKey, row.ID).String()}, nil)
 }
 
 func asClose(err error, ce *websocket.CloseError) bool { return errors.As(err, ce) }

@@ -123,6 +123,13 @@ func TestValidation(t *testing.T) {
 		{"key prefix climbing", []string{"FILE_KEY_PREFIX=../files/"}, "FILE_KEY_PREFIX:"},
 		{"key prefix upper case", []string{"FILE_KEY_PREFIX=Files/"}, "FILE_KEY_PREFIX:"},
 		{"no upload slots", []string{"FILE_MAX_CONCURRENT_UPLOADS=0"}, "FILE_MAX_CONCURRENT_UPLOADS:"},
+		{"no subscription buffer", []string{"SUBSCRIPTION_BUFFER=0"}, "SUBSCRIPTION_BUFFER:"},
+		{"no subscriptions per connection", []string{"SUBSCRIPTION_MAX_PER_CONNECTION=0"}, "SUBSCRIPTION_MAX_PER_CONNECTION:"},
+		{"no connections per key", []string{"SUBSCRIPTION_MAX_CONNECTIONS_PER_KEY=-1"}, "SUBSCRIPTION_MAX_CONNECTIONS_PER_KEY:"},
+		{"no init timeout", []string{"SUBSCRIPTION_INIT_TIMEOUT=0s"}, "SUBSCRIPTION_INIT_TIMEOUT:"},
+		{"no keepalive", []string{"SUBSCRIPTION_KEEPALIVE=0s"}, "SUBSCRIPTION_KEEPALIVE:"},
+		{"websocket origins", []string{"SUBSCRIPTION_ALLOWED_ORIGINS=https://partner.example.com"}, ""},
+		{"websocket origin wildcard", []string{"SUBSCRIPTION_ALLOWED_ORIGINS=*"}, "SUBSCRIPTION_ALLOWED_ORIGINS:"},
 	}
 	for _, c := range cases {
 		_, err := config.Load("", c.env)
