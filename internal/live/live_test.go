@@ -37,8 +37,7 @@ func partner(customers ...int) context.Context {
 
 func TestBurstWaitsInTheBacklog(t *testing.T) {
 	h := bareHub(100)
-	var n *Notify
-	n = NewNotify(func() {})
+	n := NewNotify(func() {})
 	ctx := WithNotify(partner(1), n)
 	ch, err := Events(h, ctx, Filter{}, nil, func(ev *Event) int64 { return ev.Seq })
 	if err != nil {
