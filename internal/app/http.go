@@ -35,6 +35,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
+	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
 )
@@ -163,7 +164,12 @@ func (a *App) subscriptions() *subtransport.Server {
 		PerResponse: func(ctx context.Context) context.Context {
 			return loader.With(ctx, loader.New(a.Client, a.Dolibarr))
 		},
-		Drain:            a.Live.Stop,
+		Drain: a.Live.Stop,
+		Allow: func(ctx context.Context, token string) (bool, time.Duration) {
+			// The bucket of HTTP requests sending this key as a bearer token.
+			return a.Limiter.Allow(ctx, "key", credKey("Bearer "+token), ratelimit.Limit{PerMinute: a.Config.Limits.KeyPerMinute})
+		},
+		OperationTimeout: a.Config.HTTP.RequestTimeout,
 		InitTimeout:      sc.InitTimeout,
 		KeepAlive:        sc.KeepAlive,
 		WriteTimeout:     sc.WriteTimeout,

@@ -184,6 +184,11 @@ func TestSubscriptionResumeAfterKill(t *testing.T) {
 				ships = append(ships, e.create(createInput(activeCustomer, "DHL")).ID)
 			}
 			statuses := []string{"LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "EXCEPTION", "OUT_FOR_DELIVERY", "DELIVERED"}
+			// The subscriber, on instance B, from now on.
+			ws := testutil.MustDialWS(t, c.servers[1].URL, "graphql-transport-ws")
+			ws.Init(bearer(admin))
+			subscribe(ws, false, "1", eventsSubscription, map[string]any{"after": nil})
+			waitSubscribers(t, c.apps[1], 1)
 			// Writers: one per shipment, concurrently, through instance A.
 			var writers sync.WaitGroup
 			for i, id := range ships {
@@ -203,9 +208,6 @@ func TestSubscriptionResumeAfterKill(t *testing.T) {
 			}
 			total := len(ships) * len(statuses)
 			var got []eventEdge
-			ws := testutil.MustDialWS(t, c.servers[1].URL, "graphql-transport-ws")
-			ws.Init(bearer(admin))
-			subscribe(ws, false, "1", eventsSubscription, map[string]any{"after": nil})
 			for len(got) < total/3 {
 				got = append(got, nextEdge(t, ws, "1"))
 			}
@@ -220,7 +222,19 @@ func TestSubscriptionResumeAfterKill(t *testing.T) {
 			ws2.Init(bearer(admin))
 			subscribe(ws2, false, "2", eventsSubscription, map[string]any{"after": got[len(got)-1].Cursor})
 			for len(got) < total {
-				got = append(got, nextEdge(t, ws2, "2"))
+				m, err := ws2.Read(10 * time.Second)
+				if err != nil {
+					t.Fatalf("after %d of %d events: %v (hub A at %d, B at %d)", len(got), total, err, a.Live.Position(), c.apps[1].Live.Position())
+				}
+				var r struct {
+					Data struct {
+						ShipmentEvents eventEdge `json:"shipmentEvents"`
+					} `json:"data"`
+				}
+				if m.Type != "next" || json.Unmarshal(m.Payload, &r) != nil {
+					t.Fatalf("unexpected %s %s", m.Type, m.Payload)
+				}
+				got = append(got, r.Data.ShipmentEvents)
 			}
 			writers.Wait()
 			committed, err := a.Client.TrackingEvent.Query().Order(trackingevent.BySeq()).All(privacy.DecisionContext(context.Background(), privacy.Allow))

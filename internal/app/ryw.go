@@ -74,11 +74,16 @@ func cookieRecent(r *http.Request) bool {
 // viewerKey identifies who is asking before authentication has run (the
 // rate limiter, and requests authentication did not mark): the credentials it
 // sends (hashed, never kept), else its address.
+// credKey names the rate-limit bucket of a credential header's value.
+func credKey(header string) string {
+	sum := sha256.Sum256([]byte(header))
+	return "cred:" + hex.EncodeToString(sum[:12])
+}
+
 func viewerKey(r *http.Request) string {
 	for _, h := range []string{"Authorization", "X-API-Key"} {
 		if v := r.Header.Get(h); v != "" {
-			sum := sha256.Sum256([]byte(v))
-			return "cred:" + hex.EncodeToString(sum[:12])
+			return credKey(v)
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

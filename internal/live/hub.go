@@ -65,16 +65,20 @@ type Hub struct {
 	log     *slog.Logger
 	wake    chan struct{}
 	ready   chan struct{}
+	done    chan struct{} // closed by stop
 	started atomic.Bool
 
-	mu       sync.Mutex
-	pos      int64 // every event with seq <= pos has been dispatched
-	stopped  bool
-	events   map[*eventSink]struct{}
-	ships    map[int]map[*shipSink]struct{}
-	refresh  map[int]struct{} // shipments to reload
-	watchers map[string]map[*func()]struct{}
-	hole     time.Time // when the read first stopped at a missing seq
+	mu      sync.Mutex
+	pos     int64 // every event with seq <= pos has been dispatched
+	stopped bool
+	events  map[*eventSink]struct{}
+	// replaying are the subscriptions reading what they missed, not yet
+	// in events: stop ends them too.
+	replaying map[*eventSink]struct{}
+	ships     map[int]map[*shipSink]struct{}
+	refresh   map[int]struct{} // shipments to reload
+	watchers  map[string]map[*func()]struct{}
+	hole      time.Time // when the read first stopped at a missing seq
 
 	announced atomic.Int64
 	metrics   metrics
@@ -111,8 +115,8 @@ func New(opts Options) *Hub {
 	}
 	h := &Hub{
 		opts: opts, log: opts.Logger,
-		wake: make(chan struct{}, 1), ready: make(chan struct{}),
-		events: map[*eventSink]struct{}{}, ships: map[int]map[*shipSink]struct{}{},
+		wake: make(chan struct{}, 1), ready: make(chan struct{}), done: make(chan struct{}),
+		events: map[*eventSink]struct{}{}, replaying: map[*eventSink]struct{}{}, ships: map[int]map[*shipSink]struct{}{},
 		refresh: map[int]struct{}{}, watchers: map[string]map[*func()]struct{}{},
 	}
 	h.metrics = metrics{
@@ -256,23 +260,15 @@ func (h *Hub) Run(ctx context.Context) error {
 		case <-time.After(time.Second):
 		}
 	}
-	listening := make(chan struct{})
-	var once sync.Once
+	// Deliver from now on, bus or not: without it, the poll still finds
+	// every event (a Redis that is down at start must not stall subscribers).
+	close(h.ready)
 	go func() {
-		err := h.opts.Bus.Listen(ctx, func() {
-			once.Do(func() { close(listening) })
-			h.kick() // anything published while we were not listening
-		}, h.onNote)
+		err := h.opts.Bus.Listen(ctx, h.kick, h.onNote) // (re)subscribed: read what we missed
 		if err != nil && ctx.Err() == nil {
 			h.log.ErrorContext(ctx, "live updates: bus listener stopped", slog.String("error", err.Error()))
 		}
 	}()
-	select {
-	case <-listening:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	close(h.ready)
 	poll := time.NewTicker(h.opts.Poll)
 	defer poll.Stop()
 	for {
@@ -296,9 +292,17 @@ func (h *Hub) Stop() { h.stop() }
 // stop ends every subscription: their channels close.
 func (h *Hub) stop() {
 	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
+		return
+	}
 	h.stopped = true
-	sinks := make([]*eventSink, 0, len(h.events))
+	close(h.done)
+	sinks := make([]*eventSink, 0, len(h.events)+len(h.replaying))
 	for s := range h.events {
+		sinks = append(sinks, s)
+	}
+	for s := range h.replaying {
 		sinks = append(sinks, s)
 	}
 	var ships []*shipSink

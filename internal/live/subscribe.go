@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -54,6 +55,7 @@ type eventSink struct {
 	// in order, up to Options.Buffer; allocated only while there is one.
 	backlog []*Event
 	gone    bool // the channel is closed
+	closing bool // close the channel once the backlog is handed over
 }
 
 // handOver is how many values a subscription's channel holds: the
@@ -73,10 +75,8 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 	if v == nil {
 		return nil, fmt.Errorf("subscribe: no viewer")
 	}
-	select {
-	case <-h.ready:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := h.wait(ctx); err != nil {
+		return nil, err
 	}
 	ch := make(chan T, handOver)
 	notify := notifier(ctx)
@@ -114,6 +114,11 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 			}
 		}
 		s.backlog = nil
+		if s.closing && !s.gone { // the Hub stopped: all handed over, end
+			s.gone = true
+			close(ch)
+			notify()
+		}
 	})
 	kind := "shipmentEvents"
 	if f.ShipmentID != 0 {
@@ -134,6 +139,7 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 		default: // the client may have seen more than this instance so far
 			s.last = from
 		}
+		delete(h.replaying, s)
 		h.events[s] = struct{}{}
 		h.metrics.subs.WithLabelValues(kind).Inc()
 		return true, nil
@@ -141,6 +147,14 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 	leave := func() {
 		h.mu.Lock()
 		delete(h.events, s)
+		delete(h.replaying, s)
+		if errors.Is(context.Cause(s.ctx), ErrClosed) && len(s.backlog) > 0 && !s.gone {
+			// Shutting down: what was dispatched is still sent, then the
+			// channel closes (refill).
+			s.closing = true
+			h.mu.Unlock()
+			return
+		}
 		s.gone = true
 		s.backlog = nil
 		close(ch)
@@ -155,11 +169,24 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 		attach(ctx)
 		return ch, nil
 	}
+	h.mu.Lock()
+	if h.stopped {
+		h.mu.Unlock()
+		return nil, ErrClosed
+	}
+	h.replaying[s] = struct{}{}
+	h.mu.Unlock()
+	unregister := func() {
+		h.mu.Lock()
+		delete(h.replaying, s)
+		h.mu.Unlock()
+	}
 	go func() {
 		from := *after
 		for {
 			joined, err := join(from)
 			if err != nil {
+				unregister()
 				s.cancel(err)
 				close(ch)
 				notify()
@@ -184,6 +211,7 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 				s.cancel(err)
 			}
 			if s.ctx.Err() != nil {
+				unregister()
 				close(ch)
 				notify()
 				return
@@ -194,6 +222,18 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 	}()
 	attach(ctx)
 	return ch, nil
+}
+
+// wait returns once the Hub delivers, or why it never will.
+func (h *Hub) wait(ctx context.Context) error {
+	select {
+	case <-h.ready:
+		return nil
+	case <-h.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // replay sends the matching events in (from, upTo] from the database, a batch
@@ -244,6 +284,9 @@ func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error)
 	v := auth.FromContext(ctx)
 	if v == nil {
 		return nil, fmt.Errorf("subscribe: no viewer")
+	}
+	if err := h.wait(ctx); err != nil {
+		return nil, err
 	}
 	// The viewer's privacy rule applies: not found unless visible.
 	if _, err := h.opts.Client.Shipment.Query().Where(shipment.ID(id)).OnlyID(ctx); err != nil {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
@@ -67,6 +68,12 @@ type Options struct {
 	// Origins are the browser origins ("https://app.example.com") allowed to
 	// open a websocket; a request without Origin is not a browser's.
 	Origins []string
+
+	// Allow charges one operation on a websocket to its credentials' rate
+	// limit (token is what the client authenticated with).
+	Allow func(ctx context.Context, token string) (ok bool, retryAfter time.Duration)
+	// OperationTimeout bounds a query or mutation (not a subscription).
+	OperationTimeout time.Duration
 
 	// Drain is called first by Shutdown: it ends every subscription once its
 	// queue is sent (live.Hub.Stop).
@@ -156,6 +163,15 @@ func (s *Server) rekey(cred string) (ok bool, reason string) {
 	}
 	s.perCred[cred]++
 	return true, ""
+}
+
+// unrekey undoes rekey.
+func (s *Server) unrekey(cred string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.perCred[cred]--; s.perCred[cred] <= 0 {
+		delete(s.perCred, cred)
+	}
 }
 
 func (s *Server) remove(c closer, cred string) {
@@ -255,6 +271,12 @@ func (s *Server) originHosts() []string {
 func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams,
 	sendErrors func(gqlerror.List), send func(*graphql.Response) error, done func(completed bool)) {
 	rc, errs := exec.CreateOperationContext(ctx, params)
+	if errs == nil && rc.Operation != nil && rc.Operation.Operation != ast.Subscription && s.opts.OperationTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.opts.OperationTimeout)
+		report := done
+		done = func(completed bool) { cancel(); report(completed) }
+	}
 	if errs != nil {
 		if ctx.Err() == nil {
 			resp := exec.DispatchError(graphql.WithOperationContext(ctx, rc), errs)

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -56,6 +57,7 @@ type sseConn struct {
 	cancel  context.CancelCauseFunc
 	leaving chan struct{}
 	once    sync.Once
+	aborted atomic.Bool // ended by the server: no complete
 }
 
 func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
@@ -77,6 +79,13 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	c := &sseConn{s: s, w: w, rc: http.NewResponseController(w), ctx: ctx, cancel: cancel, leaving: make(chan struct{})}
+	// Nothing may write after the handler returns: end the stream's context
+	// (writes check it under wmu), then wait for a write in progress.
+	defer func() {
+		cancel(nil)
+		c.wmu.Lock()
+		defer c.wmu.Unlock()
+	}()
 	if ok, reason := s.add(c, session.Credential); !ok {
 		status := http.StatusTooManyRequests
 		if s.closingNow() {
@@ -112,6 +121,7 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		if errors.Is(err, live.ErrClosed) {
 			return // the stream ends when its channel drains
 		}
+		c.aborted.Store(true)
 		code := apperr.SlowConsumer
 		if !errors.Is(err, live.ErrSlowConsumer) {
 			code = apperr.Internal
@@ -126,8 +136,8 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		func(resp *graphql.Response) error { return c.event("next", resp) },
 		func(completed bool) { finished <- completed })
 	done := <-finished
-	if c.isLeaving() {
-		return // going away: no complete, the client reconnects
+	if c.isLeaving() || c.aborted.Load() {
+		return // going away or ended by us: no complete, the client reconnects
 	}
 	if done || ctx.Err() == nil {
 		c.write("event: complete\ndata: \n\n")

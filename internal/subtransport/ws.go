@@ -75,8 +75,9 @@ type wsConn struct {
 	acked     bool
 	leaving   bool
 	closed    bool
-	ops       map[string]context.CancelFunc
-	running   sync.WaitGroup
+	ops       map[string]*opEntry
+	running   sync.WaitGroup  // operations
+	handling  sync.WaitGroup  // the message worker
 	opCtx     context.Context // the authenticated context, once acked
 	session   Session
 	token     string
@@ -107,7 +108,7 @@ func (t wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 	}
 	ws.SetReadLimit(s.opts.ReadLimit)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
-	c := &wsConn{s: s, ws: ws, headerToken: headerToken(r), exec: exec, ctx: ctx, cancel: cancel, ops: map[string]context.CancelFunc{}}
+	c := &wsConn{s: s, ws: ws, headerToken: headerToken(r), exec: exec, ctx: ctx, cancel: cancel, ops: map[string]*opEntry{}}
 	switch ws.Subprotocol() {
 	case ProtocolTransportWS:
 	case ProtocolLegacy:
@@ -187,6 +188,7 @@ func (c *wsConn) readLoop() {
 	defer close(inbox)
 	var working atomic.Bool
 	work := func() {
+		defer c.handling.Done()
 		for {
 			select {
 			case data, ok := <-inbox:
@@ -217,6 +219,7 @@ func (c *wsConn) readLoop() {
 			return
 		}
 		if working.CompareAndSwap(false, true) {
+			c.handling.Add(1)
 			go work()
 		}
 	}
@@ -224,6 +227,12 @@ func (c *wsConn) readLoop() {
 
 // handleFrame parses and handles one message; false closes the connection.
 func (c *wsConn) handleFrame(data []byte) bool {
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return false // the connection is gone: what it sent last is moot
+	}
 	var m message
 	if err := json.Unmarshal(data, &m); err != nil || m.Type == "" {
 		c.close(closeBadRequest, "Invalid message received", "bad_request")
@@ -255,8 +264,8 @@ func (c *wsConn) handle(m message) bool {
 	case "complete", "stop":
 		if (m.Type == "stop") == c.legacy {
 			c.mu.Lock()
-			if cancel, ok := c.ops[m.ID]; ok {
-				cancel()
+			if op, ok := c.ops[m.ID]; ok {
+				op.cancel()
 				delete(c.ops, m.ID)
 			}
 			c.mu.Unlock()
@@ -357,6 +366,11 @@ func (c *wsConn) init(raw json.RawMessage) bool {
 		return false
 	}
 	c.mu.Lock()
+	if c.closed { // the connection went away while we checked
+		c.mu.Unlock()
+		c.s.unrekey(session.Credential)
+		return false
+	}
 	if t := c.timers[timerInit]; t != nil {
 		t.Stop()
 		c.timers[timerInit] = nil
@@ -420,9 +434,14 @@ func (c *wsConn) watch() {
 		c.mu.Unlock()
 	}
 	if !c.session.ExpiresAt.IsZero() {
-		c.after(timerExpiry, time.Until(c.session.ExpiresAt), func() {
+		expired := func() {
 			c.close(closeForbidden, "Forbidden: the credentials expired; reconnect with new ones", "expired")
-		})
+		}
+		if d := time.Until(c.session.ExpiresAt); d > 0 {
+			c.after(timerExpiry, d, expired)
+		} else { // within the verifier's leeway, but expired
+			expired()
+		}
 	}
 	var recheck func()
 	recheck = func() {
@@ -439,13 +458,36 @@ func (c *wsConn) watch() {
 	c.after(timerRecheck, c.s.opts.AuthRecheck, recheck)
 }
 
+// opEntry is a running operation; its pointer tells it apart from a later
+// operation that reuses the id.
+type opEntry struct{ cancel context.CancelFunc }
+
 func (c *wsConn) subscribe(m message) bool {
+	var params graphql.RawParams
+	badPayload := json.Unmarshal(m.Payload, &params) != nil || params.Query == "" && params.Extensions == nil
+	// Check and register in one critical section: goAway and finish set
+	// leaving/closed under the same lock before they wait for the operations.
 	c.mu.Lock()
-	acked, leaving := c.acked, c.leaving
+	acked, leaving, closed := c.acked, c.leaving, c.closed
 	_, dup := c.ops[m.ID]
-	n := len(c.ops)
+	full := len(c.ops) >= c.s.opts.MaxPerConnection
+	ok := acked && !leaving && !closed && !dup && !full && !badPayload && m.ID != "" && len(m.ID) <= 128
+	var (
+		entry  *opEntry
+		ctx    context.Context
+		cancel context.CancelFunc
+	)
+	if ok {
+		ctx, cancel = context.WithCancel(c.opCtx)
+		entry = &opEntry{cancel: cancel}
+		c.ops[m.ID] = entry
+		c.running.Add(1)
+	}
 	c.mu.Unlock()
 	switch {
+	case ok:
+	case closed:
+		return false
 	case !acked:
 		c.close(closeUnauthorized, "Unauthorized: send connection_init first", "bad_request")
 		return false
@@ -461,26 +503,37 @@ func (c *wsConn) subscribe(m message) bool {
 	case leaving:
 		c.sendErrors(m.ID, errorList(apperr.Timeout, "the server is going away: reconnect"))
 		return true
-	case n >= c.s.opts.MaxPerConnection:
+	case full:
 		c.sendErrors(m.ID, errorList(apperr.TooManySubscriptions,
 			fmt.Sprintf("at most %d operations may run on one connection", c.s.opts.MaxPerConnection)))
 		return true
-	}
-	var params graphql.RawParams
-	if err := json.Unmarshal(m.Payload, &params); err != nil || params.Query == "" && params.Extensions == nil {
-		if !c.legacy {
-			c.close(closeBadRequest, "Invalid subscribe payload", "bad_request")
-			return false
-		}
+	case badPayload && !c.legacy:
+		c.close(closeBadRequest, "Invalid subscribe payload", "bad_request")
+		return false
+	default: // badPayload, legacy
 		c.sendErrors(m.ID, errorList(apperr.BadUserInput, "invalid start payload: expected {query, variables, operationName}"))
 		return true
 	}
+	release := func() {
+		c.mu.Lock()
+		if c.ops[m.ID] == entry {
+			delete(c.ops, m.ID)
+		}
+		c.mu.Unlock()
+		cancel()
+		c.running.Done()
+	}
+	// Every operation counts against the credentials' rate limit, as a
+	// request would.
+	if c.s.opts.Allow != nil {
+		if allowed, retry := c.s.opts.Allow(ctx, c.token); !allowed {
+			c.sendErrors(m.ID, gqlerror.List{{Message: fmt.Sprintf("too many requests; retry in %d s", max(int(retry.Seconds()+0.999), 1)),
+				Extensions: map[string]any{"code": string(apperr.RateLimited)}}})
+			release()
+			return true
+		}
+	}
 	params.ReadTime = graphql.TraceTiming{Start: graphql.Now(), End: graphql.Now()}
-	c.mu.Lock()
-	ctx, cancel := context.WithCancel(c.opCtx)
-	c.ops[m.ID] = cancel
-	c.running.Add(1)
-	c.mu.Unlock()
 	// Stop the operation when the connection ends.
 	stop := context.AfterFunc(c.ctx, cancel)
 	ctx = live.WithAbort(ctx, c.abort)
@@ -498,12 +551,9 @@ func (c *wsConn) subscribe(m message) bool {
 			return c.write(message{ID: m.ID, Type: typ, Payload: payload})
 		},
 		func(completed bool) {
-			defer c.running.Done()
 			stop()
-			cancel()
 			c.mu.Lock()
-			_, mine := c.ops[m.ID]
-			delete(c.ops, m.ID)
+			mine := c.ops[m.ID] == entry
 			leaving := c.leaving || c.s.closingNow()
 			c.mu.Unlock()
 			// Not after the client's own complete, nor when the server goes
@@ -511,6 +561,7 @@ func (c *wsConn) subscribe(m message) bool {
 			if completed && mine && !leaving {
 				c.write(message{ID: m.ID, Type: "complete"})
 			}
+			release()
 		})
 	return true
 }
@@ -658,13 +709,6 @@ func (c *wsConn) markClosed() bool {
 // finish runs when the read loop ends: stop everything, wait for the
 // operations, unregister.
 func (c *wsConn) finish() {
-	c.mu.Lock()
-	cred := c.session.Credential
-	stop := c.stopWatch
-	for _, cancel := range c.ops {
-		cancel()
-	}
-	c.mu.Unlock()
 	if !c.markClosed() {
 		// close() is closing it: give the handshake a moment.
 		select {
@@ -674,6 +718,15 @@ func (c *wsConn) finish() {
 	}
 	_ = c.ws.CloseNow()
 	c.cancel()
+	// The worker sees closed and stops; after it, nothing registers.
+	c.handling.Wait()
+	c.mu.Lock()
+	cred := c.session.Credential
+	stop := c.stopWatch
+	for _, op := range c.ops {
+		op.cancel()
+	}
+	c.mu.Unlock()
 	c.running.Wait()
 	if stop != nil {
 		stop()
