@@ -278,6 +278,38 @@ func TestSubscriptionProtocol(t *testing.T) {
 		ws.Send(map[string]any{"type": "connection_init", "payload": bearer(key)})
 		closes(t, ws, 4403)
 	})
+	t.Run("a reused id is still unique", func(t *testing.T) {
+		for range 10 {
+			ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
+			ws.Init(bearer(e.adminKey))
+			subscribe(ws, false, "1", eventsSubscription, nil)
+			ws.Send(map[string]any{"id": "1", "type": "complete"})
+			subscribe(ws, false, "1", eventsSubscription, nil)
+			subscribe(ws, false, "1", eventsSubscription, nil)
+			closes(t, ws, 4409)
+		}
+	})
+	t.Run("connections that leave during init release their slot", func(t *testing.T) {
+		key := e.key(auth.RolePartner, activeCustomer)
+		for range 20 {
+			ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
+			ws.Send(map[string]any{"type": "connection_init", "payload": bearer(key)})
+			_ = ws.Conn.CloseNow()
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
+			ws.Send(map[string]any{"type": "connection_init", "payload": bearer(key)})
+			m, err := ws.Read(5 * time.Second)
+			if err == nil && m.Type == "connection_ack" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the key is locked out: %v %s", err, m.Type)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 	t.Run("revoking the key closes its connections", func(t *testing.T) {
 		key := e.key(auth.RolePartner, activeCustomer)
 		ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
