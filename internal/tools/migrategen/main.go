@@ -57,11 +57,7 @@ func generate(ctx context.Context, driver, name, mysqlDSN, pgDSN string) error {
 		return err
 	}
 	defer cleanup()
-	sub, err := appmigrate.Dir(driver)
-	if err != nil {
-		return err
-	}
-	dir, err := sqltool.NewGooseDir(filepath.Join("migrations", sub))
+	dir, err := migrationsDir(driver)
 	if err != nil {
 		return err
 	}
@@ -85,18 +81,23 @@ func generate(ctx context.Context, driver, name, mysqlDSN, pgDSN string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: wrote migrations/%s\n", driver, sub)
+	fmt.Printf("%s: wrote a migration in %s\n", driver, dir.Path())
 	return nil
+}
+
+// migrationsDir is the migrations folder of a DB_CONNECTION driver.
+func migrationsDir(driver string) (*sqltool.GooseDir, error) {
+	sub, err := appmigrate.Dir(driver)
+	if err != nil {
+		return nil, err
+	}
+	return sqltool.NewGooseDir(filepath.Join("migrations", sub))
 }
 
 // rehashAll rewrites the checksum file of every dialect's migrations.
 func rehashAll() error {
 	for _, driver := range []string{config.DriverSQLite, config.DriverMySQL, config.DriverPostgres} {
-		sub, err := appmigrate.Dir(driver)
-		if err != nil {
-			return err
-		}
-		dir, err := sqltool.NewGooseDir(filepath.Join("migrations", sub))
+		dir, err := migrationsDir(driver)
 		if err != nil {
 			return err
 		}
