@@ -260,3 +260,37 @@ func TestSubscriptionResumeAfterKill(t *testing.T) {
 		})
 	}
 }
+
+// TestSubscriptionRedisDown: with Redis gone, mutations do not wait for it
+// and subscribers on the other instance still get every event, from the poll.
+func TestSubscriptionRedisDown(t *testing.T) {
+	testutil.RequireRedis(t)
+	proxy := testutil.NewProxy(t, testutil.RedisAddr())
+	c := newCluster(t, testutil.All()[0], 2,
+		"REDIS_HOST="+proxy.Host(), fmt.Sprintf("REDIS_PORT=%d", proxy.Port()),
+		"SUBSCRIPTION_POLL_INTERVAL=300ms", "CACHE_DRIVER=memory")
+	a := c.apps[0]
+	admin := newKey(t, a, auth.RoleAdmin)
+	e := &env{t: t, app: a, gql: testutil.NewClient(t, a.Handler).As(admin)}
+	sh := e.create(createInput(activeCustomer, "DHL"))
+	ws := testutil.MustDialWS(t, c.servers[1].URL, "graphql-transport-ws")
+	ws.Init(bearer(admin))
+	subscribe(ws, false, "1", eventsSubscription, nil)
+	waitSubscribers(t, c.apps[1], 1)
+	proxy.Cut()
+	defer proxy.Restore()
+	for i, st := range []string{"LABEL_CREATED", "IN_TRANSIT"} {
+		start := time.Now()
+		if r := e.addEvent(sh.ID, st, at(i)); len(r.Errors) > 0 {
+			t.Fatalf("add event with Redis down: %v", r.Errors)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the mutation waited %s for Redis", d)
+		}
+	}
+	for _, want := range []string{"LABEL_CREATED", "IN_TRANSIT"} {
+		if edge := nextEdge(t, ws, "1"); edge.Node.Status != want {
+			t.Fatalf("want %s from the poll, got %+v", want, edge)
+		}
+	}
+}

@@ -64,6 +64,7 @@ type Hub struct {
 	opts    Options
 	log     *slog.Logger
 	wake    chan struct{}
+	outbox  chan []byte // notes to publish
 	ready   chan struct{}
 	done    chan struct{} // closed by stop
 	started atomic.Bool
@@ -93,6 +94,7 @@ type metrics struct {
 	subs      *prometheus.GaugeVec
 	delivered prometheus.Counter
 	slow      prometheus.Counter
+	dropped   prometheus.Counter
 	delay     prometheus.Histogram
 }
 
@@ -115,7 +117,7 @@ func New(opts Options) *Hub {
 	}
 	h := &Hub{
 		opts: opts, log: opts.Logger,
-		wake: make(chan struct{}, 1), ready: make(chan struct{}), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), outbox: make(chan []byte, 4096), ready: make(chan struct{}), done: make(chan struct{}),
 		events: map[*eventSink]struct{}{}, replaying: map[*eventSink]struct{}{}, ships: map[int]map[*shipSink]struct{}{},
 		refresh: map[int]struct{}{}, watchers: map[string]map[*func()]struct{}{},
 	}
@@ -129,6 +131,10 @@ func New(opts Options) *Hub {
 		slow: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "shipmentapp_subscriptions_slow_total", Help: "Subscriptions ended because their client did not keep up.",
 		}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "shipmentapp_live_notes_dropped_total",
+			Help: "Notes not published (queue full or bus down): their events arrive at the next note or poll.",
+		}),
 		delay: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "shipmentapp_live_dispatch_delay_seconds",
 			Help:    "From a tracking event's commit (its created_at) to its dispatch on this instance.",
@@ -136,7 +142,7 @@ func New(opts Options) *Hub {
 		}),
 	}
 	if opts.Registry != nil {
-		opts.Registry.MustRegister(h.metrics.subs, h.metrics.delivered, h.metrics.slow, h.metrics.delay)
+		opts.Registry.MustRegister(h.metrics.subs, h.metrics.delivered, h.metrics.slow, h.metrics.dropped, h.metrics.delay)
 	}
 	return h
 }
@@ -165,12 +171,40 @@ func (h *Hub) Revoked(ctx context.Context, cred string) {
 	h.publish(ctx, note{Revoked: cred})
 }
 
-func (h *Hub) publish(ctx context.Context, n note) {
+// publish queues a note for the publisher (Run): a mutation never waits
+// for the bus, and a bus that is down costs it nothing. A full queue drops
+// the note: the events still arrive at the next note or poll.
+func (h *Hub) publish(_ context.Context, n note) {
 	msg, _ := json.Marshal(n)
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-	defer cancel()
-	if err := h.opts.Bus.Publish(ctx, msg); err != nil {
-		h.log.WarnContext(ctx, "publish live update; subscribers get it at the next poll", slog.String("error", err.Error()))
+	select {
+	case h.outbox <- msg:
+	default:
+		h.metrics.dropped.Inc()
+	}
+}
+
+// publisher sends the queued notes until ctx is done.
+func (h *Hub) publisher(ctx context.Context) {
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case msg := <-h.outbox:
+			pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			err := h.opts.Bus.Publish(pctx, msg)
+			cancel()
+			switch {
+			case err != nil && !failing:
+				failing = true
+				h.log.WarnContext(ctx, "publish live updates; subscribers get them at the next poll", slog.String("error", err.Error()))
+			case err != nil:
+				h.metrics.dropped.Inc()
+			case failing:
+				failing = false
+				h.log.InfoContext(ctx, "publishing live updates again")
+			}
+		}
 	}
 }
 
@@ -263,6 +297,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	// Deliver from now on, bus or not: without it, the poll still finds
 	// every event (a Redis that is down at start must not stall subscribers).
 	close(h.ready)
+	go h.publisher(ctx)
 	go func() {
 		err := h.opts.Bus.Listen(ctx, h.kick, h.onNote) // (re)subscribed: read what we missed
 		if err != nil && ctx.Err() == nil {
