@@ -152,9 +152,13 @@ func serve(ctx context.Context, a *app.App) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	a.Logger.Info("shutting down", slog.Duration("deadline", cfg.HTTP.ShutdownTimeout))
+	a.Logger.Info("shutting down", slog.Duration("deadline", cfg.HTTP.ShutdownTimeout), slog.Duration("readiness_delay", cfg.HTTP.ShutdownDelay))
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.HTTP.ShutdownTimeout)
 	defer cancel()
+	// Readiness fails first, so the load balancer stops sending new
+	// requests while this instance still serves them.
+	a.Health.ShuttingDown()
+	time.Sleep(cfg.HTTP.ShutdownDelay)
 	// http.Server.Shutdown neither waits for nor closes websockets (they are
 	// hijacked), and waits for event streams forever: the subscription
 	// server lets their in-flight messages out, then closes them with 1001.

@@ -33,12 +33,14 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/demo"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/files"
+	"github.com/shipmentapp/shipmentapp/internal/health"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/redisx"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
+	"github.com/shipmentapp/shipmentapp/internal/storage"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 )
 
@@ -66,6 +68,8 @@ type App struct {
 	// Subscriptions serves them over websockets and SSE.
 	Live          *live.Hub
 	Subscriptions *subtransport.Server
+	// Health checks the dependencies for /readyz.
+	Health *health.Checker
 	// Keys verifies API keys; OIDC verifies user tokens (nil when not configured).
 	Keys *auth.Keys
 	OIDC *auth.OIDC
@@ -77,6 +81,7 @@ type App struct {
 	// spoolDir holds the parts that arrive before their resolver wants them.
 	uploadSlots chan struct{}
 	spoolDir    string
+	store       storage.Store
 
 	mainDB     *sql.DB
 	replicaDBs []*sql.DB
@@ -126,6 +131,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	if err != nil {
 		return nil, err
 	}
+	a.store = store
 	fopts, err := FilesOptions(cfg, logger)
 	if err != nil {
 		return nil, err
@@ -173,12 +179,48 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 			logger.InfoContext(ctx, "seeded demo shipments", slog.Int("shipments", n), slog.Duration("took", time.Since(start)))
 		}
 	}
+	a.Health = health.New(a.healthChecks(), logger, a.Registry)
 	a.Handler = a.routes()
+	a.goBackground(ctx, func(bg context.Context) { a.Health.Start(bg)() })
 	a.startLive(ctx)
 	a.startMonitor(ctx)
 	a.startKeyFlusher(ctx)
 	a.startSweeper(ctx)
 	return a, nil
+}
+
+// healthChecks are the dependencies /readyz reports: the primary and the
+// file store are critical; replicas, Dolibarr and the cache degrade the
+// service without stopping it.
+func (a *App) healthChecks() []health.Check {
+	h := a.Config.Health
+	db := func(name string, critical bool, probe func(context.Context) error) health.Check {
+		return health.Check{Name: name, Critical: critical, Interval: h.DBInterval, Timeout: h.DBTimeout, Retries: h.DBRetries, Probe: probe}
+	}
+	checks := []health.Check{db("primary", true, a.mainDB.PingContext)}
+	for i, r := range a.replicaDBs {
+		name := "replica"
+		if len(a.replicaDBs) > 1 {
+			name = "replica:" + a.Router.Replicas()[i].Name
+		}
+		checks = append(checks, db(name, false, r.PingContext))
+	}
+	checks = append(checks, db("dolibarr", false, a.Dolibarr.Ping))
+	cache := func(probe func(context.Context) error) health.Check {
+		return health.Check{Name: "cache", Interval: h.CacheInterval, Timeout: h.CacheTimeout, Retries: h.CacheRetries, Probe: probe}
+	}
+	switch {
+	case a.Redis != nil:
+		checks = append(checks, cache(func(ctx context.Context) error { return a.Redis.Ping(ctx).Err() }))
+	case a.Config.APQ.CacheDriver == "memcached":
+		mc := memcache.New(strings.Split(a.Config.APQ.MemcachedAddrs, ",")...)
+		mc.Timeout = h.CacheTimeout
+		checks = append(checks, cache(func(context.Context) error { return mc.Ping() }))
+	}
+	return append(checks, health.Check{
+		Name: "storage", Critical: true, Interval: h.StorageInterval, Timeout: h.StorageTimeout, Retries: h.StorageRetries,
+		Probe: a.store.Ping,
+	})
 }
 
 // bus carries the live updates between instances: Redis when configured,

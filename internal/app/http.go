@@ -134,10 +134,15 @@ func (a *App) routes() http.Handler {
 	}
 	mux.Handle(files.DownloadPath, a.rateLimit(a.Files.Handler()))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+	// Liveness: the process answers; no dependency is asked.
+	live := func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
 		_, _ = w.Write([]byte("ok\n"))
-	})
+	}
+	mux.HandleFunc("GET /livez", live)
+	mux.HandleFunc("GET /healthz", live)
+	mux.Handle("GET /readyz", a.Health.Ready())
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		target := "/graphql"
 		if a.Config.GraphQL.Playground {

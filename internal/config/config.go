@@ -64,6 +64,7 @@ type Config struct {
 	Files    Files         `koanf:",squash"`
 	AWS      AWS           `koanf:",squash"`
 	Subs     Subscriptions `koanf:",squash"`
+	Health   Health        `koanf:",squash"`
 
 	// DemoSeed seeds demo shipments into an empty database on start.
 	DemoSeed bool `koanf:"demo_seed"`
@@ -255,8 +256,11 @@ type HTTP struct {
 	WriteTimeout      time.Duration `koanf:"http_write_timeout"`
 	IdleTimeout       time.Duration `koanf:"http_idle_timeout"`
 	ShutdownTimeout   time.Duration `koanf:"http_shutdown_timeout"`
-	RequestTimeout    time.Duration `koanf:"http_request_timeout"`
-	MaxBodyBytes      int64         `koanf:"http_max_body_bytes"`
+	// ShutdownDelay is how long /readyz fails before the server stops
+	// accepting, so the load balancer stops sending first.
+	ShutdownDelay  time.Duration `koanf:"http_shutdown_delay"`
+	RequestTimeout time.Duration `koanf:"http_request_timeout"`
+	MaxBodyBytes   int64         `koanf:"http_max_body_bytes"`
 }
 
 // GraphQL holds the GraphQL endpoint's switches.
@@ -294,6 +298,21 @@ type Files struct {
 	SweepInterval time.Duration `koanf:"file_sweep_interval"`
 	// SweepGrace spares objects younger than this (uploads in flight).
 	SweepGrace time.Duration `koanf:"file_sweep_grace"`
+}
+
+// Health configures the background checks behind /readyz: per kind of
+// dependency, how often, how long each check may take, and how many failures
+// in a row mark it down.
+type Health struct {
+	DBInterval      time.Duration `koanf:"health_db_interval"`
+	DBTimeout       time.Duration `koanf:"health_db_timeout"`
+	DBRetries       int           `koanf:"health_db_retries"`
+	CacheInterval   time.Duration `koanf:"health_cache_interval"`
+	CacheTimeout    time.Duration `koanf:"health_cache_timeout"`
+	CacheRetries    int           `koanf:"health_cache_retries"`
+	StorageInterval time.Duration `koanf:"health_storage_interval"`
+	StorageTimeout  time.Duration `koanf:"health_storage_timeout"`
+	StorageRetries  int           `koanf:"health_storage_retries"`
 }
 
 // Subscriptions configures GraphQL subscriptions (websocket and SSE).
@@ -364,6 +383,10 @@ func Keys() []string {
 // defaults returns the built-in defaults for the environment appEnv.
 func defaults(appEnv string) map[string]any {
 	dev := appEnv == EnvDevelopment
+	shutdownDelay := "5s" // behind a load balancer
+	if dev {
+		shutdownDelay = "0s"
+	}
 	logLevel := "info"
 	if dev {
 		logLevel = "debug"
@@ -395,6 +418,7 @@ func defaults(appEnv string) map[string]any {
 		"http_write_timeout":          "60s",
 		"http_idle_timeout":           "120s",
 		"http_shutdown_timeout":       "20s",
+		"http_shutdown_delay":         shutdownDelay,
 		"http_request_timeout":        "30s",
 		"http_max_body_bytes":         1 << 20,
 		"graphql_playground":          dev,
@@ -428,6 +452,16 @@ func defaults(appEnv string) map[string]any {
 		"file_sweep_interval":         "1h",
 		"file_sweep_grace":            "1h",
 		"aws_default_region":          "us-east-1",
+
+		"health_db_interval":      "30s",
+		"health_db_timeout":       "10s",
+		"health_db_retries":       3,
+		"health_cache_interval":   "30s",
+		"health_cache_timeout":    "5s",
+		"health_cache_retries":    3,
+		"health_storage_interval": "60s",
+		"health_storage_timeout":  "15s",
+		"health_storage_retries":  3,
 
 		"subscription_init_timeout":            "10s",
 		"subscription_keepalive":               "15s",
@@ -647,11 +681,21 @@ func (c *Config) validate() []error {
 		"SUBSCRIPTION_WRITE_TIMEOUT": c.Subs.WriteTimeout,
 		"SUBSCRIPTION_AUTH_RECHECK":  c.Subs.AuthRecheck,
 		"SUBSCRIPTION_POLL_INTERVAL": c.Subs.PollInterval,
+
+		"HEALTH_DB_INTERVAL":      c.Health.DBInterval,
+		"HEALTH_DB_TIMEOUT":       c.Health.DBTimeout,
+		"HEALTH_CACHE_INTERVAL":   c.Health.CacheInterval,
+		"HEALTH_CACHE_TIMEOUT":    c.Health.CacheTimeout,
+		"HEALTH_STORAGE_INTERVAL": c.Health.StorageInterval,
+		"HEALTH_STORAGE_TIMEOUT":  c.Health.StorageTimeout,
 	}
 	for _, key := range slices.Sorted(maps.Keys(durations)) {
 		if durations[key] <= 0 {
 			add(key, "must be a positive duration such as 5s, got %s", durations[key])
 		}
+	}
+	if c.HTTP.ShutdownDelay < 0 || c.HTTP.ShutdownDelay >= c.HTTP.ShutdownTimeout {
+		add("HTTP_SHUTDOWN_DELAY", "must be between 0 and HTTP_SHUTDOWN_TIMEOUT (%s), got %s", c.HTTP.ShutdownTimeout, c.HTTP.ShutdownDelay)
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		add("HTTP_MAX_BODY_BYTES", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)
@@ -719,6 +763,9 @@ func (c *Config) validate() []error {
 		"SUBSCRIPTION_MAX_PER_CONNECTION":      c.Subs.MaxPerConnection,
 		"SUBSCRIPTION_MAX_CONNECTIONS_PER_KEY": c.Subs.MaxConnectionsPerKey,
 		"SUBSCRIPTION_BUFFER":                  c.Subs.Buffer,
+		"HEALTH_DB_RETRIES":                    c.Health.DBRetries,
+		"HEALTH_CACHE_RETRIES":                 c.Health.CacheRetries,
+		"HEALTH_STORAGE_RETRIES":               c.Health.StorageRetries,
 	}
 	for _, key := range slices.Sorted(maps.Keys(counts)) {
 		if v := counts[key]; v < 1 {
