@@ -36,6 +36,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/health"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
+	"github.com/shipmentapp/shipmentapp/internal/observability"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/redisx"
@@ -79,6 +80,7 @@ type App struct {
 
 	// uploadSlots bounds the uploads in progress (FILE_MAX_CONCURRENT_UPLOADS);
 	// spoolDir holds the parts that arrive before their resolver wants them.
+	metrics     *observability.Metrics
 	uploadSlots chan struct{}
 	spoolDir    string
 	store       storage.Store
@@ -110,6 +112,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	}
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics = observability.New(a.Registry)
 	metrics := dbroute.NewMetrics(a.Registry)
 	if err := a.route(ctx, metrics); err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
+	"github.com/shipmentapp/shipmentapp/internal/observability"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
@@ -97,7 +98,8 @@ func (a *App) GraphQL() *handler.Server {
 		},
 	})
 	srv.AroundOperations(a.aroundMutations)
-	srv.SetErrorPresenter(apperr.Presenter(a.Logger, a.Config.Debug))
+	srv.Use(observability.Extension{M: a.metrics})
+	srv.SetErrorPresenter(a.metrics.Presenter(apperr.Presenter(a.Logger, a.Config.Debug)))
 	srv.SetRecoverFunc(apperr.Recover(a.Logger))
 	return srv
 }
@@ -112,7 +114,7 @@ func (a *App) routes() http.Handler {
 	// bounded in time either. Both get fresh dataloaders per response.
 	ws := a.rateLimit(gql)
 	sse := a.cors(a.rateLimit(csrfPrevention(a.authenticate(gql))))
-	mux.HandleFunc("/graphql", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/graphql", a.metrics.Route("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case a.Subscriptions.WebSocket().Supports(r):
 			ws.ServeHTTP(w, r)
@@ -121,7 +123,7 @@ func (a *App) routes() http.Handler {
 		default:
 			api.ServeHTTP(w, r)
 		}
-	})
+	})))
 	if a.Config.GraphQL.Playground {
 		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))
 	}
@@ -132,7 +134,7 @@ func (a *App) routes() http.Handler {
 			_, _ = w.Write(sdl)
 		})
 	}
-	mux.Handle(files.DownloadPath, a.rateLimit(a.Files.Handler()))
+	mux.Handle(files.DownloadPath, a.metrics.Route("/files", a.rateLimit(a.Files.Handler())))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
 	// Liveness: the process answers; no dependency is asked.
 	live := func(w http.ResponseWriter, _ *http.Request) {
@@ -271,11 +273,16 @@ func (a *App) accessLog(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-ID", id)
 		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r.WithContext(apperr.WithRequestID(r.Context(), id)))
+		op := &observability.Operation{}
+		ctx := observability.WithOperation(apperr.WithRequestID(r.Context(), id), op)
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		opName, opType := op.Get()
 		a.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", id),
 			slog.String("method", r.Method),
 			slog.String("path", r.URL.Path),
+			slog.String("operation", opName),
+			slog.String("operation_type", opType),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),

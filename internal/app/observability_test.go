@@ -1,0 +1,41 @@
+package app_test
+
+import (
+	"bytes"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/shipmentapp/shipmentapp/internal/testutil"
+)
+
+// TestOperationMetricsAndLogs: operations are counted by name, type and
+// result, errors by code, and the request's log line names the operation.
+func TestOperationMetricsAndLogs(t *testing.T) {
+	b := testutil.All()[0]
+	testutil.Require(t, b)
+	e := newEnv(t, b)
+	var logs bytes.Buffer
+	e.app.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+	e.gql.MustData(`query ListShipments { shipments(first: 1) { totalCount } }`, nil, nil)
+	e.gql.MustFail(`query Broken { shipment(id: "nope") { id } }`, nil, "BAD_USER_INPUT")
+	e.gql.MustFail(`{ nope }`, nil, "GRAPHQL_VALIDATION_FAILED")
+	m := string(e.gql.Raw(http.MethodGet, "/metrics", "", nil).Raw)
+	for _, want := range []string{
+		`shipmentapp_graphql_operations_total{operation="ListShipments",result="ok",type="query"} 1`,
+		`shipmentapp_graphql_operations_total{operation="Broken",result="error",type="query"} 1`,
+		`shipmentapp_graphql_errors_total{code="BAD_USER_INPUT"} 1`,
+		`shipmentapp_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1`,
+		`shipmentapp_graphql_operation_duration_seconds_count{operation="ListShipments",type="query"} 1`,
+		`shipmentapp_http_requests_total{method="POST",route="/graphql",status="200"}`,
+		`shipmentapp_dependency_up{critical="true",dependency="primary"}`,
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if !strings.Contains(logs.String(), `"operation":"ListShipments","operation_type":"query"`) {
+		t.Errorf("the request log does not name the operation:\n%s", logs.String())
+	}
+}

@@ -1,0 +1,206 @@
+// Package observability measures the HTTP and GraphQL traffic: Prometheus
+// metrics per route and per operation, and the operation's name and type for
+// the request's log line.
+package observability
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// maxOperationNames bounds the operation-name label: names are chosen by
+// clients, and a label per name must not grow without end.
+const maxOperationNames = 200
+
+// Metrics are the traffic metrics.
+type Metrics struct {
+	httpRequests *prometheus.CounterVec
+	httpDuration *prometheus.HistogramVec
+	operations   *prometheus.CounterVec
+	opDuration   *prometheus.HistogramVec
+	errors       *prometheus.CounterVec
+
+	mu    sync.Mutex
+	names map[string]struct{}
+}
+
+// New registers the metrics on reg.
+func New(reg prometheus.Registerer) *Metrics {
+	buckets := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+	m := &Metrics{
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shipmentapp_http_requests_total", Help: "HTTP requests, by route, method and status.",
+		}, []string{"route", "method", "status"}),
+		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shipmentapp_http_request_duration_seconds", Help: "HTTP request durations, by route (websockets and event streams excluded).", Buckets: buckets,
+		}, []string{"route"}),
+		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shipmentapp_graphql_operations_total", Help: "GraphQL operations, by name (\"other\" past 200 names, \"anonymous\" without one), type and result (ok or error).",
+		}, []string{"operation", "type", "result"}),
+		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shipmentapp_graphql_operation_duration_seconds", Help: "GraphQL query and mutation durations, by name and type.", Buckets: buckets,
+		}, []string{"operation", "type"}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shipmentapp_graphql_errors_total", Help: "GraphQL errors in responses, by extensions.code.",
+		}, []string{"code"}),
+		names: map[string]struct{}{},
+	}
+	if reg != nil {
+		reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.errors)
+	}
+	return m
+}
+
+// Route wraps the handler of route (the mux pattern, a bounded label).
+func (m *Metrics) Route(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		m.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
+		if status != http.StatusSwitchingProtocols && rec.Header().Get("Content-Type") != "text/event-stream; charset=utf-8" {
+			m.httpDuration.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Presenter wraps an error presenter to count every error by its code
+// (parse and validation errors included, which no response hook sees).
+func (m *Metrics) Presenter(next graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		e := next(ctx, err)
+		code, _ := e.Extensions["code"].(string)
+		if code == "" {
+			code = "UNKNOWN"
+		}
+		m.errors.WithLabelValues(code).Inc()
+		return e
+	}
+}
+
+// label is the operation-name label of name.
+func (m *Metrics) label(name string) string {
+	if name == "" {
+		return "anonymous"
+	}
+	if len(name) > 64 {
+		return "other"
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.names[name]; ok {
+		return name
+	}
+	if len(m.names) >= maxOperationNames {
+		return "other"
+	}
+	m.names[name] = struct{}{}
+	return name
+}
+
+// Operation is what the log line of a request says of its GraphQL operation.
+type Operation struct {
+	mu   sync.Mutex
+	Name string
+	Type string
+}
+
+type operationKey struct{}
+
+// WithOperation returns a context in which the GraphQL extension records the
+// operation into op (the access log reads it once the request is over).
+func WithOperation(ctx context.Context, op *Operation) context.Context {
+	return context.WithValue(ctx, operationKey{}, op)
+}
+
+// Get returns the recorded name and type.
+func (o *Operation) Get() (name, typ string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.Name, o.Type
+}
+
+// Extension is the gqlgen extension that measures operations.
+type Extension struct{ M *Metrics }
+
+var (
+	_ graphql.HandlerExtension     = Extension{}
+	_ graphql.OperationInterceptor = Extension{}
+	_ graphql.ResponseInterceptor  = Extension{}
+)
+
+// ExtensionName implements graphql.HandlerExtension.
+func (Extension) ExtensionName() string { return "Observability" }
+
+// Validate implements graphql.HandlerExtension.
+func (Extension) Validate(graphql.ExecutableSchema) error { return nil }
+
+// InterceptOperation records the operation for the log line.
+func (e Extension) InterceptOperation(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	oc := graphql.GetOperationContext(ctx)
+	if op, ok := ctx.Value(operationKey{}).(*Operation); ok && oc != nil && oc.Operation != nil {
+		op.mu.Lock()
+		op.Name, op.Type = oc.Operation.Name, string(oc.Operation.Operation)
+		op.mu.Unlock()
+	}
+	return next(ctx)
+}
+
+// InterceptResponse counts each response (each event of a subscription) and
+// times queries and mutations.
+func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+	start := time.Now()
+	resp := next(ctx)
+	if resp == nil {
+		return nil
+	}
+	name, typ := "anonymous", "unknown"
+	if graphql.HasOperationContext(ctx) {
+		oc := graphql.GetOperationContext(ctx)
+		if oc.Operation != nil { // the operation run, named by the document
+			name, typ = e.M.label(oc.Operation.Name), string(oc.Operation.Operation)
+		}
+	}
+	result := "ok"
+	if len(resp.Errors) > 0 {
+		result = "error"
+	}
+	e.M.operations.WithLabelValues(name, typ, result).Inc()
+	if typ != string(ast.Subscription) {
+		e.M.opDuration.WithLabelValues(name, typ).Observe(time.Since(start).Seconds())
+	}
+	return resp
+}
