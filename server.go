@@ -79,7 +79,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), probeCmd(stdout), versionCmd(stdout))
 	return root
 }
 
@@ -248,6 +248,64 @@ func migrateCmd(load loader, stdout io.Writer) *cobra.Command {
 		},
 	)
 	return cmd
+}
+
+// probeCmd asks a running instance whether it is alive or ready, for
+// container health checks on an image without curl: exit 0 when it answers
+// 200.
+func probeCmd(stdout io.Writer) *cobra.Command {
+	var url string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "probe live|ready",
+		Short: "Check a running instance's /livez or /readyz (exit 0 when it answers 200)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			path := map[string]string{"live": "/livez", "ready": "/readyz"}[args[0]]
+			if path == "" {
+				return fmt.Errorf("probe: want live or ready, got %q", args[0])
+			}
+			if url == "" {
+				url = "http://" + probeAddr(os.Getenv("APP_ADDR"))
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(url, "/")+path, nil)
+			if err != nil {
+				return fmt.Errorf("probe: %w", err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return fmt.Errorf("probe %s: %w", path, err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+			fmt.Fprintf(stdout, "%s %d %s\n", path, resp.StatusCode, strings.TrimSpace(string(body)))
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("probe %s: %s", path, resp.Status)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&url, "url", "", "base URL of the instance (default: APP_ADDR on this host)")
+	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the answer")
+	return cmd
+}
+
+// probeAddr turns a listen address into one to connect to: an unspecified
+// host (":8080", "0.0.0.0:8080", "[::]:8080") means this host.
+func probeAddr(listen string) string {
+	if listen == "" {
+		return "127.0.0.1:8080"
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
 }
 
 func versionCmd(stdout io.Writer) *cobra.Command {

@@ -92,6 +92,14 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	probe := func(which string) error {
+		c := exec.Command(bin, "probe", which)
+		c.Env = append(os.Environ(), "APP_ADDR="+addr)
+		return c.Run()
+	}
+	if err := probe("ready"); err != nil {
+		t.Fatalf("probe ready: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ws, _, err := websocket.Dial(ctx, "ws://"+addr+"/graphql", &websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
@@ -127,6 +135,9 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 	if code := status("/livez"); code != http.StatusOK {
 		t.Fatalf("/livez during the shutdown delay: %d", code)
+	}
+	if probe("ready") == nil || probe("live") != nil {
+		t.Fatal("probe: want ready to fail and live to pass during the shutdown delay")
 	}
 	// Then the subscription goes away with 1001, and the process exits 0.
 	for {
