@@ -183,6 +183,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		}
 	}
 	a.Health = health.New(a.healthChecks(), logger, a.Registry)
+	// Connection pools: in use, idle, waits, by database.
+	a.Registry.MustRegister(collectors.NewDBStatsCollector(a.mainDB, "primary"), collectors.NewDBStatsCollector(a.Dolibarr.DB(), "dolibarr"))
+	for i, r := range a.replicaDBs {
+		a.Registry.MustRegister(collectors.NewDBStatsCollector(r, "replica:"+a.Router.Replicas()[i].Name))
+	}
 	a.Handler = a.routes()
 	a.goBackground(ctx, func(bg context.Context) { a.Health.Start(bg)() })
 	a.startLive(ctx)

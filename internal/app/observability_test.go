@@ -29,6 +29,8 @@ func TestOperationMetricsAndLogs(t *testing.T) {
 		`shipmentapp_graphql_errors_total{code="GRAPHQL_VALIDATION_FAILED"} 1`,
 		`shipmentapp_graphql_operation_duration_seconds_count{operation="ListShipments",type="query"} 1`,
 		`shipmentapp_http_requests_total{method="POST",route="/graphql",status="200"}`,
+		`go_sql_open_connections{db_name="primary"}`,
+		`go_sql_open_connections{db_name="dolibarr"}`,
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)

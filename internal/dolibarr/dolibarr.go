@@ -135,6 +135,9 @@ func (c *Client) Close() error { return c.sqlDB.Close() }
 // Ping checks the connection.
 func (c *Client) Ping(ctx context.Context) error { return c.sqlDB.PingContext(ctx) }
 
+// DB is the connection pool (for its statistics).
+func (c *Client) DB() *sql.DB { return c.sqlDB }
+
 // readOnlyDriver passes SELECT statements through, with the install's table
 // prefix, and refuses everything else. A failure to reach Dolibarr (as opposed
 // to an SQL error) becomes ErrUnavailable.
