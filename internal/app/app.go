@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,9 @@ import (
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/extra/redisotel/v9"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
@@ -81,6 +84,8 @@ type App struct {
 	// uploadSlots bounds the uploads in progress (FILE_MAX_CONCURRENT_UPLOADS);
 	// spoolDir holds the parts that arrive before their resolver wants them.
 	metrics     *observability.Metrics
+	tracer      trace.TracerProvider
+	stopTracing func(context.Context) error
 	uploadSlots chan struct{}
 	spoolDir    string
 	store       storage.Store
@@ -103,7 +108,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 			a.Close()
 		}
 	}()
-	a.mainDB, err = db.Open(ctx, db.MainTarget(cfg.DB), db.MainPool(cfg.DB))
+	a.tracer, a.stopTracing, err = observability.NewTracerProvider(ctx, observability.Tracing{
+		Exporter: cfg.Tracing.Exporter, SampleRatio: cfg.Tracing.SampleRatio, Version: buildVersion(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.mainDB, err = db.Open(ctx, db.MainTarget(cfg.DB), a.pool())
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +134,11 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		return nil, err
 	}
 	a.Redis = redisx.New(cfg.Redis)
+	if a.Redis != nil && cfg.Tracing.Exporter != "off" {
+		if err := redisotel.InstrumentTracing(a.Redis, redisotel.WithTracerProvider(a.tracer)); err != nil {
+			return nil, fmt.Errorf("trace redis: %w", err)
+		}
+	}
 	a.Live = live.New(live.Options{
 		Client: a.Client, Bus: a.bus(), Logger: logger, Registry: a.Registry,
 		Poll: cfg.Subs.PollInterval, Buffer: cfg.Subs.Buffer,
@@ -195,6 +211,23 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	a.startKeyFlusher(ctx)
 	a.startSweeper(ctx)
 	return a, nil
+}
+
+// pool is the main database's connection settings, traced when tracing is on.
+func (a *App) pool() db.Pool {
+	p := db.MainPool(a.Config.DB)
+	if a.Config.Tracing.Exporter != "off" {
+		p.Tracing = a.tracer
+	}
+	return p
+}
+
+// buildVersion is the module version the binary was built from.
+func buildVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "dev"
 }
 
 // healthChecks are the dependencies /readyz reports: the primary and the
@@ -336,7 +369,7 @@ func (a *App) route(ctx context.Context, metrics *dbroute.Metrics) error {
 	}
 	var replicas []*dbroute.Replica
 	for _, t := range targets {
-		sqlDB, err := db.OpenLazy(t, db.MainPool(cfg))
+		sqlDB, err := db.OpenLazy(t, a.pool())
 		if err != nil {
 			return err
 		}
@@ -443,5 +476,10 @@ func (a *App) Close() {
 		_ = a.Client.Close()
 	} else if a.mainDB != nil {
 		_ = a.mainDB.Close()
+	}
+	if a.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = a.stopTracing(ctx) // flushes the last spans
+		cancel()
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"entgo.io/contrib/entgql"
@@ -24,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/propagation"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/graph"
@@ -99,6 +102,9 @@ func (a *App) GraphQL() *handler.Server {
 	})
 	srv.AroundOperations(a.aroundMutations)
 	srv.Use(observability.Extension{M: a.metrics})
+	if a.Config.Tracing.Exporter != "off" {
+		srv.Use(observability.TracingExtension{Tracer: a.tracer.Tracer("shipmentapp/graphql")})
+	}
 	srv.SetErrorPresenter(a.metrics.Presenter(apperr.Presenter(a.Logger, a.Config.Debug)))
 	srv.SetRecoverFunc(apperr.Recover(a.Logger))
 	return srv
@@ -152,7 +158,20 @@ func (a *App) routes() http.Handler {
 		}
 		http.Redirect(w, r, target, http.StatusFound)
 	})
-	return a.accessLog(mux)
+	var h http.Handler = mux
+	if a.Config.Tracing.Exporter != "off" {
+		// A span per request, continuing the caller's trace (W3C traceparent).
+		h = otelhttp.NewHandler(mux, "http", otelhttp.WithTracerProvider(a.tracer),
+			otelhttp.WithPropagators(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})),
+			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
+				path := r.URL.Path
+				if strings.HasPrefix(path, "/files/") {
+					path = "/files/{id}/{name}" // one name, not one per file
+				}
+				return r.Method + " " + path
+			}))
+	}
+	return a.accessLog(h)
 }
 
 // subscriptions builds the websocket and SSE transports' server.

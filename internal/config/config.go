@@ -65,6 +65,7 @@ type Config struct {
 	AWS      AWS           `koanf:",squash"`
 	Subs     Subscriptions `koanf:",squash"`
 	Health   Health        `koanf:",squash"`
+	Tracing  Tracing       `koanf:",squash"`
 
 	// DemoSeed seeds demo shipments into an empty database on start.
 	DemoSeed bool `koanf:"demo_seed"`
@@ -300,6 +301,14 @@ type Files struct {
 	SweepGrace time.Duration `koanf:"file_sweep_grace"`
 }
 
+// Tracing configures OpenTelemetry tracing (off by default). The OTLP
+// exporter reads its endpoint, headers and timeout from the standard
+// OTEL_EXPORTER_OTLP_* variables.
+type Tracing struct {
+	Exporter    string  `koanf:"tracing_exporter"`
+	SampleRatio float64 `koanf:"tracing_sample_ratio"`
+}
+
 // Health configures the background checks behind /readyz: per kind of
 // dependency, how often, how long each check may take, and how many failures
 // in a row mark it down.
@@ -452,6 +461,9 @@ func defaults(appEnv string) map[string]any {
 		"file_sweep_interval":         "1h",
 		"file_sweep_grace":            "1h",
 		"aws_default_region":          "us-east-1",
+
+		"tracing_exporter":     "off",
+		"tracing_sample_ratio": 1.0,
 
 		"health_db_interval":      "30s",
 		"health_db_timeout":       "10s",
@@ -771,6 +783,12 @@ func (c *Config) validate() []error {
 		if v := counts[key]; v < 1 {
 			add(key, "must be at least 1, got %d", v)
 		}
+	}
+	if c.Tracing.Exporter != "off" && c.Tracing.Exporter != "otlp" {
+		add("TRACING_EXPORTER", "must be off or otlp, got %q", c.Tracing.Exporter)
+	}
+	if c.Tracing.SampleRatio < 0 || c.Tracing.SampleRatio > 1 {
+		add("TRACING_SAMPLE_RATIO", "must be between 0 and 1, got %v", c.Tracing.SampleRatio)
 	}
 	if _, err := c.Subs.AllowedOrigins(); err != nil {
 		add("SUBSCRIPTION_ALLOWED_ORIGINS", "%v", err)

@@ -6,6 +6,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"github.com/XSAM/otelsql"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"net"
 	"net/url"
 	"os"
@@ -51,6 +54,19 @@ type Pool struct {
 	MaxOpen     int
 	MaxIdle     int
 	MaxLifetime time.Duration
+	// Tracing, when set, spans every statement (OpenTelemetry).
+	Tracing trace.TracerProvider
+}
+
+// open is sql.Open, traced when p says so.
+func (p Pool) open(driverName, dsn, system string) (*sql.DB, error) {
+	if p.Tracing == nil {
+		return sql.Open(driverName, dsn)
+	}
+	return otelsql.Open(driverName, dsn,
+		otelsql.WithTracerProvider(p.Tracing),
+		otelsql.WithAttributes(attribute.String("db.system.name", system)),
+		otelsql.WithSpanOptions(otelsql.SpanOptions{OmitConnResetSession: true, OmitRows: true, OmitConnPrepare: true}))
 }
 
 // Dialect returns Ent's dialect name for a DB_CONNECTION driver.
@@ -130,7 +146,7 @@ func OpenLazy(t Target, p Pool) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sqlDB, err := sql.Open(driverName, dsn)
+	sqlDB, err := p.open(driverName, dsn, t.Driver)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database %s: %w", t.Driver, describe(t), err)
 	}
@@ -157,7 +173,7 @@ func Open(ctx context.Context, t Target, p Pool) (*sql.DB, error) {
 			return nil, fmt.Errorf("create directory for %s: %w", t.Database, err)
 		}
 	}
-	sqlDB, err := sql.Open(driverName, dsn)
+	sqlDB, err := p.open(driverName, dsn, t.Driver)
 	if err != nil {
 		return nil, fmt.Errorf("open %s database: %w", t.Driver, err)
 	}
