@@ -85,6 +85,7 @@ type App struct {
 	// spoolDir holds the parts that arrive before their resolver wants them.
 	metrics     *observability.Metrics
 	tracer      trace.TracerProvider
+	reporter    *observability.Reporter
 	stopTracing func(context.Context) error
 	uploadSlots chan struct{}
 	spoolDir    string
@@ -112,6 +113,13 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		Exporter: cfg.Tracing.Exporter, SampleRatio: cfg.Tracing.SampleRatio, Version: buildVersion(),
 	})
 	if err != nil {
+		return nil, err
+	}
+	env := cfg.Tracing.SentryEnvironment
+	if env == "" {
+		env = cfg.Env
+	}
+	if a.reporter, err = observability.NewReporter(cfg.Tracing.SentryDSN, env, buildVersion()); err != nil {
 		return nil, err
 	}
 	a.mainDB, err = db.Open(ctx, db.MainTarget(cfg.DB), a.pool())
@@ -477,6 +485,7 @@ func (a *App) Close() {
 	} else if a.mainDB != nil {
 		_ = a.mainDB.Close()
 	}
+	a.reporter.Flush(2 * time.Second)
 	if a.stopTracing != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = a.stopTracing(ctx) // flushes the last spans

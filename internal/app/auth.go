@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -50,6 +51,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			return
 		case err != nil:
 			a.Logger.ErrorContext(r.Context(), "authenticate", "request_id", apperr.RequestID(r.Context()), "error", err.Error())
+			a.reporter.Error(r.Context(), fmt.Errorf("authenticate: %w", err))
 			apperr.WriteHTTP(w, http.StatusServiceUnavailable, apperr.Internal, "could not check credentials; retry")
 			return
 		}

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
 
@@ -105,8 +106,19 @@ func (a *App) GraphQL() *handler.Server {
 	if a.Config.Tracing.Exporter != "off" {
 		srv.Use(observability.TracingExtension{Tracer: a.tracer.Tracer("shipmentapp/graphql")})
 	}
-	srv.SetErrorPresenter(a.metrics.Presenter(apperr.Presenter(a.Logger, a.Config.Debug)))
-	srv.SetRecoverFunc(apperr.Recover(a.Logger))
+	present := apperr.Presenter(a.Logger, a.Config.Debug)
+	srv.SetErrorPresenter(a.metrics.Presenter(func(ctx context.Context, err error) *gqlerror.Error {
+		e := present(ctx, err)
+		if e.Extensions["code"] == string(apperr.Internal) {
+			a.reporter.Error(ctx, err)
+		}
+		return e
+	}))
+	recoverFn := apperr.Recover(a.Logger)
+	srv.SetRecoverFunc(func(ctx context.Context, p any) error {
+		a.reporter.Panic(ctx, p)
+		return recoverFn(ctx, p)
+	})
 	return srv
 }
 
@@ -171,7 +183,7 @@ func (a *App) routes() http.Handler {
 				return r.Method + " " + path
 			}))
 	}
-	return a.accessLog(h)
+	return a.accessLog(observability.Recover(a.reporter, a.Logger, h))
 }
 
 // subscriptions builds the websocket and SSE transports' server.

@@ -2,11 +2,18 @@ package app_test
 
 import (
 	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -38,5 +45,43 @@ func TestOperationMetricsAndLogs(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), `"operation":"ListShipments","operation_type":"query"`) {
 		t.Errorf("the request log does not name the operation:\n%s", logs.String())
+	}
+}
+
+// TestInternalErrorsReachSentry: an internal error (the primary cut off) is
+// reported to SENTRY_DSN with the request's ID.
+func TestInternalErrorsReachSentry(t *testing.T) {
+	b := testutil.All()[1] // MariaDB, through a proxy we can cut
+	testutil.Require(t, b)
+	var (
+		mu       sync.Mutex
+		envelope bytes.Buffer
+	)
+	sentrySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		envelope.Write(body)
+		mu.Unlock()
+	}))
+	defer sentrySrv.Close()
+	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", b.Host, b.Port))
+	cfg := testutil.Config(t, through(testutil.NewDatabase(t, b), proxy), testutil.NewDolibarr(t, testutil.All()[0]),
+		"SENTRY_DSN=http://key@"+strings.TrimPrefix(sentrySrv.URL, "http://")+"/7")
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := newKey(t, a, auth.RoleAdmin)
+	gql := testutil.NewClient(t, a.Handler).As(key)
+	gql.MustData(`{ shipments(first: 1) { totalCount } }`, nil, nil) // the key is verified and cached
+	proxy.Cut()
+	r := gql.MustFail(`{ shipments(first: 1) { totalCount } }`, nil, "INTERNAL")
+	id, _ := r.Errors[0].Extensions["requestId"].(string)
+	proxy.Restore()
+	a.Close() // flushes the reports
+	mu.Lock()
+	defer mu.Unlock()
+	if id == "" || !strings.Contains(envelope.String(), id) {
+		t.Fatalf("sentry did not get the error of request %q: %q", id, envelope.String())
 	}
 }

@@ -307,6 +307,9 @@ type Files struct {
 type Tracing struct {
 	Exporter    string  `koanf:"tracing_exporter"`
 	SampleRatio float64 `koanf:"tracing_sample_ratio"`
+	// SentryDSN, when set, reports internal errors and panics to Sentry.
+	SentryDSN         string `koanf:"sentry_dsn"`
+	SentryEnvironment string `koanf:"sentry_environment"`
 }
 
 // Health configures the background checks behind /readyz: per kind of
