@@ -28,8 +28,8 @@ func NewReporter(dsn, environment, release string) (*Reporter, error) {
 	client, err := sentry.NewClient(sentry.ClientOptions{
 		Dsn: dsn, Environment: environment, Release: release,
 		AttachStacktrace: true,
-		// Requests' bodies and headers carry credentials and customer data.
-		SendDefaultPII: false,
+		// No request is attached to the reports (its headers and body carry
+		// credentials and customer data): the request id links to the logs.
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sentry: %w", err)
