@@ -7,9 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
@@ -53,20 +51,10 @@ func TestOperationMetricsAndLogs(t *testing.T) {
 func TestInternalErrorsReachSentry(t *testing.T) {
 	b := testutil.All()[1] // MariaDB, through a proxy we can cut
 	testutil.Require(t, b)
-	var (
-		mu       sync.Mutex
-		envelope bytes.Buffer
-	)
-	sentrySrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		envelope.Write(body)
-		mu.Unlock()
-	}))
-	defer sentrySrv.Close()
+	dsn, received := testutil.FakeSentry(t)
 	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", b.Host, b.Port))
 	cfg := testutil.Config(t, through(testutil.NewDatabase(t, b), proxy), testutil.NewDolibarr(t, testutil.All()[0]),
-		"SENTRY_DSN=http://key@"+strings.TrimPrefix(sentrySrv.URL, "http://")+"/7")
+		"SENTRY_DSN="+dsn)
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -79,9 +67,7 @@ func TestInternalErrorsReachSentry(t *testing.T) {
 	id, _ := r.Errors[0].Extensions["requestId"].(string)
 	proxy.Restore()
 	a.Close() // flushes the reports
-	mu.Lock()
-	defer mu.Unlock()
-	if id == "" || !strings.Contains(envelope.String(), id) {
-		t.Fatalf("sentry did not get the error of request %q: %q", id, envelope.String())
+	if id == "" || !strings.Contains(received(), id) {
+		t.Fatalf("sentry did not get the error of request %q: %q", id, received())
 	}
 }

@@ -1,41 +1,20 @@
 package observability
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
-// fakeSentry records the envelopes posted to it.
-func fakeSentry(t *testing.T) (dsn string, received func() string) {
-	var (
-		mu   sync.Mutex
-		body bytes.Buffer
-	)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		mu.Lock()
-		body.Write(b)
-		mu.Unlock()
-		w.WriteHeader(http.StatusOK)
-	}))
-	t.Cleanup(srv.Close)
-	return "http://publickey@" + strings.TrimPrefix(srv.URL, "http://") + "/42", func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return body.String()
-	}
-}
-
 func TestRecoverReportsPanics(t *testing.T) {
-	dsn, received := fakeSentry(t)
+	dsn, received := testutil.FakeSentry(t)
 	r, err := NewReporter(dsn, "test", "v1")
 	if err != nil {
 		t.Fatal(err)
