@@ -89,6 +89,7 @@ func edgeBatch[N any](
 	columns []string,
 ) dataloader.BatchFunc[EdgeKey, *Page[N]] {
 	return func(ctx context.Context, keys []EdgeKey) []*dataloader.Result[*Page[N]] {
+		observe(ctx, kind, len(keys))
 		out := make([]*dataloader.Result[*Page[N]], len(keys))
 		type group struct {
 			first int

@@ -100,6 +100,7 @@ func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 // the File privacy policy like any other read).
 func filesBatch(client *ent.Client) dataloader.BatchFunc[int, []*ent.File] {
 	return func(ctx context.Context, shipments []int) []*dataloader.Result[[]*ent.File] {
+		observe(ctx, "files", len(shipments))
 		rows, err := client.File.Query().
 			Where(file.ShipmentIDIn(shipments...)).
 			Order(file.ByUploadedAt(), file.ByID()).
@@ -127,6 +128,7 @@ func groupBy[V any](keys []int, rows []V, err error, what string, parent func(V)
 
 func contactsBatch(d *dolibarr.Client) dataloader.BatchFunc[int, []*ent.Contact] {
 	return func(ctx context.Context, customers []int) []*dataloader.Result[[]*ent.Contact] {
+		observe(ctx, "contacts", len(customers))
 		rows, err := d.Contacts().Where(contact.CustomerIDIn(customers...)).Order(contact.ByID()).All(ctx)
 		return groupBy(customers, rows, err, "contacts", func(c *ent.Contact) int { return c.CustomerID })
 	}
@@ -191,6 +193,7 @@ func prefetch[K comparable, V any](ctx context.Context, l *dataloader.Loader[K, 
 // query fails every key of the batch.
 func batch[T any](kind string, fetch func(context.Context, []int) ([]T, error), id func(T) int) dataloader.BatchFunc[int, T] {
 	return func(ctx context.Context, keys []int) []*dataloader.Result[T] {
+		observe(ctx, kind, len(keys))
 		out := make([]*dataloader.Result[T], len(keys))
 		rows, err := fetch(ctx, keys)
 		if err != nil {
@@ -216,6 +219,21 @@ func batch[T any](kind string, fetch func(context.Context, []int) ([]T, error), 
 }
 
 type ctxKey struct{}
+
+type observerKey struct{}
+
+// WithObserver returns a context whose batches are reported to fn (the
+// loader's kind and the number of keys in the batch): metrics of how well
+// requests batch.
+func WithObserver(ctx context.Context, fn func(kind string, keys int)) context.Context {
+	return context.WithValue(ctx, observerKey{}, fn)
+}
+
+func observe(ctx context.Context, kind string, keys int) {
+	if fn, ok := ctx.Value(observerKey{}).(func(string, int)); ok {
+		fn(kind, keys)
+	}
+}
 
 // Middleware gives every request its own loaders.
 func Middleware(client *ent.Client, d *dolibarr.Client, next http.Handler) http.Handler {

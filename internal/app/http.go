@@ -126,7 +126,7 @@ func (a *App) routes() http.Handler {
 	a.Subscriptions = a.subscriptions()
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql)))))))
+	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(a.observeBatches(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql))))))))
 	// Websockets authenticate in connection_init and live longer than any
 	// request timeout; event streams authenticate like requests but are not
 	// bounded in time either. Both get fresh dataloaders per response.
@@ -186,6 +186,13 @@ func (a *App) routes() http.Handler {
 	return a.accessLog(observability.Recover(a.reporter, a.Logger, h))
 }
 
+// observeBatches reports the request's dataloader batches to the metrics.
+func (a *App) observeBatches(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(loader.WithObserver(r.Context(), a.metrics.ObserveBatch)))
+	})
+}
+
 // subscriptions builds the websocket and SSE transports' server.
 func (a *App) subscriptions() *subtransport.Server {
 	sc := a.Config.Subs
@@ -200,7 +207,7 @@ func (a *App) subscriptions() *subtransport.Server {
 		Unauthorized: func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
 		Watch:        a.Live.Watch,
 		PerResponse: func(ctx context.Context) context.Context {
-			return loader.With(ctx, loader.New(a.Client, a.Dolibarr))
+			return loader.With(loader.WithObserver(ctx, a.metrics.ObserveBatch), loader.New(a.Client, a.Dolibarr))
 		},
 		Drain: a.Live.Stop,
 		Allow: func(ctx context.Context, token string) (bool, time.Duration) {

@@ -24,6 +24,9 @@ func TestOperationMetricsAndLogs(t *testing.T) {
 	var logs bytes.Buffer
 	e.app.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
 	e.gql.MustData(`query ListShipments { shipments(first: 1) { totalCount } }`, nil, nil)
+	e.create(createInput(activeCustomer, "DHL"))
+	e.create(createInput(otherActiveCustomer, "DHL"))
+	e.gql.MustData(`{ shipments(first: 10) { edges { node { customer { name } } } } }`, nil, nil)
 	e.gql.MustFail(`query Broken { shipment(id: "nope") { id } }`, nil, "BAD_USER_INPUT")
 	e.gql.MustFail(`{ nope }`, nil, "GRAPHQL_VALIDATION_FAILED")
 	m := string(e.gql.Raw(http.MethodGet, "/metrics", "", nil).Raw)
@@ -35,6 +38,9 @@ func TestOperationMetricsAndLogs(t *testing.T) {
 		`shipmentapp_graphql_operation_duration_seconds_count{operation="ListShipments",type="query"} 1`,
 		`shipmentapp_http_requests_total{method="POST",route="/graphql",status="200"}`,
 		`go_sql_open_connections{db_name="primary"}`,
+		// Two creates return their customer, one at a time; the list loads both in one batch.
+		`shipmentapp_dataloader_batch_size_bucket{loader="customer",le="1"} 2`,
+		`shipmentapp_dataloader_batch_size_bucket{loader="customer",le="2"} 3`,
 		`go_sql_open_connections{db_name="dolibarr"}`,
 	} {
 		if !strings.Contains(m, want) {

@@ -27,6 +27,7 @@ type Metrics struct {
 	operations   *prometheus.CounterVec
 	opDuration   *prometheus.HistogramVec
 	errors       *prometheus.CounterVec
+	batches      *prometheus.HistogramVec
 
 	mu    sync.Mutex
 	names map[string]struct{}
@@ -51,10 +52,14 @@ func New(reg prometheus.Registerer) *Metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "shipmentapp_graphql_errors_total", Help: "GraphQL errors in responses, by extensions.code.",
 		}, []string{"code"}),
+		batches: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "shipmentapp_dataloader_batch_size", Help: "Keys per dataloader batch (one query each), by loader.",
+			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
+		}, []string{"loader"}),
 		names: map[string]struct{}{},
 	}
 	if reg != nil {
-		reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.errors)
+		reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.errors, m.batches)
 	}
 	return m
 }
@@ -109,6 +114,11 @@ func (m *Metrics) Presenter(next graphql.ErrorPresenterFunc) graphql.ErrorPresen
 		m.errors.WithLabelValues(code).Inc()
 		return e
 	}
+}
+
+// ObserveBatch records one dataloader batch of keys keys.
+func (m *Metrics) ObserveBatch(loader string, keys int) {
+	m.batches.WithLabelValues(loader).Observe(float64(keys))
 }
 
 // label is the operation-name label of name.
