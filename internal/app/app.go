@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		return nil, err
 	}
 	a.Client = ent.NewClient(ent.Driver(a.Router))
-	a.Dolibarr, err = dolibarr.Open(ctx, cfg.Dolibarr, metrics)
+	a.Dolibarr, err = dolibarr.Open(ctx, cfg.Dolibarr, metrics, a.pool().Tracing)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/trace"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ type Client struct {
 // Open connects to the Dolibarr database of cfg. In the embedded default
 // (a SQLite file with DOLIBARR_DEMO_SEED on) it first creates and seeds the
 // demo database if the file does not exist yet.
-func Open(ctx context.Context, cfg config.Dolibarr, metrics *dbroute.Metrics) (*Client, error) {
+func Open(ctx context.Context, cfg config.Dolibarr, metrics *dbroute.Metrics, tracing trace.TracerProvider) (*Client, error) {
 	if cfg.Connection == config.DriverSQLite && cfg.DemoSeed {
 		if err := EnsureDemo(ctx, cfg.Database); err != nil {
 			return nil, err
@@ -66,7 +67,7 @@ func Open(ctx context.Context, cfg config.Dolibarr, metrics *dbroute.Metrics) (*
 	// Its own pool, opened lazily: shipments keep being served when Dolibarr
 	// is down, at start as later (customer fields then fail with
 	// DOLIBARR_UNAVAILABLE).
-	sqlDB, err := db.OpenLazy(target, db.Pool{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns / 2, MaxLifetime: 30 * time.Minute})
+	sqlDB, err := db.OpenLazy(target, db.Pool{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns / 2, MaxLifetime: 30 * time.Minute, Tracing: tracing})
 	if err != nil {
 		return nil, fmt.Errorf("dolibarr: %w", err)
 	}

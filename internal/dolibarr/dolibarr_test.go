@@ -32,7 +32,7 @@ func TestReadOnly(t *testing.T) {
 			client, err := dolibarr.Open(ctx, config.Dolibarr{
 				Connection: b.Driver, Host: b.Host, Port: b.Port, Database: d.Name,
 				Username: b.User, Entity: 1,
-			}, nil)
+			}, nil, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
