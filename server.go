@@ -39,6 +39,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
+	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
@@ -79,7 +80,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), probeCmd(stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), dolibarrCmd(load, stdout), probeCmd(stdout), versionCmd(stdout))
 	return root
 }
 
@@ -496,6 +497,44 @@ func openMain(ctx context.Context, cfg *config.Config) (*ent.Client, error) {
 		return nil, err
 	}
 	return ent.NewClient(ent.Driver(db.Driver(sqlDB, cfg.DB.Connection))), nil
+}
+
+// dolibarrCmd holds what deploy/ needs of Dolibarr: a demo database.
+func dolibarrCmd(load loader, stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{Use: "dolibarr", Short: "The Dolibarr database (read-only for the API)"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "seed-demo",
+		Short: "Create and fill the demo Dolibarr tables in DOLIBARR_DB_* unless they exist (deploy/compose.yaml's demo database; never a real Dolibarr)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, _, err := load()
+			if err != nil {
+				return err
+			}
+			d := cfg.Dolibarr
+			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Minute)
+			defer cancel()
+			sqlDB, err := db.Open(ctx, db.Target{
+				Driver: d.Connection, Host: d.Host, Port: d.Port, Database: d.Database,
+				Username: d.Username, Password: d.Password, Timeout: d.Timeout,
+			}, db.Pool{MaxOpen: 1})
+			if err != nil {
+				return fmt.Errorf("dolibarr: %w", err)
+			}
+			defer func() { _ = sqlDB.Close() }()
+			seeded, err := dolibarr.SeedDemoIfEmpty(ctx, sqlDB, d.Connection, d.Prefix)
+			if err != nil {
+				return fmt.Errorf("dolibarr seed-demo: %w", err)
+			}
+			if seeded {
+				fmt.Fprintf(stdout, "seeded the demo Dolibarr tables (%ssociete, ...) in %s\n", d.Prefix, d.Database)
+			} else {
+				fmt.Fprintf(stdout, "%s already holds %ssociete: nothing done\n", d.Database, d.Prefix)
+			}
+			return nil
+		},
+	})
+	return cmd
 }
 
 func filesCmd(load loader, stdout io.Writer) *cobra.Command {

@@ -188,3 +188,28 @@ func TestFilesSweepCommand(t *testing.T) {
 		t.Fatalf("the orphan is still there: %v", err)
 	}
 }
+
+func TestDolibarrSeedDemoCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("APP_DATA_DIR", dir)
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("DOLIBARR_DB_CONNECTION", "sqlite")
+	t.Setenv("DOLIBARR_DB_DATABASE", filepath.Join(dir, "dolibarr.db"))
+	t.Setenv("DOLIBARR_DEMO_SEED", "false")
+	out, err := run(t, "dolibarr", "seed-demo")
+	if err != nil || !strings.Contains(out, "seeded the demo Dolibarr tables") {
+		t.Fatalf("first run: %v\n%s", err, out)
+	}
+	out, err = run(t, "dolibarr", "seed-demo")
+	if err != nil || !strings.Contains(out, "nothing done") {
+		t.Fatalf("second run: %v\n%s", err, out)
+	}
+	t.Setenv("DOLIBARR_DB_CONNECTION", "mysql")
+	t.Setenv("DOLIBARR_DB_HOST", "127.0.0.1")
+	t.Setenv("DOLIBARR_DB_PORT", "1")
+	t.Setenv("DOLIBARR_DB_DATABASE", "dolibarr")
+	t.Setenv("DOLIBARR_DB_TIMEOUT", "2s")
+	if out, err := run(t, "dolibarr", "seed-demo"); err == nil {
+		t.Fatalf("a database that does not answer was not an error: %s", out)
+	}
+}

@@ -167,7 +167,7 @@ func TestReplicaRouting(t *testing.T) {
 
 	// Each switch was counted at /metrics.
 	m := string(srv.Raw(http.MethodGet, "/metrics", "", nil).Raw)
-	for _, want := range []string{`shipmentapp_sql_statements_total{target="replica"}`, `shipmentapp_sql_statements_total{target="primary"}`, `shipmentapp_replica_switches_total{replica="` + proxy.Addr() + `",to="primary"} 2`} {
+	for _, want := range []string{`shipmentapp_sql_statements_total{target="replica"}`, `shipmentapp_sql_statements_total{target="primary"}`, `shipmentapp_replica_switches_total{replica="` + proxy.Addr() + `",to="primary"} 2`, `shipmentapp_replica_lag_seconds{replica="` + proxy.Addr() + `"}`} {
 		if !strings.Contains(m, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}

@@ -22,6 +22,7 @@ const (
 type Metrics struct {
 	statements *prometheus.CounterVec
 	switches   *prometheus.CounterVec
+	lag        *prometheus.GaugeVec
 }
 
 // NewMetrics registers the collectors with reg.
@@ -35,8 +36,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "shipmentapp_replica_switches_total",
 			Help: "Times a read replica was taken out of (to=primary) or put back into (to=replica) the read path.",
 		}, []string{"replica", "to"}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "shipmentapp_replica_lag_seconds",
+			Help: "Replication lag of each read replica, as last measured by the heartbeat (DB_READ_MAX_LAG takes it out of the read path).",
+		}, []string{"replica"}),
 	}
-	reg.MustRegister(m.statements, m.switches)
+	reg.MustRegister(m.statements, m.switches, m.lag)
 	return m
 }
 

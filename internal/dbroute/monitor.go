@@ -58,6 +58,9 @@ func (r *Router) Check(ctx context.Context, hb Heartbeat, timeout time.Duration)
 			lag = 0
 		}
 		rep.lag.Store(int64(lag))
+		if r.lag != nil {
+			r.lag.WithLabelValues(rep.Name).Set(lag.Seconds())
+		}
 		if lag > r.opts.MaxLag {
 			r.markDown(rep, fmt.Sprintf("lags %s behind the primary (limit %s)", lag.Round(time.Millisecond), r.opts.MaxLag))
 			continue

@@ -54,6 +54,7 @@ type Router struct {
 	opts     Options
 	writes   *recentWrites
 	switches *prometheus.CounterVec
+	lag      *prometheus.GaugeVec
 }
 
 // NewRouter returns a router over primary and replicas. With no replica, every
@@ -66,6 +67,7 @@ func NewRouter(primary dialect.Driver, replicas []*Replica, opts Options) *Route
 	r := &Router{primary: primary, replicas: replicas, opts: opts, writes: newRecentWrites()}
 	if opts.Metrics != nil {
 		r.switches = opts.Metrics.switches
+		r.lag = opts.Metrics.lag
 	}
 	for _, rep := range replicas {
 		rep.reason.Store("not checked yet")

@@ -101,6 +101,30 @@ func CreateAndSeed(ctx context.Context, sqlDB *sql.DB, driver, prefix string) er
 	return Seed(ctx, sqlDB, prefix)
 }
 
+// SeedDemoIfEmpty creates and seeds the demo tables on a writable connection
+// unless the third-party table (with prefix prefix) exists already: it never
+// touches a database that holds Dolibarr tables, demo or real. It reports
+// whether it seeded. deploy/'s demo Dolibarr database is made with it.
+func SeedDemoIfEmpty(ctx context.Context, sqlDB *sql.DB, driver, prefix string) (bool, error) {
+	var exists bool
+	var q string
+	switch driver {
+	case config.DriverMySQL:
+		q = `SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?`
+	case config.DriverSQLite:
+		q = `SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?`
+	default:
+		return false, fmt.Errorf("dolibarr: no demo database on %q (mysql or sqlite)", driver)
+	}
+	if err := sqlDB.QueryRowContext(ctx, q, prefix+"societe").Scan(&exists); err != nil {
+		return false, fmt.Errorf("look for %ssociete: %w", prefix, err)
+	}
+	if exists {
+		return false, nil
+	}
+	return true, CreateAndSeed(ctx, sqlDB, driver, prefix)
+}
+
 // Seed inserts the demo countries, shipping methods, third parties and
 // contacts into tables with prefix prefix.
 func Seed(ctx context.Context, sqlDB *sql.DB, prefix string) error {

@@ -135,3 +135,44 @@ func TestDDLMatchesDemo(t *testing.T) {
 		t.Error("pgsql DDL should not exist")
 	}
 }
+
+// TestSeedDemoIfEmpty seeds an empty database once and never touches one
+// that holds Dolibarr tables already (a second run, or a real Dolibarr).
+func TestSeedDemoIfEmpty(t *testing.T) {
+	for _, b := range []testutil.Backend{testutil.SQLite, testutil.All()[1]} {
+		t.Run(b.Name, func(t *testing.T) {
+			testutil.Require(t, b)
+			ctx := context.Background()
+			sqlDB := testutil.NewDatabase(t, b).Open(t)
+			count := func() int {
+				var n int
+				if err := sqlDB.QueryRowContext(ctx, "SELECT COUNT(*) FROM llx_societe").Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			seeded, err := dolibarr.SeedDemoIfEmpty(ctx, sqlDB, b.Driver, "llx_")
+			if err != nil || !seeded {
+				t.Fatalf("first run: seeded %v, %v", seeded, err)
+			}
+			want := len(dolibarr.DemoThirdParties())
+			if n := count(); n != want {
+				t.Fatalf("%d third parties, want %d", n, want)
+			}
+			// A row of someone else's: a second run must leave it, and everything, alone.
+			if _, err := sqlDB.ExecContext(ctx, "DELETE FROM llx_societe WHERE rowid = 1"); err != nil {
+				t.Fatal(err)
+			}
+			seeded, err = dolibarr.SeedDemoIfEmpty(ctx, sqlDB, b.Driver, "llx_")
+			if err != nil || seeded {
+				t.Fatalf("second run: seeded %v, %v", seeded, err)
+			}
+			if n := count(); n != want-1 {
+				t.Errorf("second run changed the table: %d third parties, want %d", n, want-1)
+			}
+		})
+	}
+	if _, err := dolibarr.SeedDemoIfEmpty(context.Background(), nil, config.DriverPostgres, "llx_"); err == nil {
+		t.Error("a PostgreSQL demo Dolibarr was accepted")
+	}
+}
