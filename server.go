@@ -159,6 +159,10 @@ func serve(ctx context.Context, a *app.App) error {
 	// Readiness fails first, so the load balancer stops sending new
 	// requests while this instance still serves them.
 	a.Health.ShuttingDown()
+	// Pooled keep-alive connections (a proxy's upstream pool) close after
+	// their next response, not at the moment the listener goes: a request
+	// a proxy writes on a connection we close could not safely be retried.
+	srv.SetKeepAlivesEnabled(false)
 	time.Sleep(cfg.HTTP.ShutdownDelay)
 	// http.Server.Shutdown neither waits for nor closes websockets (they are
 	// hijacked), and waits for event streams forever: the subscription

@@ -1,79 +1,31 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
 // TestGracefulShutdown runs the real binary and sends it SIGTERM: readiness
 // fails first while requests are still served (HTTP_SHUTDOWN_DELAY), the
 // websocket subscription is closed with 1001, and the process exits 0.
 func TestGracefulShutdown(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "shipmentapp")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "APP_ENV=development", "APP_ADDR="+addr, "APP_DATA_DIR="+dir,
+	bin := testutil.Binary(t)
+	srv := testutil.StartServer(t, bin, "APP_ENV=development", "APP_DATA_DIR="+dir,
 		"LOG_LEVEL=warn", "DEMO_SEED=false", "HTTP_SHUTDOWN_DELAY=1500ms", "HTTP_SHUTDOWN_TIMEOUT=10s",
 		"REDIS_HOST=", "CACHE_DRIVER=memory")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill() }()
-	// The development admin key is printed at the first start.
-	key := ""
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); strings.HasPrefix(line, "sa_") {
-			key = line
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	if key == "" {
-		t.Fatalf("no admin key printed; stderr:\n%s", stderr.String())
-	}
-	base := "http://" + addr
-	status := func(path string) int {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			return 0
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode
-	}
+	key := srv.AdminKey(t)
+	addr, base, status := srv.Addr, srv.URL(), srv.Status
 	query := func() int {
 		req, _ := http.NewRequest(http.MethodPost, base+"/graphql", strings.NewReader(`{"query":"{ shipments(first: 1) { totalCount } }"}`))
 		req.Header.Set("Content-Type", "application/json")
@@ -84,13 +36,6 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		_ = resp.Body.Close()
 		return resp.StatusCode
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for status("/readyz") != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatalf("never ready; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	probe := func(which string) error {
 		c := exec.Command(bin, "probe", which)
@@ -119,11 +64,11 @@ func TestGracefulShutdown(t *testing.T) {
 	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": "subscription { shipmentEvents { cursor } }"}})
 	time.Sleep(200 * time.Millisecond)
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := srv.Terminate(); err != nil {
 		t.Fatal(err)
 	}
 	// During the delay: not ready, but alive and serving.
-	deadline = time.Now().Add(time.Second)
+	deadline := time.Now().Add(time.Second)
 	for status("/readyz") != http.StatusServiceUnavailable {
 		if time.Now().After(deadline) {
 			t.Fatal("readiness did not fail after SIGTERM")
@@ -153,15 +98,7 @@ func TestGracefulShutdown(t *testing.T) {
 		}
 		break
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) || err != nil {
-			t.Fatalf("exit: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the process did not exit")
+	if err := srv.Wait(15 * time.Second); err != nil {
+		t.Fatalf("exit: %v\n%s", err, srv.Stderr())
 	}
 }

@@ -38,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"replica", "to"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "shipmentapp_replica_lag_seconds",
-			Help: "Replication lag of each read replica, as last measured by the heartbeat (DB_READ_MAX_LAG takes it out of the read path).",
+			Help: "Replication lag of each read replica, as last measured by the heartbeat (DB_REPLICA_MAX_LAG takes it out of the read path).",
 		}, []string{"replica"}),
 	}
 	reg.MustRegister(m.statements, m.switches, m.lag)
