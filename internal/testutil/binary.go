@@ -50,7 +50,7 @@ type Server struct {
 	Addr string
 	Cmd  *exec.Cmd
 
-	keys   chan string
+	keys chan string
 
 	stderr lockedBuffer
 	exited chan struct{} // closed when the process has exited, with exit set
