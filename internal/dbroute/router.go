@@ -34,6 +34,15 @@ func (r *Replica) Healthy() bool { return r.healthy.Load() }
 // Lag returns the replication lag last measured.
 func (r *Replica) Lag() time.Duration { return time.Duration(r.lag.Load()) }
 
+// Reason says why the replica is out of the read path ("" while it is in).
+func (r *Replica) Reason() string {
+	if r.Healthy() {
+		return ""
+	}
+	s, _ := r.reason.Load().(string)
+	return s
+}
+
 // Options configure a Router.
 type Options struct {
 	// MaxLag takes a replica out of the read path when it lags more.

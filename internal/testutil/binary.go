@@ -3,8 +3,15 @@ package testutil
 import (
 	"bufio"
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -167,4 +174,78 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// RequireCommands returns the paths of the programs names (looked up on
+// PATH, then in the sbin directories and Go's bin directory), skipping t
+// loudly (failing it under REQUIRE_ALL_DATABASES=1) when one is missing.
+func RequireCommands(t testing.TB, names ...string) map[string]string {
+	t.Helper()
+	home, _ := os.UserHomeDir()
+	dirs := []string{"/usr/sbin", "/usr/local/sbin", os.Getenv("GOBIN"), filepath.Join(os.Getenv("GOPATH"), "bin"), filepath.Join(home, "go", "bin")}
+	paths := map[string]string{}
+	var missing []string
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			paths[name] = p
+			continue
+		}
+		for _, d := range dirs {
+			if p := filepath.Join(d, name); d != "" && isExecutable(p) {
+				paths[name] = p
+				break
+			}
+		}
+		if paths[name] == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return paths
+	}
+	SkipOrFail(t, fmt.Sprintf("%s not installed (scripts/services.sh installs them): this test is SKIPPED", strings.Join(missing, ", ")))
+	return nil
+}
+
+func isExecutable(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0
+}
+
+// SelfSignedCert writes a self-signed certificate for 127.0.0.1 and
+// localhost, valid for a day, into dir: cert.pem, key.pem, and both in
+// bundle.pem (HAProxy's format). It returns their paths in that order.
+func SelfSignedCert(t testing.TB, dir string) (cert, key, bundle string) {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "localhost"},
+		DNSNames:     []string{"localhost"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &priv.PublicKey, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER})
+	cert, key, bundle = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem"), filepath.Join(dir, "bundle.pem")
+	for p, b := range map[string][]byte{cert: certPEM, key: keyPEM, bundle: append(append([]byte{}, certPEM...), keyPEM...)} {
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return cert, key, bundle
 }

@@ -106,11 +106,7 @@ func Require(t testing.TB, b Backend) {
 		return
 	}
 	msg := fmt.Sprintf("%s is not reachable at %s:%d (%v): its suite is SKIPPED", b.Name, b.Host, b.Port, err)
-	if os.Getenv("REQUIRE_ALL_DATABASES") == "1" {
-		t.Fatalf("REQUIRE_ALL_DATABASES=1 and %s", msg)
-	}
-	reportSkip(t.Name() + ": " + msg)
-	t.Skip("!!! " + msg)
+	SkipOrFail(t, msg)
 }
 
 func ping(b Backend) error {
@@ -127,6 +123,18 @@ func ping(b Backend) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return admin.PingContext(ctx)
+}
+
+// SkipOrFail skips t loudly because of msg (what is missing and how to get
+// it), listing it in the report of skipped suites, or fails t when
+// REQUIRE_ALL_DATABASES=1 (CI).
+func SkipOrFail(t testing.TB, msg string) {
+	t.Helper()
+	if os.Getenv("REQUIRE_ALL_DATABASES") == "1" {
+		t.Fatalf("REQUIRE_ALL_DATABASES=1 and %s", msg)
+	}
+	reportSkip(t.Name() + ": " + msg)
+	t.Skip("!!! " + msg)
 }
 
 func reportSkip(line string) {
@@ -386,9 +394,5 @@ func RequireTCP(t testing.TB, name, addr string) {
 		return
 	}
 	msg := fmt.Sprintf("%s is not reachable at %s (%v): its suite is SKIPPED", name, addr, err)
-	if os.Getenv("REQUIRE_ALL_DATABASES") == "1" {
-		t.Fatalf("REQUIRE_ALL_DATABASES=1 and %s", msg)
-	}
-	reportSkip(t.Name() + ": " + msg)
-	t.Skip("!!! " + msg)
+	SkipOrFail(t, msg)
 }
