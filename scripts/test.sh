@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 race=${RACE--race}
-# The real JavaScript subscription clients of the end-to-end tests.
+# The real JavaScript clients of the end-to-end tests (subscriptions, and
+# playwright-core for the playground in Chromium), again when the lock changed.
 clients=internal/app/testdata/subclient
-if command -v npm >/dev/null 2>&1 && [ ! -d "$clients/node_modules" ]; then
-  npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error || echo "!!! npm ci failed: the subscription client tests will be skipped"
+if command -v npm >/dev/null 2>&1 && { [ ! -d "$clients/node_modules" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; }; then
+  npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error || echo "!!! npm ci failed: the subscription client and browser tests will be skipped"
 fi
 SHIPMENTAPP_SKIP_REPORT="$report" go test ${race} -count=1 -timeout 20m ./... "$@"
 status=$?

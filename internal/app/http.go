@@ -21,7 +21,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/formatter"
@@ -40,6 +39,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
 	"github.com/shipmentapp/shipmentapp/internal/observability"
+	"github.com/shipmentapp/shipmentapp/internal/playground"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
@@ -143,7 +143,10 @@ func (a *App) routes() http.Handler {
 		}
 	})))
 	if a.Config.GraphQL.Playground {
-		mux.Handle("GET /playground", playground.Handler("shipmentapp", "/graphql"))
+		// GraphiQL and the files it loads come from the binary, not a CDN.
+		pg := playground.New("shipmentapp", "/graphql")
+		mux.Handle("GET /playground", pg)
+		mux.Handle("GET "+playground.AssetsPath, pg)
 	}
 	if a.Config.GraphQL.Introspection {
 		sdl := schemaSDL()

@@ -1,0 +1,224 @@
+// Package playground serves the GraphiQL playground from the binary: the page
+// and every file it loads (React, ReactDOM and GraphiQL, the versions gqlgen's
+// playground.Handler loads from jsDelivr, vendored by
+// scripts/playground-assets.sh) are embedded, so the playground works offline
+// and depends on no CDN.
+//
+// The page is served with a Content-Security-Policy that allows nothing but
+// this origin (no inline script, no eval); each file is referenced with the
+// Subresource Integrity hash of its embedded bytes.
+package playground
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"sync"
+)
+
+// AssetsPath is where the page's files are served; every name under it is
+// immutable (versioned or content-addressed).
+const AssetsPath = "/playground/assets/"
+
+// Vendored files, as scripts/playground-assets.sh names them.
+const (
+	reactFile    = "react-18.2.0.production.min.js"
+	reactDOMFile = "react-dom-18.2.0.production.min.js"
+	graphiqlJS   = "graphiql-4.1.2.min.js"
+	graphiqlCSS  = "graphiql-4.1.2.min.css"
+)
+
+var (
+	//go:embed assets
+	vendored embed.FS
+	//go:embed page.html page.js page.css
+	own embed.FS
+)
+
+// Asset is one file served under AssetsPath.
+type Asset struct {
+	// URL is the path the page references.
+	URL         string
+	ContentType string
+	// Integrity is the SRI value (sha256) of Body.
+	Integrity string
+	Body      []byte
+
+	gzipOnce sync.Once
+	gzipped  []byte
+}
+
+var (
+	assets = map[string]*Asset{} // by name under AssetsPath
+	// The page's own script and styles.
+	pageJS, pageCSS *Asset
+	page            = template.Must(template.ParseFS(own, "page.html"))
+)
+
+func init() {
+	entries, err := fs.ReadDir(vendored, "assets")
+	if err != nil {
+		panic(err)
+	}
+	for _, e := range entries {
+		b, err := fs.ReadFile(vendored, "assets/"+e.Name())
+		if err != nil {
+			panic(err)
+		}
+		add(e.Name(), b)
+	}
+	// The page's own script and styles change with the app: their names
+	// carry their content's hash.
+	pageJS, pageCSS = addOwn("page.js"), addOwn("page.css")
+}
+
+func addOwn(name string) *Asset {
+	b, err := fs.ReadFile(own, name)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	ext := path.Ext(name)
+	return add(strings.TrimSuffix(name, ext)+"-"+hex.EncodeToString(sum[:6])+ext, b)
+}
+
+func add(name string, b []byte) *Asset {
+	sum := sha256.Sum256(b)
+	a := &Asset{
+		URL:         AssetsPath + name,
+		ContentType: contentType(name),
+		Integrity:   "sha256-" + base64.StdEncoding.EncodeToString(sum[:]),
+		Body:        b,
+	}
+	assets[name] = a
+	return a
+}
+
+func contentType(name string) string {
+	switch path.Ext(name) {
+	case ".js":
+		return "text/javascript; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	default:
+		return "text/plain; charset=utf-8"
+	}
+}
+
+// Assets returns the files served under AssetsPath, by name.
+func Assets() map[string]*Asset { return assets }
+
+// Handler serves the playground page (at any path but AssetsPath's) and its
+// files (under AssetsPath). Mount it on "GET /playground" and
+// "GET /playground/assets/".
+type Handler struct {
+	page []byte
+	csp  string
+}
+
+// New returns the playground whose GraphiQL sends its operations to
+// endpoint: a path of this origin ("/graphql") or an absolute URL;
+// subscriptions go to the same URL over ws:// or wss://.
+func New(title, endpoint string) *Handler {
+	data := struct {
+		Title, Endpoint                                       string
+		React, ReactDOM, GraphiQL, GraphiQLCSS, Page, PageCSS *Asset
+	}{
+		Title: title, Endpoint: endpoint,
+		React: assets[reactFile], ReactDOM: assets[reactDOMFile],
+		GraphiQL: assets[graphiqlJS], GraphiQLCSS: assets[graphiqlCSS],
+		Page: pageJS, PageCSS: pageCSS,
+	}
+	for _, a := range []*Asset{data.React, data.ReactDOM, data.GraphiQL, data.GraphiQLCSS} {
+		if a == nil {
+			panic("playground: a vendored file is missing from internal/playground/assets (scripts/playground-assets.sh)")
+		}
+	}
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, data); err != nil {
+		panic(err)
+	}
+	return &Handler{page: buf.Bytes(), csp: policy(endpoint)}
+}
+
+// policy allows the page this origin only, plus endpoint's origin when it is
+// another one. GraphiQL's fonts and icons are data: URLs.
+func policy(endpoint string) string {
+	connect := "'self'"
+	if u, err := url.Parse(endpoint); err == nil && u.Scheme != "" && u.Host != "" {
+		ws := "ws"
+		if u.Scheme == "https" {
+			ws = "wss"
+		}
+		connect += fmt.Sprintf(" %s://%s %s://%s", u.Scheme, u.Host, ws, u.Host)
+	}
+	return "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self' data:; " +
+		"connect-src " + connect + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if name, ok := strings.CutPrefix(r.URL.Path, AssetsPath); ok {
+		serveAsset(w, r, assets[name])
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/html; charset=utf-8")
+	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Content-Security-Policy", h.csp)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	_, _ = w.Write(h.page)
+}
+
+func serveAsset(w http.ResponseWriter, r *http.Request, a *Asset) {
+	if a == nil {
+		http.NotFound(w, r)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", a.ContentType)
+	hd.Set("Cache-Control", "public, max-age=31536000, immutable")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Vary", "Accept-Encoding")
+	body := a.Body
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		body = a.gzip()
+		hd.Set("Content-Encoding", "gzip")
+	}
+	hd.Set("Content-Length", fmt.Sprint(len(body)))
+	_, _ = w.Write(body)
+}
+
+// gzip compresses the asset once, on first demand.
+func (a *Asset) gzip() []byte {
+	a.gzipOnce.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		_, _ = zw.Write(a.Body)
+		_ = zw.Close()
+		a.gzipped = buf.Bytes()
+	})
+	return a.gzipped
+}
+
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		coding, params, _ := strings.Cut(part, ";")
+		if strings.TrimSpace(strings.ToLower(coding)) != "gzip" {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
