@@ -3,7 +3,9 @@
 # them from Debian's packages if they are missing: MariaDB on :3306 (with its
 # binary log on, as a replication primary), a second MariaDB on :3307 as a
 # real binlog replica of it, PostgreSQL on :5432, Redis on :6379,
-# memcached on :11211 and an S3-compatible server (versitygw) on :7070.
+# memcached on :11211 and an S3-compatible server (versitygw) on :7070; and
+# the programs the deploy/ tests run: nginx, HAProxy, promtool, amtool,
+# Chromium (the playground's browser test), age (config backups).
 # Idempotent: running services are left alone.
 #
 #   scripts/services.sh              start what is not running
@@ -35,7 +37,14 @@ install() {
 
 primary() { mariadb -uroot -h127.0.0.1 -P3306 -N -B "$@"; }
 replica() { mariadb -uroot --socket="$REPLICA_SOCK" -N -B "$@"; }
-replicating() { mariadb -uroot --socket="$REPLICA_SOCK" -e "SHOW SLAVE STATUS\G" | grep -q "Slave_IO_Running: Yes"; }
+# Both threads: a statement the replica could not apply stops the SQL thread,
+# and the replica is then pointed at the primary's current position again
+# (it only serves tests, whose databases are made after that).
+replicating() {
+  local st
+  st=$(mariadb -uroot --socket="$REPLICA_SOCK" -e "SHOW SLAVE STATUS\G")
+  grep -q "Slave_IO_Running: Yes" <<<"$st" && grep -q "Slave_SQL_Running: Yes" <<<"$st"
+}
 
 if [ "${1:-}" = stop-replica ]; then
   if answering 3307; then
@@ -134,5 +143,17 @@ if ! answering 7070; then
   ROOT_ACCESS_KEY_ID=${TEST_S3_ACCESS_KEY:-shipmentapp} ROOT_SECRET_ACCESS_KEY=${TEST_S3_SECRET_KEY:-shipmentapp-secret} \
     setsid "$vgw" --port 127.0.0.1:7070 posix /var/lib/versitygw >>/var/log/versitygw.log 2>&1 < /dev/null &
   wait_for "versitygw (S3)" 7070
+fi
+# Programs of the deploy/ checks and tests, from Debian's packages.
+missing=()
+for pair in nginx:nginx haproxy:haproxy promtool:prometheus amtool:prometheus-alertmanager chromium:chromium age:age mariadb-dump:mariadb-client pg_dump:postgresql-client sqlite3:sqlite3; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  as_root apt-get update -qq
+  # --no-install-recommends: Prometheus's and Alertmanager's packages would
+  # otherwise pull in exporters; nothing here starts a daemon.
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 echo "services ready"
