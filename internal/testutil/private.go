@@ -201,7 +201,6 @@ func startAll(t testing.TB, services ...*Service) {
 	}
 }
 
-
 // MariaDBServer is a private mariadbd: root without a password over TCP.
 type MariaDBServer struct {
 	*Service
