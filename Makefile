@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-subscriptions clean
+.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-subscriptions deploy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ migrate-diff: ## Write a new migration for every dialect from the Ent schema: ma
 
 migrate-rehash: ## Rewrite the migrations' atlas.sum files after editing a generated migration by hand
 	$(GO) run ./internal/tools/migrategen -rehash
+
+deploy-check: ## Check deploy/ with each file's own tool: promtool/amtool, Kubernetes API types, compose-go, actionlint, shellcheck
+	scripts/deploy-check.sh
 
 services: ## Start the local MariaDB, PostgreSQL and Redis if they are not answering
 	scripts/services.sh

@@ -146,7 +146,7 @@ if ! answering 7070; then
 fi
 # Programs of the deploy/ checks and tests, from Debian's packages.
 missing=()
-for pair in nginx:nginx haproxy:haproxy promtool:prometheus amtool:prometheus-alertmanager chromium:chromium age:age mariadb-dump:mariadb-client pg_dump:postgresql-client sqlite3:sqlite3; do
+for pair in shellcheck:shellcheck nginx:nginx haproxy:haproxy promtool:prometheus amtool:prometheus-alertmanager chromium:chromium age:age mariadb-dump:mariadb-client pg_dump:postgresql-client sqlite3:sqlite3; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${pair%%:*}" ] || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then

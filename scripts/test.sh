@@ -3,7 +3,7 @@
 # answers. A database that does not answer skips its suite, loudly; with
 # REQUIRE_ALL_DATABASES=1 (CI) it fails instead.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 race=${RACE--race}

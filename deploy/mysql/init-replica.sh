@@ -5,7 +5,7 @@
 # database) is marked as applied, so only what follows replicates: the
 # migrations, which run after this replica is healthy (compose.yaml).
 set -euo pipefail
-root() { mysql -uroot -p"$MYSQL_ROOT_PASSWORD" "$@"; }
+root() { mysql -uroot -p"$MYSQL_ROOT_PASSWORD"; }
 primary() { mysql -h mysql-primary -uroot -p"$MYSQL_ROOT_PASSWORD" -N -B "$@"; }
 for _ in $(seq 1 60); do primary -e "SELECT 1" >/dev/null 2>&1 && break; sleep 2; done
 executed=$(primary -e "SELECT @@GLOBAL.gtid_executed" | tr -d '\n')
