@@ -16,6 +16,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -150,7 +151,7 @@ func (c *Checker) checkOnce(ctx context.Context, chk Check) bool {
 	st.Error = errorText(err)
 	if st.failures >= max(chk.Retries, 1) {
 		if st.Status != StatusDown {
-			c.log.Warn("dependency is down", slog.String("dependency", chk.Name), slog.Bool("critical", chk.Critical), slog.String("error", st.Error))
+			c.log.Warn("dependency is down", slog.String("dependency", chk.Name), slog.Bool("critical", chk.Critical), slog.String("error", err.Error()))
 		}
 		st.Status = StatusDown
 		c.gauge.WithLabelValues(chk.Name, critical).Set(0)
@@ -158,13 +159,17 @@ func (c *Checker) checkOnce(ctx context.Context, chk Check) bool {
 	return true
 }
 
+// addresses are what errorText hides: IPv4 and bracketed IPv6 addresses,
+// host:port pairs, and URLs.
+var addresses = regexp.MustCompile(`[a-z][a-z0-9+.-]*://[^\s"']+|\[[0-9A-Fa-f:.%]+\](:\d+)?|\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b|\b[A-Za-z0-9][A-Za-z0-9.-]*:\d{2,5}\b`)
+
 // errorText keeps a probe's error short and free of addresses a caller
-// could exploit; the log has the rest.
+// could exploit (/readyz needs no credentials); the log has the rest.
 func errorText(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timed out"
 	}
-	s := err.Error()
+	s := addresses.ReplaceAllString(err.Error(), "<address>")
 	if len(s) > 200 {
 		s = s[:200]
 	}

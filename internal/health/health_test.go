@@ -83,3 +83,23 @@ func TestReadiness(t *testing.T) {
 	c.ShuttingDown()
 	waitStatus(t, c, StatusStopping, http.StatusServiceUnavailable)
 }
+
+// TestErrorText: /readyz says what is wrong, not where the dependencies are.
+func TestErrorText(t *testing.T) {
+	for _, tc := range []struct{ err, want string }{
+		{"dial tcp 10.0.3.7:3306: connect: connection refused", "dial tcp <address>: connect: connection refused"},
+		{"dial tcp [fd00::3]:6379: i/o timeout", "dial tcp <address>: i/o timeout"},
+		{"dial tcp: lookup mysql-primary.internal: no such host", "dial tcp: lookup mysql-primary.internal: no such host"},
+		{"dial tcp mysql-primary.internal:3306: connect: connection refused", "dial tcp <address>: connect: connection refused"},
+		{`s3 bucket files: Get "https://s3.eu-west-3.amazonaws.com/files?x=1": EOF`, `s3 bucket files: Get "<address>": EOF`},
+		{"Error 1045 (28000): Access denied for user 'app'@'172.28.0.5'", "Error 1045 (28000): Access denied for user 'app'@'<address>'"},
+		{"redis: connection pool timeout", "redis: connection pool timeout"},
+	} {
+		if got := errorText(errors.New(tc.err)); got != tc.want {
+			t.Errorf("errorText(%q) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+	if got := errorText(context.DeadlineExceeded); got != "timed out" {
+		t.Errorf("deadline: %q", got)
+	}
+}
