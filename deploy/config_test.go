@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -196,5 +197,51 @@ func TestLogrotate(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(logs, "app.log")); !rotated || err != nil || fi.Size() != 0 {
 		t.Errorf("after a forced rotation the folder holds %v (app.log: %v)", names, err)
+	}
+}
+
+// TestEnvExamples loads each .env.*.example with the app's own loader: every
+// line names a config key the app knows (commented ones too), and the file
+// passes the app's validation for its environment.
+func TestEnvExamples(t *testing.T) {
+	known := map[string]bool{}
+	for _, k := range config.Keys() {
+		known[k] = true
+	}
+	files, _ := filepath.Glob(".env.*.example")
+	if len(files) != 3 {
+		t.Fatalf("want the development, staging and production examples, got %v", files)
+	}
+	for _, f := range files {
+		t.Run(f, func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var env []string
+			for n, line := range strings.Split(string(b), "\n") {
+				line = strings.TrimSpace(line)
+				commented := strings.HasPrefix(line, "# ")
+				kv := strings.TrimPrefix(line, "# ")
+				k, _, ok := strings.Cut(kv, "=")
+				if !ok || strings.ContainsAny(k, " .") || k == "" {
+					continue
+				}
+				if !known[k] {
+					t.Errorf("%s:%d: %s is not a config key of the app", f, n+1, k)
+				}
+				if !commented {
+					env = append(env, kv)
+				}
+			}
+			cfg, err := config.Load("", env)
+			if err != nil {
+				t.Fatalf("the app refuses %s: %v", f, err)
+			}
+			want := strings.TrimSuffix(strings.TrimPrefix(f, ".env."), ".example")
+			if cfg.Env != want {
+				t.Errorf("%s: APP_ENV %q", f, cfg.Env)
+			}
+		})
 	}
 }
