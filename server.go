@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -124,9 +125,15 @@ func serveCmd(load loader) *cobra.Command {
 
 func serve(ctx context.Context, a *app.App) error {
 	cfg := a.Config
+	var draining atomic.Bool
 	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           a.Handler,
+		Addr: cfg.Addr,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if draining.Load() {
+				w.Header().Set("Connection", "close")
+			}
+			a.Handler.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: cfg.HTTP.ReadHeaderTimeout,
 		ReadTimeout:       cfg.HTTP.ReadTimeout,
 		WriteTimeout:      cfg.HTTP.WriteTimeout,
@@ -160,9 +167,9 @@ func serve(ctx context.Context, a *app.App) error {
 	// requests while this instance still serves them.
 	a.Health.ShuttingDown()
 	// Pooled keep-alive connections (a proxy's upstream pool) close after
-	// their next response, not at the moment the listener goes: a request
-	// a proxy writes on a connection we close could not safely be retried.
-	srv.SetKeepAlivesEnabled(false)
+	// their next response, which says so, rather than under a request the
+	// proxy is writing, which it could not safely retry (a POST).
+	draining.Store(true)
 	time.Sleep(cfg.HTTP.ShutdownDelay)
 	// http.Server.Shutdown neither waits for nor closes websockets (they are
 	// hijacked), and waits for event streams forever: the subscription

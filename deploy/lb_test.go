@@ -166,6 +166,9 @@ func daemon(t *testing.T, addr, bin string, args ...string) string {
 	t.Cleanup(func() {
 		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		_ = cmd.Wait()
+		if t.Failed() || os.Getenv("LB_TEST_LOG") != "" {
+			t.Logf("%s's log:\n%s", filepath.Base(bin), grepErrors(out.String()))
+		}
 	})
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
@@ -177,6 +180,18 @@ func daemon(t *testing.T, addr, bin string, args ...string) string {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// grepErrors keeps a balancer's log lines that are not one request's access
+// line with a 2xx status.
+func grepErrors(log string) string {
+	var keep []string
+	for _, l := range strings.Split(log, "\n") {
+		if l != "" && !strings.Contains(l, `"status":200`) && !strings.Contains(l, " 200 ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // TestLoadBalancerConfigs checks the shipped configurations with the
@@ -268,6 +283,9 @@ func twoInstances(t *testing.T, bin string, b balancer) {
 				if err != nil {
 					mu.Lock()
 					retried++
+					if retried <= 3 {
+						t.Logf("a query to retry: %v", err)
+					}
 					mu.Unlock()
 					time.Sleep(100 * time.Millisecond)
 					if _, err = c.do(`{ shipments(first: 5) { totalCount } }`, nil); err != nil {
