@@ -113,6 +113,11 @@ func DSN(t Target) (driverName, dsn string, err error) {
 		if t.Timeout > 0 {
 			c.Timeout, c.ReadTimeout, c.WriteTimeout = t.Timeout, t.Timeout, t.Timeout
 		}
+		// Read-only targets (Dolibarr) send each statement with its
+		// parameters inlined by the driver: one round trip instead of
+		// prepare, execute and close. Not for writes: MySQL 8 refuses JSON
+		// columns from the binary strings interpolation makes of []byte.
+		c.InterpolateParams = t.ReadOnly
 		return "mysql", c.FormatDSN(), nil
 	case config.DriverPostgres:
 		u := url.URL{
