@@ -8,7 +8,7 @@ FUZZTIME ?= 30s
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-subscriptions deploy-check clean
+.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-go bench-subscriptions deploy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -66,7 +66,13 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
 
-bench: ## Run the Go benchmarks
+bench: ## The load benchmark: seed PostgreSQL, then the app, PostGraphile and a hand-written ceiling side by side (docs/BENCHMARKS.md, docs/bench.svg)
+	bench/run.sh
+
+bench-quick: ## make bench in about a minute per system (a smoke run; figures are noisy)
+	BENCH_QUICK=1 bench/run.sh
+
+bench-go: ## Run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-subscriptions: ## 10,000 websocket subscriptions on one instance: memory per idle subscription, fan-out latency (SUBLOAD_FLAGS="-per 10 -redis 127.0.0.1:6379")
