@@ -19,11 +19,15 @@ import (
 // DefaultShipments is how many shipments a first start seeds.
 const DefaultShipments = 200
 
-type carrier struct {
-	name, service, prefix string
+// Carrier is a carrier of the demo data: its name, a service level and the
+// prefix of its tracking numbers.
+type Carrier struct {
+	Name, Service, Prefix string
 }
 
-var carriers = []carrier{
+// Carriers and Warehouses are the carriers and origins of the demo data (the
+// embedded default's and the benchmark's).
+var Carriers = []Carrier{
 	{"UPS", "Standard", "1Z"},
 	{"DHL", "Express Worldwide", "JD"},
 	{"GLS", "BusinessParcel", "GL"},
@@ -32,7 +36,7 @@ var carriers = []carrier{
 	{"FedEx", "International Priority", "FX"},
 }
 
-var warehouses = []domain.Address{
+var Warehouses = []domain.Address{
 	{Name: "Dispatch team", Company: "Shipmentapp Fulfilment Lyon", Line1: "140 avenue Jean Mermoz", City: "Lyon", PostalCode: "69008", CountryCode: "FR", Phone: "+33 4 72 00 00 00"},
 	{Name: "Versand", Company: "Shipmentapp Fulfilment Köln", Line1: "Robert-Bosch-Straße 9", City: "Köln", PostalCode: "50769", CountryCode: "DE", Phone: "+49 221 000 000"},
 }
@@ -89,18 +93,24 @@ func Seed(ctx context.Context, client *ent.Client, d *dolibarr.Client, n int) (i
 	return n, nil
 }
 
-func seedOne(ctx context.Context, svc *shipping.Service, rng *rand.Rand, cu *ent.Customer, countries map[int]string, i int, clock *time.Time) error {
-	c := carriers[rng.IntN(len(carriers))]
-	tracking := fmt.Sprintf("%s%010d", c.prefix, rng.Int64N(1e10))
-	eta := clock.Add(time.Duration(2+rng.IntN(6)) * 24 * time.Hour)
+// Parcels returns one to three parcels of plausible weights and sizes.
+func Parcels(rng *rand.Rand) []domain.Parcel {
 	parcels := make([]domain.Parcel, 1+rng.IntN(3))
 	for p := range parcels {
 		parcels[p] = domain.Parcel{WeightGrams: 200 + rng.IntN(15000), LengthMm: 150 + rng.IntN(450), WidthMm: 100 + rng.IntN(300), HeightMm: 50 + rng.IntN(300)}
 	}
+	return parcels
+}
+
+func seedOne(ctx context.Context, svc *shipping.Service, rng *rand.Rand, cu *ent.Customer, countries map[int]string, i int, clock *time.Time) error {
+	c := Carriers[rng.IntN(len(Carriers))]
+	tracking := fmt.Sprintf("%s%010d", c.Prefix, rng.Int64N(1e10))
+	eta := clock.Add(time.Duration(2+rng.IntN(6)) * 24 * time.Hour)
+	parcels := Parcels(rng)
 	ref := fmt.Sprintf("DEMO-%04d", i+1)
 	sh, err := svc.Create(ctx, shipping.CreateInput{
-		CustomerID: cu.ID, Carrier: c.name, ServiceLevel: c.service, TrackingNumber: &tracking,
-		Origin: warehouses[rng.IntN(len(warehouses))],
+		CustomerID: cu.ID, Carrier: c.Name, ServiceLevel: c.Service, TrackingNumber: &tracking,
+		Origin: Warehouses[rng.IntN(len(Warehouses))],
 		Destination: domain.Address{
 			Name: "Receiving", Company: cu.Name, Line1: orDefault(cu.Address, "1 Main Street"),
 			City: orDefault(cu.City, "Paris"), PostalCode: orDefault(cu.PostalCode, "75001"),

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shipmentapp/shipmentapp/internal/demo"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 )
@@ -267,22 +268,6 @@ func slug(s string) string {
 	return string(out)
 }
 
-type carrier struct{ name, service, prefix string }
-
-var carriers = []carrier{
-	{"UPS", "Standard", "1Z"},
-	{"DHL", "Express Worldwide", "JD"},
-	{"GLS", "BusinessParcel", "GL"},
-	{"Colissimo", "Domicile sans signature", "6A"},
-	{"DPD", "Classic", "DP"},
-	{"FedEx", "International Priority", "FX"},
-}
-
-var warehouses = []domain.Address{
-	{Name: "Dispatch team", Company: "Shipmentapp Fulfilment Lyon", Line1: "140 avenue Jean Mermoz", City: "Lyon", PostalCode: "69008", CountryCode: "FR", Phone: "+33 4 72 00 00 00"},
-	{Name: "Versand", Company: "Shipmentapp Fulfilment Köln", Line1: "Robert-Bosch-Straße 9", Line2: "Tor 4", City: "Köln", PostalCode: "50769", CountryCode: "DE", Phone: "+49 221 000 000"},
-}
-
 var hubs = []domain.Location{
 	{City: "Paris", Region: "Île-de-France", PostalCode: "95700", CountryCode: "FR"},
 	{City: "Lyon", Region: "Auvergne-Rhône-Alpes", PostalCode: "69124", CountryCode: "FR"},
@@ -386,16 +371,13 @@ func Generate(customers []Customer, o Options) (*Data, error) {
 	span := o.Until.Sub(start)
 	for i := range o.Shipments {
 		cu := customers[rng.IntN(len(customers))]
-		c := carriers[rng.IntN(len(carriers))]
+		c := demo.Carriers[rng.IntN(len(demo.Carriers))]
 		// Strictly increasing creation times, a few minutes of jitter apart.
 		step := span / time.Duration(o.Shipments)
 		created := start.Add(step * time.Duration(i)).
 			Add(time.Duration(rng.Int64N(int64(step/2)) + 1)).
 			Truncate(time.Microsecond)
-		parcels := make([]domain.Parcel, 1+rng.IntN(3))
-		for p := range parcels {
-			parcels[p] = domain.Parcel{WeightGrams: 200 + rng.IntN(15000), LengthMm: 150 + rng.IntN(450), WidthMm: 100 + rng.IntN(300), HeightMm: 50 + rng.IntN(300)}
-		}
+		parcels := demo.Parcels(rng)
 		dest := domain.Address{Name: "Receiving", Company: cu.Name, Line1: or(cu.Address, "1 Main Street"),
 			City: or(cu.Town, "Paris"), PostalCode: or(cu.Zip, "75001"), CountryCode: or(codes[cu.CountryID], "FR"),
 			Phone: cu.Phone, Email: cu.Email}
@@ -404,9 +386,9 @@ func Generate(customers []Customer, o Options) (*Data, error) {
 		}
 		sh := Shipment{
 			ID: i + 1, Reference: fmt.Sprintf("BENCH-%06d", i+1), CustomerID: cu.ID,
-			Carrier: c.name, ServiceLevel: c.service,
-			TrackingNumber: fmt.Sprintf("%s%06d%04d", c.prefix, i+1, rng.IntN(10000)),
-			Origin:         mustJSON(warehouses[rng.IntN(len(warehouses))]),
+			Carrier: c.Name, ServiceLevel: c.Service,
+			TrackingNumber: fmt.Sprintf("%s%06d%04d", c.Prefix, i+1, rng.IntN(10000)),
+			Origin:         mustJSON(demo.Warehouses[rng.IntN(len(demo.Warehouses))]),
 			Destination:    mustJSON(dest), Parcels: mustJSON(parcels),
 			EstimatedDeliveryAt: created.Add(time.Duration(2+rng.IntN(6)) * 24 * time.Hour).Truncate(time.Hour),
 			Status:              domain.StatusDraft, Version: 1, CreatedAt: created, UpdatedAt: created,
