@@ -41,8 +41,8 @@ var Warehouses = []domain.Address{
 	{Name: "Versand", Company: "Shipmentapp Fulfilment Köln", Line1: "Robert-Bosch-Straße 9", City: "Köln", PostalCode: "50769", CountryCode: "DE", Phone: "+49 221 000 000"},
 }
 
-// hubs are the places a parcel passes through.
-var hubs = []domain.Location{
+// Hubs are the places a parcel passes through.
+var Hubs = []domain.Location{
 	{City: "Paris", Region: "Île-de-France", PostalCode: "95700", CountryCode: "FR"},
 	{City: "Köln", Region: "Nordrhein-Westfalen", PostalCode: "51147", CountryCode: "DE"},
 	{City: "Liège", Region: "Wallonie", PostalCode: "4460", CountryCode: "BE"},
@@ -128,7 +128,7 @@ func seedOne(ctx context.Context, svc *shipping.Service, rng *rand.Rand, cu *ent
 		}
 		_, err := svc.AddEvent(ctx, sh.ID, shipping.EventInput{
 			Status: step.status, OccurredAt: *clock, Description: step.description,
-			Location: &hubs[rng.IntN(len(hubs))], Source: "carrier",
+			Location: &Hubs[rng.IntN(len(Hubs))], Source: "carrier",
 		})
 		if err != nil {
 			return fmt.Errorf("seed event %s for %s: %w", step.status, ref, err)

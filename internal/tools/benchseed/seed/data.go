@@ -268,18 +268,6 @@ func slug(s string) string {
 	return string(out)
 }
 
-var hubs = []domain.Location{
-	{City: "Paris", Region: "Île-de-France", PostalCode: "95700", CountryCode: "FR"},
-	{City: "Lyon", Region: "Auvergne-Rhône-Alpes", PostalCode: "69124", CountryCode: "FR"},
-	{City: "Köln", Region: "Nordrhein-Westfalen", PostalCode: "51147", CountryCode: "DE"},
-	{City: "Liège", Region: "Wallonie", PostalCode: "4460", CountryCode: "BE"},
-	{City: "Leipzig", Region: "Sachsen", PostalCode: "04435", CountryCode: "DE"},
-	{City: "Madrid", Region: "Comunidad de Madrid", PostalCode: "28042", CountryCode: "ES"},
-	{City: "Milano", Region: "Lombardia", PostalCode: "20054", CountryCode: "IT"},
-	{City: "East Midlands", Region: "Leicestershire", PostalCode: "DE74 2SA", CountryCode: "GB"},
-	{City: "Louisville", Region: "Kentucky", PostalCode: "40209", CountryCode: "US"},
-}
-
 // finalStatuses and their weights: a good share of shipments on their way.
 var finalStatuses = []domain.Status{
 	domain.StatusDraft, domain.StatusLabelCreated, domain.StatusInTransit, domain.StatusOutForDelivery,
@@ -412,7 +400,7 @@ func Generate(customers []Customer, o Options) (*Data, error) {
 			at = at.Add(g).Truncate(time.Microsecond)
 			ev := Event{ShipmentID: sh.ID, Status: st, OccurredAt: at,
 				Description: pick(rng, descriptions[st]),
-				Location:    mustJSON(hubs[rng.IntN(len(hubs))]),
+				Location:    mustJSON(demo.Hubs[rng.IntN(len(demo.Hubs))]),
 				CreatedAt:   at.Add(time.Duration(1+rng.IntN(600)) * time.Second).Truncate(time.Microsecond)}
 			if st == domain.StatusOutForDelivery || st == domain.StatusDelivered || st == domain.StatusAvailableForPickup {
 				ev.Location = mustJSON(domain.Location{City: dest.City, PostalCode: dest.PostalCode, CountryCode: dest.CountryCode})
