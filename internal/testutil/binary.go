@@ -12,11 +12,13 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -40,15 +42,28 @@ func Binary(t testing.TB) string {
 	return bin
 }
 
-// FreeAddr returns a loopback address nothing listens on (yet).
+// FreeAddr returns a loopback address nothing listens on (yet), on a
+// port of freePort's.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+}
+
+// freePort returns a loopback port nobody listens on, outside the usual
+// ephemeral range so that no outgoing connection takes it while the
+// service is stopped.
+func freePort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + mrand.IntN(12000)
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err == nil {
+			_ = ln.Close()
+			return port
+		}
 	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String()
+	t.Fatal("no free port between 20000 and 32000")
+	return 0
 }
 
 // Server is a `shipmentapp serve` process.

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -46,12 +45,11 @@ type Service struct {
 // its own; the caller sets argv. It is stopped when t ends.
 func newService(t testing.TB, name string) *Service {
 	t.Helper()
-	port := freePort(t)
 	dir := filepath.Join(t.TempDir(), name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{Name: name, Dir: dir, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	s := &Service{Name: name, Dir: dir, addr: FreeAddr(t)}
 	s.ready = func(ctx context.Context) error { return dialTCP(ctx, s.addr) }
 	t.Cleanup(func() {
 		if err := s.stop(); err != nil {
@@ -59,23 +57,6 @@ func newService(t testing.TB, name string) *Service {
 		}
 	})
 	return s
-}
-
-// freePort returns a loopback port nobody listens on, outside the usual
-// ephemeral range so that no outgoing connection takes it while the
-// service is stopped.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 100 {
-		port := 20000 + rand.IntN(12000)
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			_ = ln.Close()
-			return port
-		}
-	}
-	t.Fatal("no free port between 20000 and 32000")
-	return 0
 }
 
 func dialTCP(ctx context.Context, addr string) error {
