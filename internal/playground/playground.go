@@ -58,14 +58,19 @@ type Asset struct {
 	gzipped  []byte
 }
 
-var (
-	assets = map[string]*Asset{} // by name under AssetsPath
-	// The page's own script and styles.
-	pageJS, pageCSS *Asset
-	page            = template.Must(template.ParseFS(own, "page.html"))
-)
+var page = template.Must(template.ParseFS(own, "page.html"))
 
-func init() {
+// catalog is every file served under AssetsPath, by name, and the page's
+// own script and styles among them.
+type catalog struct {
+	byName          map[string]*Asset
+	pageJS, pageCSS *Asset
+}
+
+// load hashes the embedded files once, when the playground is first used:
+// a process that never serves it (production, the CLI) never pays for it.
+var load = sync.OnceValue(func() *catalog {
+	c := &catalog{byName: map[string]*Asset{}}
 	entries, err := fs.ReadDir(vendored, "assets")
 	if err != nil {
 		panic(err)
@@ -75,24 +80,25 @@ func init() {
 		if err != nil {
 			panic(err)
 		}
-		add(e.Name(), b)
+		c.add(e.Name(), b)
 	}
 	// The page's own script and styles change with the app: their names
 	// carry their content's hash.
-	pageJS, pageCSS = addOwn("page.js"), addOwn("page.css")
-}
+	c.pageJS, c.pageCSS = c.addOwn("page.js"), c.addOwn("page.css")
+	return c
+})
 
-func addOwn(name string) *Asset {
+func (c *catalog) addOwn(name string) *Asset {
 	b, err := fs.ReadFile(own, name)
 	if err != nil {
 		panic(err)
 	}
 	sum := sha256.Sum256(b)
 	ext := path.Ext(name)
-	return add(strings.TrimSuffix(name, ext)+"-"+hex.EncodeToString(sum[:6])+ext, b)
+	return c.add(strings.TrimSuffix(name, ext)+"-"+hex.EncodeToString(sum[:6])+ext, b)
 }
 
-func add(name string, b []byte) *Asset {
+func (c *catalog) add(name string, b []byte) *Asset {
 	sum := sha256.Sum256(b)
 	a := &Asset{
 		URL:         AssetsPath + name,
@@ -100,7 +106,7 @@ func add(name string, b []byte) *Asset {
 		Integrity:   "sha256-" + base64.StdEncoding.EncodeToString(sum[:]),
 		Body:        b,
 	}
-	assets[name] = a
+	c.byName[name] = a
 	return a
 }
 
@@ -116,7 +122,7 @@ func contentType(name string) string {
 }
 
 // Assets returns the files served under AssetsPath, by name.
-func Assets() map[string]*Asset { return assets }
+func Assets() map[string]*Asset { return load().byName }
 
 // Handler serves the playground page (at any path but AssetsPath's) and its
 // files (under AssetsPath). Mount it on "GET /playground" and
@@ -130,14 +136,15 @@ type Handler struct {
 // endpoint: a path of this origin ("/graphql") or an absolute URL;
 // subscriptions go to the same URL over ws:// or wss://.
 func New(title, endpoint string) *Handler {
+	c := load()
 	data := struct {
 		Title, Endpoint                                       string
 		React, ReactDOM, GraphiQL, GraphiQLCSS, Page, PageCSS *Asset
 	}{
 		Title: title, Endpoint: endpoint,
-		React: assets[reactFile], ReactDOM: assets[reactDOMFile],
-		GraphiQL: assets[graphiqlJS], GraphiQLCSS: assets[graphiqlCSS],
-		Page: pageJS, PageCSS: pageCSS,
+		React: c.byName[reactFile], ReactDOM: c.byName[reactDOMFile],
+		GraphiQL: c.byName[graphiqlJS], GraphiQLCSS: c.byName[graphiqlCSS],
+		Page: c.pageJS, PageCSS: c.pageCSS,
 	}
 	for _, a := range []*Asset{data.React, data.ReactDOM, data.GraphiQL, data.GraphiQLCSS} {
 		if a == nil {
@@ -168,7 +175,7 @@ func policy(endpoint string) string {
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, AssetsPath); ok {
-		serveAsset(w, r, assets[name])
+		serveAsset(w, r, load().byName[name])
 		return
 	}
 	hd := w.Header()
