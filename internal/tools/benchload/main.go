@@ -755,7 +755,11 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		metrics map[string]float64
 		stats   *ceilingStats
 	}
-	var inWindow atomic.Uint64 // requests completed within [t0, t1]
+	// sentInWindow counts the requests sent (or scheduled) within [t0, t1):
+	// the server-side counters are read once all of them have completed, so
+	// their statements and CPU are all in the deltas they are divided by.
+	var sentInWindow atomic.Uint64
+	drained := make(chan struct{})
 	read := func() counters {
 		k := counters{at: time.Now()}
 		if pr != nil {
@@ -788,7 +792,7 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 	var k0, k1 counters
 	var peakRSS uint64
 	var rssSamples int
-	var completedAtT1 uint64
+	var windowRequests uint64
 	samplerDone := make(chan struct{})
 	go func() {
 		defer close(samplerDone)
@@ -808,8 +812,8 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 				}
 			}
 		}
-		time.Sleep(time.Until(t1))
-		completedAtT1 = inWindow.Load()
+		<-drained
+		windowRequests = sentInWindow.Load()
 		k1 = read()
 	}()
 
@@ -819,8 +823,8 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 			rec.warm.Add(1)
 			return
 		}
-		if !done.After(t1) {
-			inWindow.Add(1)
+		if sent.Before(t1) {
+			sentInWindow.Add(1)
 		}
 		if s.Mode == "max" && done.After(t1) {
 			return // closed loop: only what completed in the window
@@ -893,6 +897,7 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		}
 		wg.Wait()
 	}
+	close(drained)
 	<-samplerDone
 
 	res.OK, res.Errors, res.WarmupRequests = rec.ok.Load(), rec.errs.Load(), rec.warm.Load()
@@ -913,7 +918,7 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 			res.PerOp[o.name] = rec.perOp[i].Summary()
 		}
 	}
-	perReq := float64(completedAtT1)
+	perReq := float64(windowRequests)
 	if perReq == 0 {
 		perReq = 1
 	}
