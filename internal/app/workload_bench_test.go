@@ -1,0 +1,93 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/testutil"
+)
+
+// BenchmarkWorkload runs workloads (a) and (b) of make bench in process, on
+// the data make bench seeds (PostgreSQL shipmentapp_bench, Dolibarr on
+// MariaDB shipmentapp_bench_dolibarr), with the documents of
+// bench/queries/app: the figures to profile with -cpuprofile and
+// -memprofile. It is skipped until make bench (or internal/tools/benchseed)
+// has seeded those databases.
+//
+//	go test ./internal/app -run '^$' -bench Workload -cpuprofile cpu.out
+func BenchmarkWorkload(b *testing.B) {
+	pg, maria := testutil.All()[2], testutil.All()[1]
+	testutil.Require(b, pg)
+	testutil.Require(b, maria)
+	mainDB := testutil.Database{Backend: pg, Name: "shipmentapp_bench"}
+	dolibarrDB := testutil.Database{Backend: maria, Name: "shipmentapp_bench_dolibarr"}
+	var n int
+	if err := mainDB.Open(b).QueryRowContext(context.Background(), "SELECT count(*) FROM shipments").Scan(&n); err != nil || n < 10000 {
+		b.Skipf("the bench data is not seeded (make bench, or go run ./internal/tools/benchseed): %v", err)
+	}
+	cfg := testutil.Config(b, mainDB, dolibarrDB, "APP_ENV=staging", "PERSISTED_QUERIES=apq",
+		"FILE_SIGNING_KEY=bench-signing-key-0123456789abcdef0123456789abcdef")
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(a.Close)
+	e := &env{t: b, app: a, db: mainDB}
+	e.adminKey = e.key("ADMIN")
+	for _, w := range []struct {
+		name, file string
+		vars       map[string]any
+	}{
+		{"a", "nested-list.graphql", map[string]any{"statuses": []string{"IN_TRANSIT", "OUT_FOR_DELIVERY"}}},
+		{"b", "by-reference.graphql", map[string]any{"reference": "BENCH-000042"}},
+	} {
+		doc, err := os.ReadFile(filepath.Join("..", "..", "bench", "queries", "app", w.file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := json.Marshal(map[string]any{"query": stripComments(string(doc)), "variables": w.vars})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(w.name, func(b *testing.B) {
+			// 8 clients per core, as a loaded server sees them: ns/op is
+			// the inverse of the throughput, waits on the databases overlap.
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+e.adminKey)
+					rec := httptest.NewRecorder()
+					a.Handler.ServeHTTP(rec, req)
+					if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+						b.Errorf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func stripComments(doc string) string {
+	var sb strings.Builder
+	for line := range strings.Lines(doc) {
+		if !strings.HasPrefix(line, "#") {
+			fmt.Fprint(&sb, line)
+		}
+	}
+	return sb.String()
+}
