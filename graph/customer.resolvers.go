@@ -55,7 +55,8 @@ func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, aft
 		if len(orderBy) == 0 {
 			orderBy = defaultShipmentOrder
 		}
-		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, shipmentTerm), Total: wantsTotal(ctx)}
+		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, shipmentTerm), Total: wantsTotal(ctx),
+			Lite: shipmentsLite(nodeFields(ctx, "Shipment"))}
 		page, err := r.loaders(ctx).CustomerShipments.Load(ctx, key)()
 		if err != nil {
 			return nil, err
@@ -63,14 +64,7 @@ func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, aft
 		r.prefetchShipments(ctx, page.Nodes)
 		return shipmentConnection(page, orderBy)
 	}
-	conn, err := r.Client.Shipment.Query().
-		Where(shipment.CustomerID(obj.ID)).
-		Paginate(ctx, after, first, before, last, opts...)
-	if err != nil {
-		return nil, err
-	}
-	r.prefetchShipments(ctx, shipmentNodes(conn))
-	return conn, nil
+	return r.paginateShipments(ctx, r.Client.Shipment.Query().Where(shipment.CustomerID(obj.ID)), after, first, before, last, opts...)
 }
 
 // Customers is the resolver for the customers field.

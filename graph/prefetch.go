@@ -7,6 +7,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
 )
@@ -17,9 +18,14 @@ import (
 // nodeFields returns the fields selected under edges { node { ... } } of the
 // connection being resolved, for node types typ.
 func nodeFields(ctx context.Context, typ ...string) []graphql.CollectedField {
-	oc := graphql.GetOperationContext(ctx)
+	return connectionNodes(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, nil), typ...)
+}
+
+// connectionNodes returns the fields selected under edges { node { ... } }
+// among fields, the selection of a connection, for node types typ.
+func connectionNodes(oc *graphql.OperationContext, fields []graphql.CollectedField, typ ...string) []graphql.CollectedField {
 	var out []graphql.CollectedField
-	for _, edges := range graphql.CollectFieldsCtx(ctx, nil) {
+	for _, edges := range fields {
 		if edges.Name != "edges" {
 			continue
 		}
@@ -45,11 +51,73 @@ func selects(fields []graphql.CollectedField, name string) bool {
 	return false
 }
 
+// shipmentJSONColumns are the shipment columns stored as JSON, by GraphQL
+// field: decoding them is most of the cost of reading a row, so a list reads
+// them only when its selection asks for them.
+var shipmentJSONColumns = map[string]string{
+	"origin":      shipment.FieldOrigin,
+	"destination": shipment.FieldDestination,
+	"parcels":     shipment.FieldParcels,
+}
+
+// shipmentColumns returns the columns to read for shipments whose selection
+// is fields: every column but the JSON ones it does not select (the others
+// are cheap, and resolvers, scoping and cursors rely on them); nil when it
+// selects all of them.
+func shipmentColumns(fields []graphql.CollectedField) []string {
+	skip := make(map[string]bool, len(shipmentJSONColumns))
+	for name, col := range shipmentJSONColumns {
+		skip[col] = !selects(fields, name)
+	}
+	cols := make([]string, 0, len(shipment.Columns))
+	for _, c := range shipment.Columns {
+		if !skip[c] {
+			cols = append(cols, c)
+		}
+	}
+	if len(cols) == len(shipment.Columns) {
+		return nil
+	}
+	return cols
+}
+
+// shipmentsLite reports whether shipments whose selection is fields can be
+// read without their JSON columns (loader.EdgeKey.Lite).
+func shipmentsLite(fields []graphql.CollectedField) bool {
+	for name := range shipmentJSONColumns {
+		if selects(fields, name) {
+			return false
+		}
+	}
+	return true
+}
+
+// eventsLite reports whether tracking events whose selection is fields can be
+// read without their JSON location (loader.EdgeKey.Lite).
+func eventsLite(fields []graphql.CollectedField) bool {
+	return !selects(fields, "location")
+}
+
 // prefetchShipments loads, for a page of shipments, their customers (and
 // those customers' countries) and the first page of their events, as the
 // query selects them under edges.node.
 func (r *Resolver) prefetchShipments(ctx context.Context, shipments []*ent.Shipment) {
 	r.prefetchShipmentFields(ctx, shipments, nodeFields(ctx, "Shipment"))
+}
+
+// paginateShipments is q.Paginate reading only the columns the selection
+// under edges.node needs, then prefetching what it selects.
+func (r *Resolver) paginateShipments(ctx context.Context, q *ent.ShipmentQuery, after *ent.Cursor, first *int, before *ent.Cursor, last *int, opts ...ent.ShipmentPaginateOption) (*ent.ShipmentConnection, error) {
+	fields := nodeFields(ctx, "Shipment")
+	if cols := shipmentColumns(fields); cols != nil {
+		q.Select(cols...)
+	}
+	conn, err := q.Paginate(ctx, after, first, before, last, opts...)
+	if err != nil {
+		return nil, err
+	}
+	r.prefetchShipmentFields(ctx, shipmentNodes(conn), fields)
+	return conn, nil
 }
 
 // prefetchShipment is prefetchShipments for a field that returns one shipment.
@@ -87,6 +155,8 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 			if !ok {
 				continue
 			}
+			oc := graphql.GetOperationContext(ctx)
+			key.Lite = eventsLite(connectionNodes(oc, graphql.CollectFields(oc, f.Selections, nil), "TrackingEvent"))
 			keys := make([]loader.EdgeKey, len(shipments))
 			for i, s := range shipments {
 				key.Parent = s.ID

@@ -86,12 +86,7 @@ func (r *queryResolver) Shipments(ctx context.Context, after *entgql.Cursor[int]
 	if err != nil {
 		return nil, err
 	}
-	conn, err := r.Client.Shipment.Query().Paginate(ctx, after, first, before, last, opts...)
-	if err != nil {
-		return nil, err
-	}
-	r.prefetchShipments(ctx, shipmentNodes(conn))
-	return conn, nil
+	return r.paginateShipments(ctx, r.Client.Shipment.Query(), after, first, before, last, opts...)
 }
 
 // Shipment is the resolver for the shipment field.
@@ -133,7 +128,8 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 		return nil, err
 	}
 	if firstPageOnly(after, before, last) {
-		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx)}
+		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx),
+			Lite: eventsLite(nodeFields(ctx, "TrackingEvent"))}
 		page, err := r.loaders(ctx).Events.Load(ctx, key)()
 		if err != nil {
 			return nil, err

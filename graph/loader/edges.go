@@ -26,6 +26,11 @@ type EdgeKey struct {
 	// Order is the ordering as "FIELD:DIRECTION,..." (see OrderKey).
 	Order string
 	Total bool
+	// Lite reads the nodes without their columns stored as JSON (a
+	// shipment's origin, destination and parcels, an event's location),
+	// which the query does not select: decoding them is most of the cost of
+	// a row.
+	Lite bool
 }
 
 // Page is the first page of a connection under one parent.
@@ -83,7 +88,7 @@ func orderColumns(order string, columns []string) ([]sql.Querier, error) {
 // count returns the number of nodes per parent.
 func edgeBatch[N any](
 	kind string,
-	window func(ctx context.Context, parents []int, limit int, order []sql.Querier) ([]N, error),
+	window func(ctx context.Context, parents []int, limit int, order []sql.Querier, lite bool) ([]N, error),
 	count func(ctx context.Context, parents []int) (map[int]int, error),
 	parentOf func(N) int,
 	columns []string,
@@ -91,14 +96,10 @@ func edgeBatch[N any](
 	return func(ctx context.Context, keys []EdgeKey) []*dataloader.Result[*Page[N]] {
 		observe(ctx, kind, len(keys))
 		out := make([]*dataloader.Result[*Page[N]], len(keys))
-		type group struct {
-			first int
-			order string
-			total bool
-		}
-		groups := map[group][]int{} // -> indexes into keys
+		groups := map[EdgeKey][]int{} // without Parent -> indexes into keys
 		for i, k := range keys {
-			g := group{k.First, k.Order, k.Total}
+			g := k
+			g.Parent = 0
 			groups[g] = append(groups[g], i)
 		}
 		for g, idx := range groups {
@@ -106,7 +107,7 @@ func edgeBatch[N any](
 			for _, i := range idx {
 				parents = append(parents, keys[i].Parent)
 			}
-			pages, err := loadPages(ctx, parents, g.first, g.order, g.total, window, count, parentOf, columns)
+			pages, err := loadPages(ctx, parents, g, window, count, parentOf, columns)
 			for _, i := range idx {
 				if err != nil {
 					out[i] = &dataloader.Result[*Page[N]]{Error: fmt.Errorf("load %s: %w", kind, err)}
@@ -123,8 +124,8 @@ func edgeBatch[N any](
 	}
 }
 
-func loadPages[N any](ctx context.Context, parents []int, first int, order string, total bool,
-	window func(context.Context, []int, int, []sql.Querier) ([]N, error),
+func loadPages[N any](ctx context.Context, parents []int, g EdgeKey,
+	window func(context.Context, []int, int, []sql.Querier, bool) ([]N, error),
 	count func(context.Context, []int) (map[int]int, error),
 	parentOf func(N) int, columns []string,
 ) (map[int]*Page[N], error) {
@@ -132,13 +133,13 @@ func loadPages[N any](ctx context.Context, parents []int, first int, order strin
 	for _, p := range parents {
 		pages[p] = &Page[N]{}
 	}
-	if first > 0 {
-		terms, err := orderColumns(order, columns)
+	if first := g.First; first > 0 {
+		terms, err := orderColumns(g.Order, columns)
 		if err != nil {
 			return nil, err
 		}
 		// One more than asked tells whether there is a next page.
-		nodes, err := window(ctx, parents, first+1, terms)
+		nodes, err := window(ctx, parents, first+1, terms, g.Lite)
 		if err != nil {
 			return nil, err
 		}
@@ -154,7 +155,7 @@ func loadPages[N any](ctx context.Context, parents []int, first int, order strin
 			p.Nodes = append(p.Nodes, n)
 		}
 	}
-	if total {
+	if g.Total {
 		counts, err := count(ctx, parents)
 		if err != nil {
 			return nil, err
@@ -177,11 +178,12 @@ func limitPerRow(partitionBy string, limit int, order []sql.Querier) []func(*sql
 
 func eventsBatch(client *ent.Client) dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]] {
 	return edgeBatch("events",
-		func(ctx context.Context, parents []int, limit int, order []sql.Querier) ([]*ent.TrackingEvent, error) {
-			return client.TrackingEvent.Query().
-				Where(trackingevent.ShipmentIDIn(parents...)).
-				Modify(limitPerRow(trackingevent.FieldShipmentID, limit, order)...).
-				All(ctx)
+		func(ctx context.Context, parents []int, limit int, order []sql.Querier, lite bool) ([]*ent.TrackingEvent, error) {
+			q := client.TrackingEvent.Query().Where(trackingevent.ShipmentIDIn(parents...))
+			if lite {
+				q.Select(without(trackingevent.Columns, trackingevent.FieldLocation)...)
+			}
+			return q.Modify(limitPerRow(trackingevent.FieldShipmentID, limit, order)...).All(ctx)
 		},
 		func(ctx context.Context, parents []int) (map[int]int, error) {
 			var rows []struct {
@@ -207,11 +209,12 @@ func eventsBatch(client *ent.Client) dataloader.BatchFunc[EdgeKey, *Page[*ent.Tr
 func newCustomerShipmentsLoader(client *ent.Client) *dataloader.Loader[EdgeKey, *Page[*ent.Shipment]] {
 	return dataloader.NewBatchedLoader(
 		edgeBatch("customer shipments",
-			func(ctx context.Context, parents []int, limit int, order []sql.Querier) ([]*ent.Shipment, error) {
-				return client.Shipment.Query().
-					Where(shipment.CustomerIDIn(parents...)).
-					Modify(limitPerRow(shipment.FieldCustomerID, limit, order)...).
-					All(ctx)
+			func(ctx context.Context, parents []int, limit int, order []sql.Querier, lite bool) ([]*ent.Shipment, error) {
+				q := client.Shipment.Query().Where(shipment.CustomerIDIn(parents...))
+				if lite {
+					q.Select(without(shipment.Columns, shipment.FieldOrigin, shipment.FieldDestination, shipment.FieldParcels)...)
+				}
+				return q.Modify(limitPerRow(shipment.FieldCustomerID, limit, order)...).All(ctx)
 			},
 			func(ctx context.Context, parents []int) (map[int]int, error) {
 				var rows []struct {
@@ -235,4 +238,15 @@ func newCustomerShipmentsLoader(client *ent.Client) *dataloader.Loader[EdgeKey, 
 		dataloader.WithBatchCapacity[EdgeKey, *Page[*ent.Shipment]](maxBatch),
 		dataloader.WithWait[EdgeKey, *Page[*ent.Shipment]](wait),
 	)
+}
+
+// without returns columns less drop.
+func without(columns []string, drop ...string) []string {
+	out := make([]string, 0, len(columns))
+	for _, c := range columns {
+		if !slices.Contains(drop, c) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
