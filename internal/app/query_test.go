@@ -368,3 +368,74 @@ func TestEventsConnection(t *testing.T) {
 		}
 	})
 }
+
+// TestListColumnSelection: lists read the JSON columns (origin, destination,
+// parcels, an event's location) only when selected. A document that selects
+// them under one alias and not under another gets both right: the loaders
+// batch the two kinds of page apart.
+func TestListColumnSelection(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := newEnv(t, b)
+		s := e.create(createInput(activeCustomer, "UPS"))
+		if r := e.addEvent(s.ID, "LABEL_CREATED", time.Now().UTC().Add(-time.Hour).Format(time.RFC3339)); len(r.Errors) > 0 {
+			t.Fatalf("add event: %v", r.Errors)
+		}
+		node := `reference origin { city } destination { city } parcels { weightGrams }
+			events(first: 3) { edges { node { status location { city } } } }`
+		lite := `reference events(first: 3) { edges { node { status } } }`
+		var out struct {
+			Full, Lite struct {
+				Edges []struct {
+					Node struct {
+						Reference   string
+						Origin      *struct{ City string }
+						Destination *struct{ City string }
+						Parcels     []struct{ WeightGrams int }
+						Events      struct {
+							Edges []struct {
+								Node struct {
+									Status   string
+									Location *struct{ City string }
+								}
+							}
+						}
+					}
+				}
+			}
+			Customer struct {
+				Full, Lite struct {
+					Edges []struct {
+						Node struct {
+							Origin *struct{ City string }
+						}
+					}
+				}
+			}
+		}
+		e.gql.MustData(`query($c: ID!) {
+			full: shipments(first: 5) { edges { node { `+node+` } } }
+			lite: shipments(first: 5) { edges { node { `+lite+` } } }
+			customer(id: $c) {
+				full: shipments(first: 5) { edges { node { origin { city } } } }
+				lite: shipments(first: 5) { edges { node { reference } } }
+			}
+		}`, map[string]any{"c": customerID(activeCustomer)}, &out)
+		if len(out.Full.Edges) != 1 || len(out.Lite.Edges) != 1 {
+			t.Fatalf("pages: %+v", out)
+		}
+		full, lt := out.Full.Edges[0].Node, out.Lite.Edges[0].Node
+		if full.Origin == nil || full.Origin.City != "Lyon" || full.Destination == nil || full.Destination.City != "Berlin" ||
+			len(full.Parcels) != 1 || full.Parcels[0].WeightGrams != 1200 {
+			t.Errorf("full shipment: %+v", full)
+		}
+		if ev := full.Events.Edges; len(ev) != 1 || ev[0].Node.Status != "LABEL_CREATED" || ev[0].Node.Location == nil || ev[0].Node.Location.City != "Paris" {
+			t.Errorf("full events: %+v", ev)
+		}
+		if lt.Reference != full.Reference || len(lt.Events.Edges) != 1 || lt.Events.Edges[0].Node.Status != "LABEL_CREATED" {
+			t.Errorf("lite shipment: %+v", lt)
+		}
+		if c := out.Customer.Full.Edges; len(c) != 1 || c[0].Node.Origin == nil || c[0].Node.Origin.City != "Lyon" {
+			t.Errorf("customer shipments: %+v", c)
+		}
+	})
+}
