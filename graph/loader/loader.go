@@ -9,14 +9,15 @@ package loader
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/contact"
-	"github.com/shipmentapp/shipmentapp/ent/country"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
@@ -65,7 +66,8 @@ func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 			return d.Customers().Where(customer.IDIn(ids...)).All(ctx)
 		}, func(c *ent.Customer) int { return c.ID }),
 		countryBatch: batch("country", func(ctx context.Context, ids []int) ([]*ent.Country, error) {
-			return d.Countries().Where(country.IDIn(ids...)).All(ctx)
+			byID, err := d.CountriesByID(ctx, ids)
+			return slices.Collect(maps.Values(byID)), err
 		}, func(c *ent.Country) int { return c.ID }),
 		eventsBatch: eventsBatch(client),
 		filesBatch:  filesBatch(client),

@@ -45,10 +45,11 @@ const (
 
 // Client reads Dolibarr. It is safe for concurrent use.
 type Client struct {
-	ent    *ent.Client
-	drv    dialect.Driver
-	sqlDB  *sql.DB
-	entity int
+	ent       *ent.Client
+	drv       dialect.Driver
+	sqlDB     *sql.DB
+	entity    int
+	countries *countryCache
 }
 
 // Open connects to the Dolibarr database of cfg. In the embedded default
@@ -108,7 +109,9 @@ func New(sqlDB *sql.DB, driver string, opts Options) *Client {
 		q.Where(contact.Entity(entity), contact.Status(1), contact.Private(0))
 		return nil
 	}))
-	return &Client{ent: client, drv: drv, sqlDB: sqlDB, entity: entity}
+	c := &Client{ent: client, drv: drv, sqlDB: sqlDB, entity: entity}
+	c.countries = &countryCache{ttl: CountryCacheTTL, now: time.Now, load: c.loadCountries}
+	return c
 }
 
 // Ent returns the Ent client over Dolibarr: only its Customer and Country
