@@ -56,7 +56,7 @@ func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, aft
 			orderBy = defaultShipmentOrder
 		}
 		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, shipmentTerm), Total: wantsTotal(ctx),
-			Lite: shipmentsLite(nodeFields(ctx, "Shipment"))}
+			Columns: columnsKey(shipmentColumns(nodeFields(ctx, "Shipment")))}
 		page, err := r.loaders(ctx).CustomerShipments.Load(ctx, key)()
 		if err != nil {
 			return nil, err

@@ -7,7 +7,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 
 	"github.com/shipmentapp/shipmentapp/ent"
-	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
 )
@@ -49,53 +48,6 @@ func selects(fields []graphql.CollectedField, name string) bool {
 		}
 	}
 	return false
-}
-
-// shipmentJSONColumns are the shipment columns stored as JSON, by GraphQL
-// field: decoding them is most of the cost of reading a row, so a list reads
-// them only when its selection asks for them.
-var shipmentJSONColumns = map[string]string{
-	"origin":      shipment.FieldOrigin,
-	"destination": shipment.FieldDestination,
-	"parcels":     shipment.FieldParcels,
-}
-
-// shipmentColumns returns the columns to read for shipments whose selection
-// is fields: every column but the JSON ones it does not select (the others
-// are cheap, and resolvers, scoping and cursors rely on them); nil when it
-// selects all of them.
-func shipmentColumns(fields []graphql.CollectedField) []string {
-	skip := make(map[string]bool, len(shipmentJSONColumns))
-	for name, col := range shipmentJSONColumns {
-		skip[col] = !selects(fields, name)
-	}
-	cols := make([]string, 0, len(shipment.Columns))
-	for _, c := range shipment.Columns {
-		if !skip[c] {
-			cols = append(cols, c)
-		}
-	}
-	if len(cols) == len(shipment.Columns) {
-		return nil
-	}
-	return cols
-}
-
-// shipmentsLite reports whether shipments whose selection is fields can be
-// read without their JSON columns (loader.EdgeKey.Lite).
-func shipmentsLite(fields []graphql.CollectedField) bool {
-	for name := range shipmentJSONColumns {
-		if selects(fields, name) {
-			return false
-		}
-	}
-	return true
-}
-
-// eventsLite reports whether tracking events whose selection is fields can be
-// read without their JSON location (loader.EdgeKey.Lite).
-func eventsLite(fields []graphql.CollectedField) bool {
-	return !selects(fields, "location")
 }
 
 // prefetchShipments loads, for a page of shipments, their customers (and
@@ -156,7 +108,7 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 				continue
 			}
 			oc := graphql.GetOperationContext(ctx)
-			key.Lite = eventsLite(connectionNodes(oc, graphql.CollectFields(oc, f.Selections, nil), "TrackingEvent"))
+			key.Columns = columnsKey(eventColumns(connectionNodes(oc, graphql.CollectFields(oc, f.Selections, nil), "TrackingEvent")))
 			keys := make([]loader.EdgeKey, len(shipments))
 			for i, s := range shipments {
 				key.Parent = s.ID

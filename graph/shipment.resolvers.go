@@ -129,7 +129,7 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 	}
 	if firstPageOnly(after, before, last) {
 		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx),
-			Lite: eventsLite(nodeFields(ctx, "TrackingEvent"))}
+			Columns: columnsKey(eventColumns(nodeFields(ctx, "TrackingEvent")))}
 		page, err := r.loaders(ctx).Events.Load(ctx, key)()
 		if err != nil {
 			return nil, err

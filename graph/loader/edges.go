@@ -26,11 +26,9 @@ type EdgeKey struct {
 	// Order is the ordering as "FIELD:DIRECTION,..." (see OrderKey).
 	Order string
 	Total bool
-	// Lite reads the nodes without their columns stored as JSON (a
-	// shipment's origin, destination and parcels, an event's location),
-	// which the query does not select: decoding them is most of the cost of
-	// a row.
-	Lite bool
+	// Columns are the columns to read, comma-separated ("": all of them):
+	// those the query's selection needs; the ordering columns are added.
+	Columns string
 }
 
 // Page is the first page of a connection under one parent.
@@ -88,7 +86,7 @@ func orderColumns(order string, columns []string) ([]sql.Querier, error) {
 // count returns the number of nodes per parent.
 func edgeBatch[N any](
 	kind string,
-	window func(ctx context.Context, parents []int, limit int, order []sql.Querier, lite bool) ([]N, error),
+	window func(ctx context.Context, parents []int, limit int, order []sql.Querier, columns []string) ([]N, error),
 	count func(ctx context.Context, parents []int) (map[int]int, error),
 	parentOf func(N) int,
 	columns []string,
@@ -125,7 +123,7 @@ func edgeBatch[N any](
 }
 
 func loadPages[N any](ctx context.Context, parents []int, g EdgeKey,
-	window func(context.Context, []int, int, []sql.Querier, bool) ([]N, error),
+	window func(context.Context, []int, int, []sql.Querier, []string) ([]N, error),
 	count func(context.Context, []int) (map[int]int, error),
 	parentOf func(N) int, columns []string,
 ) (map[int]*Page[N], error) {
@@ -139,7 +137,7 @@ func loadPages[N any](ctx context.Context, parents []int, g EdgeKey,
 			return nil, err
 		}
 		// One more than asked tells whether there is a next page.
-		nodes, err := window(ctx, parents, first+1, terms, g.Lite)
+		nodes, err := window(ctx, parents, first+1, terms, selectColumns(g.Columns, g.Order))
 		if err != nil {
 			return nil, err
 		}
@@ -178,10 +176,10 @@ func limitPerRow(partitionBy string, limit int, order []sql.Querier) []func(*sql
 
 func eventsBatch(client *ent.Client) dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]] {
 	return edgeBatch("events",
-		func(ctx context.Context, parents []int, limit int, order []sql.Querier, lite bool) ([]*ent.TrackingEvent, error) {
+		func(ctx context.Context, parents []int, limit int, order []sql.Querier, columns []string) ([]*ent.TrackingEvent, error) {
 			q := client.TrackingEvent.Query().Where(trackingevent.ShipmentIDIn(parents...))
-			if lite {
-				q.Select(without(trackingevent.Columns, trackingevent.FieldLocation)...)
+			if columns != nil {
+				q.Select(columns...)
 			}
 			return q.Modify(limitPerRow(trackingevent.FieldShipmentID, limit, order)...).All(ctx)
 		},
@@ -209,10 +207,10 @@ func eventsBatch(client *ent.Client) dataloader.BatchFunc[EdgeKey, *Page[*ent.Tr
 func newCustomerShipmentsLoader(client *ent.Client) *dataloader.Loader[EdgeKey, *Page[*ent.Shipment]] {
 	return dataloader.NewBatchedLoader(
 		edgeBatch("customer shipments",
-			func(ctx context.Context, parents []int, limit int, order []sql.Querier, lite bool) ([]*ent.Shipment, error) {
+			func(ctx context.Context, parents []int, limit int, order []sql.Querier, columns []string) ([]*ent.Shipment, error) {
 				q := client.Shipment.Query().Where(shipment.CustomerIDIn(parents...))
-				if lite {
-					q.Select(without(shipment.Columns, shipment.FieldOrigin, shipment.FieldDestination, shipment.FieldParcels)...)
+				if columns != nil {
+					q.Select(columns...)
 				}
 				return q.Modify(limitPerRow(shipment.FieldCustomerID, limit, order)...).All(ctx)
 			},
@@ -240,12 +238,17 @@ func newCustomerShipmentsLoader(client *ent.Client) *dataloader.Loader[EdgeKey, 
 	)
 }
 
-// without returns columns less drop.
-func without(columns []string, drop ...string) []string {
-	out := make([]string, 0, len(columns))
-	for _, c := range columns {
-		if !slices.Contains(drop, c) {
-			out = append(out, c)
+// selectColumns returns the columns of a key's Columns plus those of its
+// order, which the cursors are made of; nil (all) for "".
+func selectColumns(columns, order string) []string {
+	if columns == "" {
+		return nil
+	}
+	out := strings.Split(columns, ",")
+	for _, part := range strings.Split(order, ",") {
+		name, _, _ := strings.Cut(part, ":")
+		if col := strings.ToLower(name); col != "" && !slices.Contains(out, col) {
+			out = append(out, col)
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package loader
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -57,5 +58,21 @@ func TestOrderKeyAndTerms(t *testing.T) {
 	}
 	if got := strings.Join(parts, "|"); got != "ORDER BY `carrier`|ORDER BY `created_at` DESC|ORDER BY `id`" {
 		t.Errorf("terms: %s", got)
+	}
+}
+
+func TestSelectColumns(t *testing.T) {
+	for _, tc := range []struct {
+		columns, order string
+		want           []string
+	}{
+		{"", "OCCURRED_AT:DESC", nil},
+		{"id,status", "OCCURRED_AT:DESC", []string{"id", "status", "occurred_at"}},
+		{"id,occurred_at", "OCCURRED_AT:DESC,SEQ:ASC", []string{"id", "occurred_at", "seq"}},
+		{"id", "", []string{"id"}},
+	} {
+		if got := selectColumns(tc.columns, tc.order); !slices.Equal(got, tc.want) {
+			t.Errorf("selectColumns(%q, %q) = %v, want %v", tc.columns, tc.order, got, tc.want)
+		}
 	}
 }
