@@ -55,7 +55,7 @@ func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, aft
 		if len(orderBy) == 0 {
 			orderBy = defaultShipmentOrder
 		}
-		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, shipmentTerm), Total: wantsTotal(ctx),
+		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, shipmentTerm), Total: wantsTotal(ctx), NoPageInfo: !wantsPageInfo(ctx),
 			Columns: columnsKey(shipmentColumns(nodeFields(ctx, "Shipment")))}
 		page, err := r.loaders(ctx).CustomerShipments.Load(ctx, key)()
 		if err != nil {

@@ -192,12 +192,12 @@ func deref(s *string) string {
 
 // wantsTotal reports whether the connection being resolved selects totalCount.
 func wantsTotal(ctx context.Context) bool {
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
-		if f.Name == "totalCount" {
-			return true
-		}
-	}
-	return false
+	return selects(graphql.CollectFieldsCtx(ctx, nil), "totalCount")
+}
+
+// wantsPageInfo reports whether the connection being resolved selects pageInfo.
+func wantsPageInfo(ctx context.Context) bool {
+	return selects(graphql.CollectFieldsCtx(ctx, nil), "pageInfo")
 }
 
 // firstPageOnly reports whether a connection asks for its first page only,

@@ -156,11 +156,8 @@ func firstPageKey(ctx context.Context, f graphql.CollectedField, defaultOrder st
 		}
 		first = n
 	}
-	total := false
-	for _, sub := range graphql.CollectFields(graphql.GetOperationContext(ctx), f.Selections, nil) {
-		total = total || sub.Name == "totalCount"
-	}
-	return loader.EdgeKey{First: first, Order: defaultOrder, Total: total}, true
+	sel := graphql.CollectFields(graphql.GetOperationContext(ctx), f.Selections, nil)
+	return loader.EdgeKey{First: first, Order: defaultOrder, Total: selects(sel, "totalCount"), NoPageInfo: !selects(sel, "pageInfo")}, true
 }
 
 func toInt(v any) (int, bool) {

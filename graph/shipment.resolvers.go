@@ -128,7 +128,7 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 		return nil, err
 	}
 	if firstPageOnly(after, before, last) {
-		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx),
+		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx), NoPageInfo: !wantsPageInfo(ctx),
 			Columns: columnsKey(eventColumns(nodeFields(ctx, "TrackingEvent")))}
 		page, err := r.loaders(ctx).Events.Load(ctx, key)()
 		if err != nil {

@@ -26,6 +26,10 @@ type EdgeKey struct {
 	// Order is the ordering as "FIELD:DIRECTION,..." (see OrderKey).
 	Order string
 	Total bool
+	// NoPageInfo: the query does not select pageInfo, so the page is read
+	// without the extra node per parent that tells whether there is a next
+	// one (HasNextPage is then false).
+	NoPageInfo bool
 	// Columns are the columns to read, comma-separated ("": all of them):
 	// those the query's selection needs; the ordering columns are added.
 	Columns string
@@ -137,7 +141,11 @@ func loadPages[N any](ctx context.Context, parents []int, g EdgeKey,
 			return nil, err
 		}
 		// One more than asked tells whether there is a next page.
-		nodes, err := window(ctx, parents, first+1, terms, selectColumns(g.Columns, g.Order))
+		limit := first + 1
+		if g.NoPageInfo {
+			limit = first
+		}
+		nodes, err := window(ctx, parents, limit, terms, selectColumns(g.Columns, g.Order))
 		if err != nil {
 			return nil, err
 		}

@@ -439,3 +439,63 @@ func TestListColumnSelection(t *testing.T) {
 		}
 	})
 }
+
+// TestListSelectionThroughFragments: what a list reads follows its selection
+// through fragments on every level (connection, edge, node types), inline and
+// named: the JSON columns, totalCount and pageInfo are there when asked for
+// that way.
+func TestListSelectionThroughFragments(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := newEnv(t, b)
+		s := e.create(createInput(activeCustomer, "UPS"))
+		now := time.Now().UTC()
+		for i, st := range []string{"LABEL_CREATED", "IN_TRANSIT"} {
+			if r := e.addEvent(s.ID, st, now.Add(time.Duration(i-3)*time.Hour).Format(time.RFC3339)); len(r.Errors) > 0 {
+				t.Fatalf("add event: %v", r.Errors)
+			}
+		}
+		type page struct {
+			Shipments struct {
+				Edges []struct {
+					Node struct {
+						Origin *struct{ City string }
+						Events struct {
+							TotalCount int
+							PageInfo   struct{ HasNextPage bool }
+							Edges      []struct {
+								Node struct{ Location *struct{ City string } }
+							}
+						}
+					}
+				}
+			}
+		}
+		for name, doc := range map[string]string{
+			"inline": `{ shipments(first: 5) { ... on ShipmentConnection { edges { ... on ShipmentEdge { node { ... on Shipment {
+				origin { city }
+				events(first: 1) { ... on TrackingEventConnection { totalCount pageInfo { hasNextPage } edges { ... on TrackingEventEdge { node { ... on TrackingEvent { location { city } } } } } } } } } } } } } }`,
+			"named": `{ shipments(first: 5) { ...Conn } }
+				fragment Conn on ShipmentConnection { edges { ...Edge } }
+				fragment Edge on ShipmentEdge { node { ...Ship } }
+				fragment Ship on Shipment { origin { city } events(first: 1) { ...Events } }
+				fragment Events on TrackingEventConnection { totalCount pageInfo { hasNextPage } edges { node { ...Event } } }
+				fragment Event on TrackingEvent { location { city } }`,
+			"on Node": `{ shipments(first: 5) { edges { node { ... on Node { ... on Shipment { origin { city }
+				events(first: 1) { totalCount pageInfo { hasNextPage } edges { node { ... on Node { ... on TrackingEvent { location { city } } } } } } } } } } } }`,
+		} {
+			var out page
+			e.gql.MustData(doc, nil, &out)
+			if len(out.Shipments.Edges) != 1 {
+				t.Fatalf("%s: %+v", name, out)
+			}
+			n := out.Shipments.Edges[0].Node
+			if n.Origin == nil || n.Origin.City != "Lyon" {
+				t.Errorf("%s: origin %+v", name, n.Origin)
+			}
+			if n.Events.TotalCount != 2 || !n.Events.PageInfo.HasNextPage || len(n.Events.Edges) != 1 ||
+				n.Events.Edges[0].Node.Location == nil || n.Events.Edges[0].Node.Location.City != "Paris" {
+				t.Errorf("%s: events %+v", name, n.Events)
+			}
+		}
+	})
+}
