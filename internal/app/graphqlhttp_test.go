@@ -76,8 +76,9 @@ func (c wireCase) run(t *testing.T, gql *testutil.Client) *testutil.Response {
 	return r
 }
 
-// with returns h plus Content-Type: application/json (POST) and, when
-// accept is not empty, Accept.
+// jsonPost returns the headers of a JSON POST: Content-Type:
+// application/json, Accept when accept is not empty, then the name/value
+// pairs of more (which may replace either).
 func jsonPost(accept string, more ...string) map[string]string {
 	h := map[string]string{"Content-Type": "application/json"}
 	if accept != "" {
@@ -89,6 +90,8 @@ func jsonPost(accept string, more ...string) map[string]string {
 	return h
 }
 
+// getHeaders returns the headers of a GET: the preflight header the CSRF
+// rule asks of GETs, and Accept when accept is not empty.
 func getHeaders(accept string) map[string]string {
 	h := map[string]string{"GraphQL-Require-Preflight": "1"}
 	if accept != "" {
