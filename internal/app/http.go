@@ -37,6 +37,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
 	"github.com/shipmentapp/shipmentapp/internal/observability"
 	"github.com/shipmentapp/shipmentapp/internal/playground"
@@ -55,14 +56,18 @@ func (a *App) GraphQL() *handler.Server {
 	connectionCosts(&cfg.Complexity)
 	es := generated.NewExecutableSchema(cfg)
 	srv := handler.New(es)
+	// The GraphQL over HTTP draft's wire format (internal/gqlhttp) for GET,
+	// POST and uploads; Unsupported answers whatever else comes (405, 415).
+	wire := gqlhttp.Protocol{Legacy: a.Config.GraphQL.HTTPLegacy}
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(a.Subscriptions.WebSocket())
 	srv.AddTransport(a.Subscriptions.SSE(func(ctx context.Context) subtransport.Session {
 		return sessionOf(auth.FromContext(ctx))
 	}, credential))
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(gqlhttp.GET{Protocol: wire})
+	srv.AddTransport(gqlhttp.POST{Protocol: wire})
 	srv.AddTransport(upload.Transport{
+		Protocol:           wire,
 		MaxRequestBytes:    a.Config.Files.MaxRequestBytes,
 		MaxFileBytes:       a.Config.Files.MaxBytes,
 		MaxOperationsBytes: a.Config.HTTP.MaxBodyBytes,
@@ -72,6 +77,7 @@ func (a *App) GraphQL() *handler.Server {
 		Slots:              a.uploadSlots,
 		TempDir:            a.spoolDir,
 	})
+	srv.AddTransport(gqlhttp.Unsupported{Protocol: wire})
 	if n := a.Config.GraphQL.QueryCache; n > 0 {
 		srv.SetQueryCache(lru.New[*ast.QueryDocument](n))
 	}

@@ -30,6 +30,11 @@ const (
 	// DolibarrUnavailable: the customer directory cannot be reached; the rest
 	// of the response is served.
 	DolibarrUnavailable Code = "DOLIBARR_UNAVAILABLE"
+	// BadRequest: not a well-formed GraphQL-over-HTTP request (a body that is
+	// not a JSON GraphQL request, no query), or one the HTTP layer cannot
+	// serve: a mutation over GET (405), an Accept naming no JSON media type
+	// (406), a body of another media type (415). The HTTP status tells which.
+	BadRequest Code = "BAD_REQUEST"
 	// CSRFPrevented: a request a browser could send cross-site without a preflight.
 	CSRFPrevented Code = "CSRF_PREVENTED"
 	// RateLimited: over a rate limit (HTTP 429 with Retry-After).

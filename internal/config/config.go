@@ -275,6 +275,10 @@ type GraphQL struct {
 	MaxRootFields int `koanf:"graphql_max_root_fields"`
 	MaxComplexity int `koanf:"graphql_max_complexity"`
 	MaxTokens     int `koanf:"graphql_max_tokens"`
+	// HTTPLegacy answers application/json clients as gqlgen v0.17 did
+	// (internal/gqlhttp): for clients that cannot follow the GraphQL over
+	// HTTP draft.
+	HTTPLegacy bool `koanf:"graphql_http_legacy"`
 }
 
 // Files configures file uploads, downloads and their storage.
@@ -441,6 +445,7 @@ func defaults(appEnv string) map[string]any {
 		"graphql_max_root_fields":     20,
 		"graphql_max_complexity":      5000,
 		"graphql_max_tokens":          10000,
+		"graphql_http_legacy":         false,
 		"redis_port":                  6379,
 		"persisted_queries":           "apq",
 		"cache_driver":                "memory",

@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 )
 
 // bodyBuffer is the read buffer of a multipart body.
@@ -50,6 +50,9 @@ type Transport struct {
 	// Slots, when not nil, bounds the uploads in progress on this instance
 	// (its capacity); a request beyond it gets 429 with Retry-After.
 	Slots chan struct{}
+	// Protocol is the wire format of the answers (Accept negotiation,
+	// status codes), the same as the other HTTP transports'.
+	Protocol gqlhttp.Protocol
 }
 
 var _ graphql.Transport = Transport{}
@@ -99,11 +102,15 @@ func (t Transport) bodyError(what string, err error) *requestError {
 
 // Do implements graphql.Transport.
 func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
-	w.Header().Set("Content-Type", "application/json")
+	f, ok := t.Protocol.Negotiate(w, r)
+	if !ok {
+		return
+	}
+	refuse := func(e *requestError) { f.WriteError(w, e.status, e.code, e.msg) }
 	start := graphql.Now()
 	if t.MaxRequestBytes > 0 && r.ContentLength > t.MaxRequestBytes {
 		w.Header().Set("Connection", "close")
-		writeRequestError(w, &requestError{status: http.StatusRequestEntityTooLarge, code: apperr.RequestTooLarge,
+		refuse(&requestError{status: http.StatusRequestEntityTooLarge, code: apperr.RequestTooLarge,
 			msg: fmt.Sprintf("the request body exceeds %d bytes", t.MaxRequestBytes)})
 		return
 	}
@@ -113,7 +120,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	_, ctParams, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	boundary := ctParams["boundary"]
 	if err != nil || boundary == "" {
-		writeRequestError(w, badRequest("not a multipart/form-data body: the Content-Type has no boundary"))
+		refuse(badRequest("not a multipart/form-data body: the Content-Type has no boundary"))
 		return
 	}
 	// multipart.NewReader keeps a reader that is already buffered enough:
@@ -131,7 +138,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		if rerr.status == http.StatusRequestEntityTooLarge || rerr.status == http.StatusRequestTimeout {
 			w.Header().Set("Connection", "close")
 		}
-		writeRequestError(w, rerr)
+		refuse(rerr)
 		return
 	}
 	if t.Slots != nil {
@@ -141,7 +148,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		default:
 			w.Header().Set("Retry-After", "5")
 			w.Header().Set("Connection", "close")
-			writeRequestError(w, &requestError{status: http.StatusTooManyRequests, code: apperr.RateLimited,
+			refuse(&requestError{status: http.StatusTooManyRequests, code: apperr.RateLimited,
 				msg: fmt.Sprintf("this instance is receiving %d uploads already; retry in 5 s", cap(t.Slots))})
 			return
 		}
@@ -157,10 +164,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	ctx := r.Context()
 	rc, gerr := exec.CreateOperationContext(ctx, params)
 	if gerr != nil {
-		if errcode.GetErrorKind(gerr) == errcode.KindProtocol {
-			w.WriteHeader(http.StatusUnprocessableEntity)
-		}
-		writeJSON(w, exec.DispatchError(graphql.WithOperationContext(ctx, rc), gerr))
+		f.WriteRequestError(graphql.WithOperationContext(ctx, rc), w, exec, gerr)
 		return
 	}
 
@@ -184,7 +188,7 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 	<-done
 	// A body not read to its end cannot be reused for the next request.
 	w.Header().Set("Connection", "close")
-	writeJSON(w, resp)
+	f.WriteResult(w, resp)
 }
 
 // readOperation reads the operations and map parts and puts an Upload at
@@ -405,16 +409,4 @@ func (t Transport) spool(part *multipart.Part, s *slot) {
 func isWriteErr(err error) bool {
 	var pe *os.PathError
 	return errors.As(err, &pe)
-}
-
-func writeJSON(w io.Writer, resp *graphql.Response) {
-	b, err := json.Marshal(resp)
-	if err != nil {
-		b = []byte(`{"errors":[{"message":"the response could not be encoded","extensions":{"code":"INTERNAL"}}]}`)
-	}
-	_, _ = w.Write(b)
-}
-
-func writeRequestError(w http.ResponseWriter, e *requestError) {
-	apperr.WriteHTTP(w, e.status, e.code, e.msg)
 }

@@ -1,0 +1,245 @@
+// Package gqlhttp is the wire format of GraphQL over HTTP, as the GraphQL over
+// HTTP draft (https://graphql.github.io/graphql-over-http/draft/) has it:
+// Accept negotiation between application/graphql-response+json and
+// application/json, the status codes of each, no data entry when nothing ran,
+// 405 for mutations over GET and 415 for bodies of other media types.
+//
+// Every rule of the wire format lives here. The transports (POST, GET and
+// Unsupported here, multipart uploads in internal/upload) decode requests and
+// answer through the Format that Protocol.Negotiate returns.
+package gqlhttp
+
+import (
+	"context"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+)
+
+// The response media types.
+const (
+	// GraphQLResponse is the draft's media type. Its status codes can be
+	// trusted: a request whose operation did not run is 4xx (5xx for a
+	// server fault) and has no data entry.
+	GraphQLResponse = "application/graphql-response+json"
+	// JSON is the legacy media type: a well-formed request is answered 200
+	// even when its operation did not run, because a non-200 application/json
+	// answer may come from any proxy on the way.
+	JSON = "application/json"
+)
+
+// Protocol holds the one switch of the wire format.
+type Protocol struct {
+	// Legacy answers as gqlgen v0.17 did, for clients that cannot change
+	// (GRAPHQL_HTTP_LEGACY): an Accept header naming neither media type gets
+	// application/json instead of 406, and application/json answers have no
+	// charset parameter, keep "data": null on request errors, and are 422
+	// when the document does not parse or validate.
+	Legacy bool
+}
+
+// Format is the media type a response is written in, and the rules that go
+// with it.
+type Format struct {
+	mediaType string
+	legacy    bool
+}
+
+// MediaType returns the response's media type (GraphQLResponse or JSON).
+func (f Format) MediaType() string { return f.mediaType }
+
+// Negotiate returns the Format r accepts. When r accepts neither media type
+// it answers 406 Not Acceptable itself and returns false (with Legacy set, it
+// returns JSON instead).
+func (p Protocol) Negotiate(w http.ResponseWriter, r *http.Request) (Format, bool) {
+	mt, ok := negotiate(r.Header.Values("Accept"))
+	if ok {
+		return Format{mediaType: mt, legacy: p.Legacy}, true
+	}
+	f := Format{mediaType: JSON, legacy: p.Legacy}
+	if p.Legacy {
+		return f, true
+	}
+	f.WriteError(w, http.StatusNotAcceptable, apperr.BadRequest,
+		"the Accept header names no media type this server answers in: accept application/graphql-response+json or application/json")
+	return f, false
+}
+
+// formatFor is the Format of an answer to a request that is refused anyway:
+// the negotiated one, else application/json.
+func (p Protocol) formatFor(r *http.Request) Format {
+	mt, ok := negotiate(r.Header.Values("Accept"))
+	if !ok {
+		mt = JSON
+	}
+	return Format{mediaType: mt, legacy: p.Legacy}
+}
+
+// negotiate picks the media type of the answer from the Accept header
+// values: the one with the highest q; on a tie, the one named more
+// specifically (application/json over application/* over */*), then the one
+// listed first; between two matched by the same wildcard, application/json.
+// No Accept header means application/json (what clients that send none have
+// always received). It reports false when neither type is acceptable.
+func negotiate(values []string) (string, bool) {
+	type match struct {
+		q           float64
+		specificity int // 2 exact, 1 application/*, 0 */*
+		pos         int
+	}
+	var ranges []string
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			if part = strings.TrimSpace(part); part != "" {
+				ranges = append(ranges, part)
+			}
+		}
+	}
+	if len(ranges) == 0 {
+		return JSON, true
+	}
+	// JSON first: it wins a full tie (*/*, application/*).
+	candidates := [2]string{JSON, GraphQLResponse}
+	var best [2]match
+	var found [2]bool
+	for pos, raw := range ranges {
+		mt, params, err := mime.ParseMediaType(raw)
+		if err != nil {
+			continue
+		}
+		q := 1.0
+		if s, ok := params["q"]; ok {
+			if q, err = strconv.ParseFloat(s, 64); err != nil || q < 0 || q > 1 {
+				continue
+			}
+		}
+		if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") {
+			continue // we only write UTF-8
+		}
+		for i, c := range candidates {
+			spec := -1
+			switch mt {
+			case c:
+				spec = 2
+			case "application/*":
+				spec = 1
+			case "*/*":
+				spec = 0
+			}
+			// The most specific range that matches decides a type's q.
+			if spec < 0 || found[i] && spec <= best[i].specificity {
+				continue
+			}
+			best[i], found[i] = match{q: q, specificity: spec, pos: pos}, true
+		}
+	}
+	choice := -1
+	for i := range candidates {
+		if !found[i] || best[i].q <= 0 {
+			continue
+		}
+		if choice < 0 {
+			choice = i
+			continue
+		}
+		b, c := best[i], best[choice]
+		if b.q > c.q || b.q == c.q && (b.specificity > c.specificity || b.specificity == c.specificity && b.pos < c.pos) {
+			choice = i
+		}
+	}
+	if choice < 0 {
+		return "", false
+	}
+	return candidates[choice], true
+}
+
+// contentType is the Content-Type of f's answers.
+func (f Format) contentType() string {
+	if f.legacy && f.mediaType == JSON {
+		return JSON
+	}
+	return f.mediaType + "; charset=utf-8"
+}
+
+func (f Format) writeHeader(w http.ResponseWriter, status int) {
+	h := w.Header()
+	h.Set("Content-Type", f.contentType())
+	// The answer depends on Accept: shared caches (GET, persisted queries)
+	// must keep one copy per media type.
+	h.Add("Vary", "Accept")
+	w.WriteHeader(status)
+}
+
+// WriteResult answers a request whose operation ran: 200 with the data entry
+// (null or partial when there are field errors), for either media type.
+func (f Format) WriteResult(w http.ResponseWriter, resp *graphql.Response) {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		f.WriteError(w, http.StatusInternalServerError, apperr.Internal, "the response could not be encoded")
+		return
+	}
+	f.writeHeader(w, http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// requestError is a GraphQL response whose operation did not run: the GraphQL
+// specification leaves out its data entry.
+type requestError struct {
+	Errors     gqlerror.List  `json:"errors"`
+	Extensions map[string]any `json:"extensions,omitempty"`
+}
+
+// WriteRequestError answers a well-formed request whose operation did not
+// run — the document does not parse or validate, the operation cannot be
+// found, the variables do not coerce, a persisted query is unknown, a
+// GRAPHQL_MAX_* limit is exceeded. errs go through the error presenter.
+// application/graphql-response+json: 400 (500 when the fault is the
+// server's) and no data entry. application/json: 200 and no data entry.
+func (f Format) WriteRequestError(ctx context.Context, w http.ResponseWriter, exec graphql.GraphExecutor, errs gqlerror.List) {
+	// gqlgen's kind of the errors, read before the presenter renames codes.
+	protocol := errcode.GetErrorKind(errs) == errcode.KindProtocol
+	resp := exec.DispatchError(ctx, errs)
+	status := http.StatusOK
+	switch {
+	case f.mediaType == GraphQLResponse:
+		status = http.StatusBadRequest
+		for _, e := range resp.Errors {
+			if code, _ := e.Extensions["code"].(string); code == string(apperr.Internal) {
+				status = http.StatusInternalServerError
+			}
+		}
+	case f.legacy && protocol:
+		status = http.StatusUnprocessableEntity
+	}
+	var body any = requestError{Errors: resp.Errors, Extensions: resp.Extensions}
+	if f.legacy && f.mediaType == JSON {
+		body = resp // gqlgen's "data": null
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		f.WriteError(w, http.StatusInternalServerError, apperr.Internal, "the response could not be encoded")
+		return
+	}
+	f.writeHeader(w, status)
+	_, _ = w.Write(b)
+}
+
+// WriteError answers a request refused before GraphQL — not a well-formed
+// GraphQL-over-HTTP request (BAD_REQUEST), over a limit, not allowed — with
+// status, whatever the media type, and a GraphQL-shaped error carrying code
+// and no data entry.
+func (f Format) WriteError(w http.ResponseWriter, status int, code apperr.Code, msg string) {
+	b, _ := json.Marshal(requestError{Errors: gqlerror.List{{
+		Message: msg, Extensions: map[string]any{"code": string(code)},
+	}}})
+	f.writeHeader(w, status)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,95 @@
+package gqlhttp_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
+)
+
+func TestNegotiate(t *testing.T) {
+	const (
+		gr   = gqlhttp.GraphQLResponse
+		js   = gqlhttp.JSON
+		none = "" // 406
+	)
+	cases := []struct {
+		accept []string // Accept header values; nil: no header
+		want   string
+		legacy string // with Legacy set; "" means the same as want
+	}{
+		// No Accept: application/json, what such clients always received (and
+		// what the graphql-http audit expects, 80D8).
+		{nil, js, ""},
+		{[]string{""}, js, ""},
+		{[]string{js}, js, ""},
+		{[]string{gr}, gr, ""},
+		{[]string{"application/json; charset=utf-8"}, js, ""},
+		{[]string{"application/graphql-response+json; charset=UTF-8"}, gr, ""},
+		// The draft's recommended client header: its first type wins the tie.
+		{[]string{"application/graphql-response+json; charset=utf-8, application/json; charset=utf-8"}, gr, ""},
+		{[]string{"application/json, application/graphql-response+json"}, js, ""},
+		// q decides before the order.
+		{[]string{"application/json;q=0.9, application/graphql-response+json"}, gr, ""},
+		{[]string{"application/graphql-response+json;q=0.5, application/json"}, js, ""},
+		// Apollo Client's and urql's header.
+		{[]string{"application/graphql-response+json,application/json;q=0.9"}, gr, ""},
+		// Wildcards give application/json (audit 47DE), unless a named type
+		// is preferred.
+		{[]string{"*/*"}, js, ""},
+		{[]string{"application/*"}, js, ""},
+		{[]string{"text/html, */*;q=0.1"}, js, ""},
+		{[]string{"*/*;q=0.5, application/graphql-response+json"}, gr, ""},
+		{[]string{"*/*, application/graphql-response+json"}, gr, ""}, // exact beats wildcard at equal q
+		// GraphiQL's header: multipart/mixed is not served, JSON is.
+		{[]string{"application/json, multipart/mixed"}, js, ""},
+		// Several Accept header lines are one list.
+		{[]string{"text/html", "application/graphql-response+json"}, gr, ""},
+		// q=0 refuses a type, even when a wildcard would take it.
+		{[]string{"application/json;q=0, */*"}, gr, ""},
+		{[]string{"application/json;q=0, application/graphql-response+json;q=0, */*"}, none, js},
+		// Nothing we write: 406 (Legacy: application/json anyway).
+		{[]string{"text/html"}, none, js},
+		{[]string{"application/xml, text/plain"}, none, js},
+		{[]string{"text/event-stream"}, none, js}, // (SSE never reaches here)
+		{[]string{"application/json; charset=iso-8859-1"}, none, js},
+		{[]string{"*/*;q=0"}, none, js},
+		// Malformed ranges are skipped.
+		{[]string{"garbage;;, application/json"}, js, ""},
+		{[]string{"application/json;q=abc"}, none, js},
+		{[]string{"application/json;q=2"}, none, js},
+	}
+	for _, c := range cases {
+		for _, legacy := range []bool{false, true} {
+			want := c.want
+			if legacy && c.legacy != "" {
+				want = c.legacy
+			}
+			r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+			for _, v := range c.accept {
+				r.Header.Add("Accept", v)
+			}
+			w := httptest.NewRecorder()
+			f, ok := gqlhttp.Protocol{Legacy: legacy}.Negotiate(w, r)
+			switch {
+			case want == none:
+				if ok || w.Code != http.StatusNotAcceptable || w.Header().Get("Content-Type") != "application/json; charset=utf-8" {
+					t.Errorf("legacy=%v Accept %q: ok=%v HTTP %d %q, want 406", legacy, c.accept, ok, w.Code, w.Header().Get("Content-Type"))
+				}
+				var body struct {
+					Data   any `json:"data"`
+					Errors []struct {
+						Extensions map[string]any `json:"extensions"`
+					} `json:"errors"`
+				}
+				if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil || len(body.Errors) != 1 || body.Errors[0].Extensions["code"] != "BAD_REQUEST" {
+					t.Errorf("406 body: %s", w.Body)
+				}
+			case !ok || f.MediaType() != want || w.Body.Len() > 0:
+				t.Errorf("legacy=%v Accept %q: ok=%v %q (wrote %q), want %q", legacy, c.accept, ok, f.MediaType(), w.Body, want)
+			}
+		}
+	}
+}

@@ -1,0 +1,191 @@
+package gqlhttp
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
+)
+
+// POST serves POSTs of application/json (UTF-8), the media type every
+// client sends.
+type POST struct{ Protocol }
+
+var _ graphql.Transport = POST{}
+
+// Supports implements graphql.Transport.
+func (POST) Supports(r *http.Request) bool {
+	return r.Method == http.MethodPost && isJSON(r.Header.Get("Content-Type"))
+}
+
+// isJSON reports whether a Content-Type is application/json in UTF-8 (the
+// default when no charset is named).
+func isJSON(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	if err != nil || mt != JSON {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8")
+}
+
+// Do implements graphql.Transport.
+func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	f, ok := t.Negotiate(w, r)
+	if !ok {
+		return
+	}
+	start := graphql.Now()
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, "could not read the request body")
+		return
+	}
+	params, err := decodeBody(body)
+	if err != nil {
+		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, err.Error())
+		return
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	serve(r.Context(), w, r, exec, f, params, false)
+}
+
+// decodeBody reads a JSON GraphQL-over-HTTP request: one object whose
+// query and operationName are strings and whose variables and extensions
+// are objects (any of them may be null or absent).
+func decodeBody(body []byte) (*graphql.RawParams, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, errors.New(`the request body is empty: send {"query": "..."}`)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var p graphql.RawParams
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("the body is not a GraphQL request (a JSON object with a string query, and optionally a string operationName and object variables and extensions): %s", jsonProblem(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("the body has more than one JSON value: batched requests are not supported")
+	}
+	return &p, nil
+}
+
+// jsonProblem describes a decoding error without echoing the body.
+func jsonProblem(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		if typeErr.Field == "" {
+			return "got a JSON " + typeErr.Value
+		}
+		return fmt.Sprintf("%s is a JSON %s", typeErr.Field, typeErr.Value)
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "the JSON is cut off"
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return fmt.Sprintf("invalid JSON at byte %d", syntaxErr.Offset)
+	}
+	return "invalid JSON"
+}
+
+// GET serves queries over GET, the parameters in the URL's query string
+// (persisted queries, cacheable by a CDN). Mutations and subscriptions get
+// 405 with Allow: POST, and never run.
+type GET struct{ Protocol }
+
+var _ graphql.Transport = GET{}
+
+// Supports implements graphql.Transport.
+func (GET) Supports(r *http.Request) bool { return r.Method == http.MethodGet }
+
+// Do implements graphql.Transport.
+func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor) {
+	f, ok := t.Negotiate(w, r)
+	if !ok {
+		return
+	}
+	start := graphql.Now()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, "the URL's query string is not application/x-www-form-urlencoded")
+		return
+	}
+	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	for _, p := range []struct {
+		name string
+		into *map[string]any
+	}{{"variables", &params.Variables}, {"extensions", &params.Extensions}} {
+		v := q.Get(p.name)
+		if v == "" {
+			continue
+		}
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.UseNumber()
+		if err := dec.Decode(p.into); err != nil {
+			f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, fmt.Sprintf("the %s parameter is not a JSON object: %s", p.name, jsonProblem(err)))
+			return
+		}
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	serve(r.Context(), w, r, exec, f, params, true)
+}
+
+// serve runs a decoded request and answers it in f.
+func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, exec graphql.GraphExecutor, f Format, params *graphql.RawParams, queriesOnly bool) {
+	if params.Query == "" && params.Extensions["persistedQuery"] == nil {
+		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, "the request has no query: send the document as query (or a persisted query's hash in extensions.persistedQuery)")
+		return
+	}
+	params.Headers = r.Header
+	rc, errs := exec.CreateOperationContext(ctx, params)
+	if errs != nil {
+		f.WriteRequestError(graphql.WithOperationContext(ctx, rc), w, exec, errs)
+		return
+	}
+	if queriesOnly && rc.Operation != nil && rc.Operation.Operation != ast.Query {
+		w.Header().Set("Allow", http.MethodPost)
+		f.WriteError(w, http.StatusMethodNotAllowed, apperr.BadRequest,
+			fmt.Sprintf("a %s runs only over POST: GET serves queries", rc.Operation.Operation))
+		return
+	}
+	responses, ctx := exec.DispatchOperation(ctx, rc)
+	f.WriteResult(w, responses(ctx))
+}
+
+// Unsupported answers what no other transport serves, so it must be added
+// last: 405 with Allow for methods other than GET and POST, 415 for POSTs of
+// another media type (or none).
+type Unsupported struct{ Protocol }
+
+var _ graphql.Transport = Unsupported{}
+
+// Supports implements graphql.Transport: everything.
+func (Unsupported) Supports(*http.Request) bool { return true }
+
+// Do implements graphql.Transport.
+func (t Unsupported) Do(w http.ResponseWriter, r *http.Request, _ graphql.GraphExecutor) {
+	f := t.formatFor(r)
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET, POST, OPTIONS")
+		f.WriteError(w, http.StatusMethodNotAllowed, apperr.BadRequest,
+			fmt.Sprintf("/graphql serves GET (queries) and POST, not %s", r.Method))
+		return
+	}
+	ct := "none"
+	if v := r.Header.Get("Content-Type"); v != "" {
+		ct = fmt.Sprintf("%.64q", v)
+	}
+	f.WriteError(w, http.StatusUnsupportedMediaType, apperr.BadRequest,
+		fmt.Sprintf("unsupported Content-Type %s: send Content-Type: application/json (UTF-8), or multipart/form-data for uploads", ct))
+}
