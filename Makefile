@@ -61,7 +61,7 @@ cross: ## Cross-compile with CGO_ENABLED=0 for Linux, Windows and macOS on amd64
 	done
 
 fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
-	@set -e; for spec in ./internal/gid:FuzzParse ./internal/config:FuzzLoadFile ./internal/app:FuzzCursor ./internal/auth:FuzzParseKey ./internal/auth:FuzzOIDCToken ./internal/apq:FuzzParseManifest ./internal/app:FuzzUpload ./internal/files:FuzzSanitizeName ./internal/live:FuzzEventScope; do \
+	@set -e; for spec in ./internal/gid:FuzzParse ./internal/config:FuzzLoadFile ./internal/app:FuzzCursor ./internal/auth:FuzzParseKey ./internal/auth:FuzzOIDCToken ./internal/apq:FuzzParseManifest ./internal/app:FuzzUpload ./internal/files:FuzzSanitizeName ./internal/live:FuzzEventScope ./internal/gqlhttp:FuzzEncodeResult; do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
