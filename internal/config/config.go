@@ -417,7 +417,7 @@ func defaults(appEnv string) map[string]any {
 		"db_connection":               DriverSQLite,
 		"db_sslmode":                  "prefer",
 		"db_max_open_conns":           20,
-		"db_max_idle_conns":           10,
+		"db_max_idle_conns":           20,
 		"db_conn_max_lifetime":        "30m",
 		"db_auto_migrate":             dev,
 		"db_replica_max_lag":          "5s",

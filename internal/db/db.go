@@ -165,7 +165,13 @@ func (p Pool) apply(sqlDB *sql.DB) {
 	}
 	sqlDB.SetMaxIdleConns(p.MaxIdle)
 	sqlDB.SetConnMaxLifetime(p.MaxLifetime)
+	// Idle connections are kept for the next burst, not for ever: a pool
+	// shrinks back within minutes after one.
+	sqlDB.SetConnMaxIdleTime(connMaxIdleTime)
 }
+
+// connMaxIdleTime is how long a connection may stay idle in a pool.
+const connMaxIdleTime = 5 * time.Minute
 
 // Open opens and pings the database t.
 func Open(ctx context.Context, t Target, p Pool) (*sql.DB, error) {

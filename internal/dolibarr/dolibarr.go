@@ -68,7 +68,7 @@ func Open(ctx context.Context, cfg config.Dolibarr, metrics *dbroute.Metrics, tr
 	// Its own pool, opened lazily: shipments keep being served when Dolibarr
 	// is down, at start as later (customer fields then fail with
 	// DOLIBARR_UNAVAILABLE).
-	sqlDB, err := db.OpenLazy(target, db.Pool{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns / 2, MaxLifetime: 30 * time.Minute, Tracing: tracing})
+	sqlDB, err := db.OpenLazy(target, db.Pool{MaxOpen: cfg.MaxOpenConns, MaxIdle: cfg.MaxOpenConns, MaxLifetime: 30 * time.Minute, Tracing: tracing})
 	if err != nil {
 		return nil, fmt.Errorf("dolibarr: %w", err)
 	}
