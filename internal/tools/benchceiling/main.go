@@ -623,25 +623,14 @@ func quoteNull(b []byte, s sql.NullString) []byte {
 const hexDigits = "0123456789abcdef"
 
 // quote writes s as a JSON string the way the app's responses have it:
-// gqlgen's String scalar escapes quotes, backslashes and control characters,
-// then its HTTP transport's json.Marshal of the response (data is a
-// json.RawMessage) escapes <, >, & and U+2028/U+2029 as encoding/json does.
+// gqlgen's String scalar escapes quotes, backslashes and control characters
+// only (the app writes gqlgen's output as it is: no HTML escaping).
 func quote(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c >= 0x20 && c != '\\' && c != '"' && c != '<' && c != '>' && c != '&' && c != 0xE2 {
-			continue
-		}
-		if c == 0xE2 {
-			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
-				b = append(b, s[start:i]...)
-				b = append(b, `\u202`...)
-				b = append(b, hexDigits[s[i+2]&0xf])
-				i += 2
-				start = i + 1
-			}
+		if c >= 0x20 && c != '\\' && c != '"' {
 			continue
 		}
 		b = append(b, s[start:i]...)
