@@ -67,13 +67,14 @@ type Router struct {
 }
 
 // NewRouter returns a router over primary and replicas. With no replica, every
-// statement goes to the primary. Replicas start out of the read path until
+// statement goes to the primary; a failure to reach the primary is an
+// apperr UNAVAILABLE error. Replicas start out of the read path until
 // their first lag measurement (see Monitor).
 func NewRouter(primary dialect.Driver, replicas []*Replica, opts Options) *Router {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{primary: primary, replicas: replicas, opts: opts, writes: newRecentWrites()}
+	r := &Router{primary: unavailable{primary}, replicas: replicas, opts: opts, writes: newRecentWrites()}
 	if opts.Metrics != nil {
 		r.switches = opts.Metrics.switches
 		r.lag = opts.Metrics.lag
