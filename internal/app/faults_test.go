@@ -1,0 +1,512 @@
+//go:build linux
+
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
+	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/shipping"
+	"github.com/shipmentapp/shipmentapp/internal/testutil"
+)
+
+// Fault injection against the real services (issue 10): each test runs the
+// app in process on MariaDB, PostgreSQL, Redis and versitygw reached through
+// testutil proxies it cuts, blackholes (half-open) or slows down, with load
+// running meanwhile, and checks what a client sees and what the databases
+// hold afterwards. Figures go to the test log (and to the file named by
+// FAULT_FIGURES, one JSON line per test) for docs/RELIABILITY.md.
+
+// faultApp starts the app on cfg behind an HTTP server.
+func faultApp(t *testing.T, cfg []string, m, d testutil.Database) (*app.App, *httptest.Server, string) {
+	t.Helper()
+	a, err := app.New(context.Background(), testutil.Config(t, m, d, cfg...), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(func() { srv.CloseClientConnections(); srv.Close(); a.Close() })
+	return a, srv, newKey(t, a, auth.RoleAdmin)
+}
+
+// result is one request as a client saw it.
+type result struct {
+	status int
+	codes  []string
+	data   json.RawMessage
+	raw    []byte
+	took   time.Duration
+	err    error // transport error (no HTTP response)
+}
+
+func (r result) ok() bool { return r.err == nil && r.status == http.StatusOK && len(r.codes) == 0 }
+
+func (r result) String() string {
+	if r.err != nil {
+		return fmt.Sprintf("transport error after %s: %v", r.took.Round(time.Millisecond), r.err)
+	}
+	return fmt.Sprintf("HTTP %d after %s: %.300s", r.status, r.took.Round(time.Millisecond), r.raw)
+}
+
+// hit POSTs a GraphQL body with key; the client gives up after limit.
+func hit(url, key string, body map[string]any, limit time.Duration) result {
+	b, _ := json.Marshal(body)
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+key)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return result{err: err, took: time.Since(start)}
+	}
+	defer func() { _ = resp.Body.Close() }()
+	out := result{status: resp.StatusCode}
+	out.raw, out.err = io.ReadAll(resp.Body)
+	out.took = time.Since(start)
+	var gr struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []struct {
+			Extensions map[string]any `json:"extensions"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(out.raw, &gr); err != nil && out.err == nil {
+		out.err = fmt.Errorf("decode %q: %w", out.raw, err)
+	}
+	out.data = gr.Data
+	for _, e := range gr.Errors {
+		code, _ := e.Extensions["code"].(string)
+		out.codes = append(out.codes, code)
+	}
+	return out
+}
+
+func gqlBody(query string, vars map[string]any) map[string]any {
+	return map[string]any{"query": query, "variables": vars}
+}
+
+// tally counts results by phase and outcome: "ok", or the error codes, or
+// "transport".
+type tally struct {
+	mu     sync.Mutex
+	counts map[string]map[string]int // phase -> outcome -> n
+	// slowest failure by phase
+	slowest map[string]time.Duration
+	samples map[string]result // one failure per phase and outcome, for messages
+}
+
+func newTally() *tally {
+	return &tally{counts: map[string]map[string]int{}, slowest: map[string]time.Duration{}, samples: map[string]result{}}
+}
+
+func (t *tally) add(phase string, r result) {
+	outcome := "ok"
+	switch {
+	case r.err != nil:
+		outcome = "transport"
+	case len(r.codes) > 0:
+		outcome = strings.Join(r.codes, ",") + " " + strconv.Itoa(r.status)
+	case r.status != http.StatusOK:
+		outcome = strconv.Itoa(r.status)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.counts[phase] == nil {
+		t.counts[phase] = map[string]int{}
+	}
+	t.counts[phase][outcome]++
+	if outcome != "ok" {
+		t.slowest[phase] = max(t.slowest[phase], r.took)
+		if _, seen := t.samples[phase+"/"+outcome]; !seen {
+			t.samples[phase+"/"+outcome] = r
+		}
+	}
+}
+
+// get returns phase's counts (a copy).
+func (t *tally) get(phase string) map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range t.counts[phase] {
+		out[k] = v
+	}
+	return out
+}
+
+// failures returns phase's outcomes other than ok, with a sample each.
+func (t *tally) failures(phase string) map[string]string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]string{}
+	for k, n := range t.counts[phase] {
+		if k != "ok" {
+			out[k] = fmt.Sprintf("%d× e.g. %s", n, t.samples[phase+"/"+k])
+		}
+	}
+	return out
+}
+
+func (t *tally) total(phase string) (n int) {
+	for _, v := range t.get(phase) {
+		n += v
+	}
+	return n
+}
+
+// load runs workers against the app until stop: each reads the shipment
+// list (with customers, unless noCustomer) and walks new shipments through
+// their statuses, remembering every acknowledged write. Results are counted
+// under the current phase.
+type load struct {
+	t       *testing.T
+	url     string
+	key     string
+	limit   time.Duration // client-side bound on a request
+	reads   *tally
+	writes  *tally
+	phase   atomic.Value // string
+	stopped chan struct{}
+	wg      sync.WaitGroup
+
+	mu        sync.Mutex
+	shipments map[int]bool // acknowledged creates
+	events    map[int]int  // acknowledged tracking event -> its shipment
+	readQuery string
+}
+
+const loadReadQuery = `{ shipments(first: 5) { totalCount edges { node { reference status customer { name } events(first: 2) { edges { node { status } } } } } } }`
+
+var loadStatuses = []string{"LABEL_CREATED", "IN_TRANSIT", "OUT_FOR_DELIVERY", "DELIVERED"}
+
+func startLoad(t *testing.T, url, key string, workers int, limit time.Duration) *load {
+	l := &load{t: t, url: url, key: key, limit: limit, reads: newTally(), writes: newTally(),
+		stopped: make(chan struct{}), shipments: map[int]bool{}, events: map[int]int{}, readQuery: loadReadQuery}
+	l.phase.Store("before")
+	for range workers {
+		l.wg.Go(l.run)
+	}
+	t.Cleanup(l.stop)
+	return l
+}
+
+func (l *load) setPhase(p string) { l.phase.Store(p) }
+
+func (l *load) stop() {
+	select {
+	case <-l.stopped:
+	default:
+		close(l.stopped)
+	}
+	l.wg.Wait()
+}
+
+func (l *load) running() bool {
+	select {
+	case <-l.stopped:
+		return false
+	default:
+		return true
+	}
+}
+
+func (l *load) run() {
+	var current string // the shipment being walked, "" for a new one
+	step := 0
+	for l.running() {
+		l.send(l.reads, gqlBody(l.readQuery, nil))
+		if !l.running() {
+			return
+		}
+		if current == "" {
+			r := l.send(l.writes, gqlBody(`mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }`,
+				map[string]any{"input": createInput(activeCustomer, "UPS")}))
+			var out struct{ CreateShipment struct{ ID string } }
+			if r.ok() && json.Unmarshal(r.data, &out) == nil {
+				current, step = out.CreateShipment.ID, 0
+				l.mu.Lock()
+				l.shipments[localID(l.t, current)] = true
+				l.mu.Unlock()
+			}
+		} else {
+			r := l.send(l.writes, gqlBody(`mutation($id: ID!, $in: TrackingEventInput!) { addTrackingEvent(shipmentId: $id, input: $in) { id } }`,
+				map[string]any{"id": current, "in": map[string]any{"status": loadStatuses[step], "occurredAt": time.Now().UTC().Format(time.RFC3339Nano)}}))
+			var out struct{ AddTrackingEvent struct{ ID string } }
+			if r.ok() && json.Unmarshal(r.data, &out) == nil {
+				l.mu.Lock()
+				l.events[localID(l.t, out.AddTrackingEvent.ID)] = localID(l.t, current)
+				l.mu.Unlock()
+				step++
+			} else {
+				step = len(loadStatuses) // unknown state: start a new shipment
+			}
+			if step == len(loadStatuses) {
+				current = ""
+			}
+		}
+		if !r0(l) {
+			return
+		}
+	}
+}
+
+// send sends body and counts the result under the phase it ran in: one
+// that saw the phase change (a fault injected or ended while it was in
+// flight) counts under "edge".
+func (l *load) send(to *tally, body map[string]any) result {
+	before := l.phase.Load().(string)
+	r := hit(l.url, l.key, body, l.limit)
+	phase := l.phase.Load().(string)
+	if phase != before {
+		phase = "edge"
+	}
+	to.add(phase, r)
+	return r
+}
+
+// inject runs fault as the phase changes to next: requests in flight across
+// it count under "edge".
+func (l *load) inject(fault func(), next string) {
+	l.setPhase("edge")
+	fault()
+	l.setPhase(next)
+}
+
+// r0 paces the workers a little so two cores are not saturated.
+func r0(l *load) bool {
+	select {
+	case <-l.stopped:
+		return false
+	case <-time.After(5 * time.Millisecond):
+		return true
+	}
+}
+
+func localID(t testing.TB, id string) int {
+	g, err := gid.Parse(id)
+	if err != nil {
+		t.Errorf("bad id %q: %v", id, err)
+		return 0
+	}
+	return g.Local
+}
+
+// acknowledged returns the acknowledged writes so far.
+func (l *load) acknowledged() (shipments, events int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.shipments), len(l.events)
+}
+
+// during runs the load under phase for d.
+func (l *load) during(phase string, d time.Duration) {
+	l.setPhase(phase)
+	time.Sleep(d)
+}
+
+// verifyWrites checks, on the primary, that every acknowledged write is there
+// and that no write was applied in part: each shipment's version counts its
+// status changes and its status is its last event's, the event seqs are
+// gapless, and the seq counter is the last seq. It returns the rows checked.
+func (l *load) verifyWrites(t *testing.T, client *ent.Client) (shipments, events int) {
+	t.Helper()
+	ctx := system()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	all, err := client.Shipment.Query().WithEvents(func(q *ent.TrackingEventQuery) { q.Order(ent.Asc(trackingevent.FieldSeq)) }).All(ctx)
+	if err != nil {
+		t.Fatalf("read back: %v", err)
+	}
+	byID := map[int]*ent.Shipment{}
+	eventOf := map[int]int{}
+	var seqs []int64
+	for _, s := range all {
+		byID[s.ID] = s
+		for _, e := range s.Edges.Events {
+			eventOf[e.ID] = s.ID
+			seqs = append(seqs, e.Seq)
+		}
+		status := "DRAFT"
+		if n := len(s.Edges.Events); n > 0 {
+			status = string(s.Edges.Events[n-1].Status)
+		}
+		if string(s.Status) != status || s.Version != 1+len(s.Edges.Events) {
+			t.Errorf("half-applied mutation: shipment %d is %s version %d with %d events (last %s)", s.ID, s.Status, s.Version, len(s.Edges.Events), status)
+		}
+	}
+	for id := range l.shipments {
+		if byID[id] == nil {
+			t.Errorf("acknowledged shipment %d is not in the database", id)
+		}
+	}
+	for id, sh := range l.events {
+		if eventOf[id] != sh {
+			t.Errorf("acknowledged tracking event %d (shipment %d) is not in the database", id, sh)
+		}
+	}
+	slices.Sort(seqs)
+	for i, s := range seqs {
+		if s != int64(i+1) {
+			t.Errorf("tracking event seqs have a gap or a duplicate at %d: %v", i, seqs[max(0, i-2):min(len(seqs), i+3)])
+			break
+		}
+	}
+	// The counter moves in the event's transaction: never past the last event.
+	if seq, err := client.Sequence.Get(ctx, shipping.SeqTrackingEvents); err == nil && seq.Value != int64(len(seqs)) {
+		t.Errorf("the seq counter is %d with %d events", seq.Value, len(seqs))
+	} else if err != nil && !ent.IsNotFound(err) {
+		t.Errorf("read the seq counter: %v", err)
+	}
+	return len(l.shipments), len(l.events)
+}
+
+// figures records a test's figures in its log and, with FAULT_FIGURES set,
+// as a JSON line in that file.
+func figures(t *testing.T, f map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"test": t.Name(), "figures": f})
+	t.Logf("figures: %s", b)
+	if path := os.Getenv("FAULT_FIGURES"); path != "" {
+		fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			t.Errorf("figures: %v", err)
+			return
+		}
+		defer func() { _ = fh.Close() }()
+		_, _ = fh.Write(append(b, '\n'))
+	}
+}
+
+// metric returns the sum of the samples of name (whose labels contain
+// every one of labels) in a /metrics exposition.
+func metric(t *testing.T, url, name string, labels ...string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, _ := io.ReadAll(resp.Body)
+	var sum float64
+	re := regexp.MustCompile(`^` + regexp.QuoteMeta(name) + `(\{[^}]*\})? (\S+)$`)
+	for line := range strings.Lines(string(b)) {
+		m := re.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		match := true
+		for _, l := range labels {
+			match = match && strings.Contains(m[1], l)
+		}
+		if match {
+			v, _ := strconv.ParseFloat(m[2], 64)
+			sum += v
+		}
+	}
+	return sum
+}
+
+func shaHex(s string) string { h := sha256.Sum256([]byte(s)); return hex.EncodeToString(h[:]) }
+
+// waitUntil polls cond for up to d.
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting until %s", d, what)
+		}
+	}
+}
+
+// TestFaultPrimaryDown: the primary goes away under load and comes back.
+// While it is away every request fails fast — well before
+// HTTP_REQUEST_TIMEOUT — with UNAVAILABLE and HTTP 503; once it is back the
+// same app instance serves again; every acknowledged write is in the
+// database and none was applied in part (in-flight transactions were cut).
+func TestFaultPrimaryDown(t *testing.T) {
+	for _, b := range testutil.All()[1:] {
+		t.Run(b.Name, func(t *testing.T) {
+			testutil.Require(t, b)
+			mainDB := testutil.NewDatabase(t, b)
+			proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", b.Host, b.Port))
+			const timeout = 5 * time.Second
+			a, srv, key := faultApp(t, []string{"HTTP_REQUEST_TIMEOUT=" + timeout.String()}, through(mainDB, proxy), testutil.NewDolibarr(t, testutil.SQLite))
+			l := startLoad(t, srv.URL, key, 3, 2*timeout)
+			l.during("before", time.Second)
+
+			l.inject(proxy.Cut, "down")
+			time.Sleep(2 * time.Second)
+			l.inject(proxy.Restore, "recovering")
+			start := time.Now()
+			waitUntil(t, 10*time.Second, "the app serves again", func() bool {
+				return hit(srv.URL, key, gqlBody(`{ shipments { totalCount } }`, nil), timeout).ok()
+			})
+			recovered := time.Since(start)
+			l.during("after", 2*time.Second)
+			l.stop()
+
+			for _, phase := range []string{"before", "after"} {
+				if f := l.reads.failures(phase); len(f) > 0 {
+					t.Errorf("reads %s the fault: %v", phase, f)
+				}
+				if f := l.writes.failures(phase); len(f) > 0 {
+					t.Errorf("writes %s the fault: %v", phase, f)
+				}
+				if l.reads.get(phase)["ok"] == 0 || l.writes.get(phase)["ok"] == 0 {
+					t.Errorf("no load %s the fault: reads %v writes %v", phase, l.reads.get(phase), l.writes.get(phase))
+				}
+			}
+			down := l.reads.get("down")
+			for k, v := range l.writes.get("down") {
+				down[k] += v
+			}
+			want := "UNAVAILABLE 503"
+			if down[want] == 0 || len(down) != 1 {
+				t.Errorf("with the primary down: %v, want only %q; %v %v", down, want, l.reads.failures("down"), l.writes.failures("down"))
+			}
+			// Requests cut in flight: served, or refused cleanly.
+			for _, tl := range []*tally{l.reads, l.writes} {
+				for k := range tl.failures("edge") {
+					if k != want {
+						t.Errorf("a request in flight when the primary went away: %s", tl.failures("edge")[k])
+					}
+				}
+			}
+			slowest := max(l.reads.slowest["down"], l.writes.slowest["down"])
+			if slowest > time.Second {
+				t.Errorf("a request took %s to fail with the primary down: not fast (timeout %s)", slowest, timeout)
+			}
+			shipments, events := l.verifyWrites(t, a.Client)
+			figures(t, map[string]any{
+				"faults": proxy.Faults(), "failedFast": down[want], "slowestFailureMs": slowest.Milliseconds(),
+				"recoveredMs": recovered.Milliseconds(),
+				"servedBefore": l.reads.get("before")["ok"] + l.writes.get("before")["ok"],
+				"servedAfter":  l.reads.get("after")["ok"] + l.writes.get("after")["ok"],
+				"writesVerified": shipments + events,
+			})
+		})
+	}
+}
