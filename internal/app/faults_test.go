@@ -502,9 +502,9 @@ func TestFaultPrimaryDown(t *testing.T) {
 			shipments, events := l.verifyWrites(t, a.Client)
 			figures(t, map[string]any{
 				"faults": proxy.Faults(), "failedFast": down[want], "slowestFailureMs": slowest.Milliseconds(),
-				"recoveredMs": recovered.Milliseconds(),
-				"servedBefore": l.reads.get("before")["ok"] + l.writes.get("before")["ok"],
-				"servedAfter":  l.reads.get("after")["ok"] + l.writes.get("after")["ok"],
+				"recoveredMs":    recovered.Milliseconds(),
+				"servedBefore":   l.reads.get("before")["ok"] + l.writes.get("before")["ok"],
+				"servedAfter":    l.reads.get("after")["ok"] + l.writes.get("after")["ok"],
 				"writesVerified": shipments + events,
 			})
 		})
