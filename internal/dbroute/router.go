@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,11 @@ type Replica struct {
 	healthy atomic.Bool
 	lag     atomic.Int64 // nanoseconds, as last measured
 	reason  atomic.Value // string: why it is out of the read path
+	// inPath is canceled when the replica leaves the read path, which
+	// cancels the reads waiting on it (to be retried on the primary).
+	inPath   atomic.Pointer[context.Context]
+	switchMu sync.Mutex // serializes entering and leaving the read path
+	leave    context.CancelFunc
 }
 
 // Healthy reports whether the replica is in the read path.
@@ -79,8 +85,12 @@ func NewRouter(primary dialect.Driver, replicas []*Replica, opts Options) *Route
 		r.switches = opts.Metrics.switches
 		r.lag = opts.Metrics.lag
 	}
+	left, leave := context.WithCancel(context.Background())
+	leave()
 	for _, rep := range replicas {
 		rep.reason.Store("not checked yet")
+		rep.inPath.Store(&left)
+		rep.leave = leave
 	}
 	return r
 }
@@ -127,13 +137,32 @@ func (r *Router) Query(ctx context.Context, query string, args, v any) error {
 	if rep == nil {
 		return r.primary.Query(ctx, query, args, v)
 	}
-	err := rep.Driver.Query(ctx, query, args, v)
+	// A replica that leaves the read path while a read waits on it (it
+	// hangs, half-open, and the monitor gave up on it; or it lags) cancels
+	// the read, which is retried on the primary: the read does not wait
+	// for the request's deadline. Only the statement is watched: once it
+	// returned, the rows are read without the watch.
+	qctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(*rep.inPath.Load(), func() { cancel(errLeftReadPath) })
+	err := rep.Driver.Query(qctx, query, args, v)
+	if !stop() {
+		// It left as the statement returned: its rows may be closed.
+		if rows, ok := v.(*entsql.Rows); ok && err == nil && rows.ColumnScanner != nil {
+			_ = rows.Close()
+		}
+		if ctx.Err() == nil {
+			return r.primary.Query(ctx, query, args, v)
+		}
+	}
 	if err == nil || isServerError(err) || ctx.Err() != nil {
 		return err
 	}
 	r.markDown(rep, fmt.Sprintf("query failed: %v", err))
 	return r.primary.Query(ctx, query, args, v)
 }
+
+// errLeftReadPath cancels the reads on a replica that left the read path.
+var errLeftReadPath = errors.New("the replica left the read path")
 
 func (r *Router) pick(ctx context.Context) *Replica {
 	if len(r.replicas) == 0 || mustUsePrimary(ctx) {
@@ -152,7 +181,13 @@ func (r *Router) pick(ctx context.Context) *Replica {
 // markUp and markDown switch a replica in or out of the read path, logging and
 // counting each switch once.
 func (r *Router) markUp(rep *Replica) {
-	if rep.healthy.CompareAndSwap(false, true) {
+	rep.switchMu.Lock()
+	defer rep.switchMu.Unlock()
+	if !rep.healthy.Load() {
+		ctx, leave := context.WithCancel(context.Background())
+		rep.inPath.Store(&ctx)
+		rep.leave = leave
+		rep.healthy.Store(true)
 		r.opts.Logger.Info("replica back in the read path", slog.String("replica", rep.Name), slog.Duration("lag", rep.Lag()))
 		r.count(rep, TargetReplica)
 	}
@@ -160,7 +195,10 @@ func (r *Router) markUp(rep *Replica) {
 
 func (r *Router) markDown(rep *Replica, reason string) {
 	rep.reason.Store(reason)
+	rep.switchMu.Lock()
+	defer rep.switchMu.Unlock()
 	if rep.healthy.CompareAndSwap(true, false) {
+		rep.leave()
 		r.opts.Logger.Warn("replica out of the read path; reading from the primary", slog.String("replica", rep.Name), slog.String("reason", reason))
 		r.count(rep, TargetPrimary)
 	}

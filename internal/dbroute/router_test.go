@@ -137,3 +137,55 @@ func TestCounter(t *testing.T) {
 		}
 	}
 }
+
+// hanging is a replica that never answers (half-open): its reads wait for
+// their context.
+type hanging struct {
+	fake
+	started chan struct{}
+}
+
+func (h *hanging) Query(ctx context.Context, _ string, _, _ any) error {
+	h.queries.Add(1)
+	h.started <- struct{}{}
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
+// TestReadMovesWhenReplicaLeaves: a read waiting on a replica that leaves the
+// read path (the monitor found it hung or lagging) is retried on the primary
+// at once, instead of waiting for the request's deadline.
+func TestReadMovesWhenReplicaLeaves(t *testing.T) {
+	primary := &fake{}
+	stuck := &hanging{started: make(chan struct{}, 1)}
+	rep := &dbroute.Replica{Name: "r", Driver: stuck}
+	router := dbroute.NewRouter(primary, []*dbroute.Replica{rep}, dbroute.Options{MaxLag: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 0}}, time.Second)
+	if !rep.Healthy() {
+		t.Fatal("replica not in the read path")
+	}
+	done := make(chan error, 1)
+	go func() { done <- router.Query(ctx, "SELECT 1", nil, nil) }()
+	<-stuck.started
+	start := time.Now()
+	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 5 * time.Second}}, time.Second) // lags: out
+	select {
+	case err := <-done:
+		if err != nil || primary.queries.Load() != 1 {
+			t.Fatalf("read: %v, primary reads %d", err, primary.queries.Load())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read still waits on the replica that left the read path")
+	}
+	t.Logf("moved to the primary in %s", time.Since(start))
+
+	// Back in the read path, reads go to it again and are not canceled.
+	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 0}}, time.Second)
+	stuck2 := &fake{}
+	rep.Driver = stuck2
+	if err := router.Query(ctx, "SELECT 1", nil, nil); err != nil || stuck2.queries.Load() != 1 {
+		t.Fatalf("after coming back: %v, replica reads %d", err, stuck2.queries.Load())
+	}
+}
