@@ -27,6 +27,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
@@ -333,7 +334,7 @@ func (l *load) during(phase string, d time.Duration) {
 // gapless, and the seq counter is the last seq. It returns the rows checked.
 func (l *load) verifyWrites(t *testing.T, client *ent.Client) (shipments, events int) {
 	t.Helper()
-	ctx := system()
+	ctx := dbroute.UsePrimary(system()) // not a replica, which may lag
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	all, err := client.Shipment.Query().WithEvents(func(q *ent.TrackingEventQuery) { q.Order(ent.Asc(trackingevent.FieldSeq)) }).All(ctx)
@@ -509,4 +510,85 @@ func TestFaultPrimaryDown(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestFaultReplica: the replica goes away (cut), hangs (half-open) and lags
+// (replication stopped) under load: no request fails, reads move to the
+// primary, and come back to the replica once it is healthy again.
+func TestFaultReplica(t *testing.T) {
+	mainDB := testutil.NewReplicatedDatabase(t)
+	replica := testutil.Replica()
+	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", replica.Host, replica.Port))
+	const timeout = 2 * time.Second
+	a, srv, key := faultApp(t, []string{
+		"DB_READ_HOST=" + proxy.Addr(), "DB_REPLICA_MAX_LAG=1s", "DB_REPLICA_CHECK_INTERVAL=100ms",
+		"DB_READ_YOUR_WRITES=0s", "HTTP_REQUEST_TIMEOUT=" + timeout.String(),
+	}, mainDB, testutil.NewDolibarr(t, testutil.SQLite))
+	t.Cleanup(func() { testutil.ReplicaSQL(t, "START SLAVE") })
+	// The statements the requests send to the replica (the heartbeat's are
+	// not counted).
+	var toReplica atomic.Int64
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, c := dbroute.WithCounter(r.Context())
+		a.Handler.ServeHTTP(w, r.WithContext(ctx))
+		toReplica.Add(int64(c.Get(dbroute.TargetReplica)))
+	})
+	rep := a.Router.Replicas()[0]
+	healthy := func() { waitUntil(t, 15*time.Second, "the replica is in the read path", rep.Healthy) }
+	replicaReads := func() int64 { return toReplica.Load() }
+	healthy()
+	l := startLoad(t, srv.URL, key, 3, 2*timeout)
+	l.during("before", time.Second)
+	if replicaReads() == 0 {
+		t.Fatal("no read went to the replica before the faults")
+	}
+
+	faults := []struct {
+		name          string
+		inject, clear func()
+	}{
+		{"down", proxy.Cut, proxy.Restore},
+		{"half-open", proxy.Blackhole, proxy.Restore},
+		{"lagging", func() { testutil.ReplicaSQL(t, "STOP SLAVE") }, func() { testutil.ReplicaSQL(t, "START SLAVE") }},
+	}
+	moved := map[string]time.Duration{}
+	for _, f := range faults {
+		start := time.Now()
+		l.inject(f.inject, f.name)
+		waitUntil(t, 10*time.Second, "the "+f.name+" replica leaves the read path", func() bool { return !rep.Healthy() })
+		moved[f.name] = time.Since(start)
+		// Out of the read path: reads go to the primary only. Longer than
+		// the request timeout, so that a read stuck on the half-open
+		// replica would have failed.
+		time.Sleep(200 * time.Millisecond)
+		before := replicaReads()
+		time.Sleep(timeout + time.Second)
+		if n := replicaReads() - before; n > 0 {
+			t.Errorf("%s: %v statements went to the replica out of the read path", f.name, n)
+		}
+		l.inject(f.clear, "recovering")
+		healthy()
+		l.setPhase("between")
+	}
+	l.during("after", time.Second)
+	l.stop()
+	served := 0
+	for _, phase := range []string{"before", "edge", "down", "half-open", "lagging", "recovering", "between", "after"} {
+		for _, tl := range []*tally{l.reads, l.writes} {
+			if f := tl.failures(phase); len(f) > 0 {
+				t.Errorf("%s: requests failed: %v", phase, f)
+			}
+			served += tl.get(phase)["ok"]
+		}
+	}
+	if slow := l.reads.slowest; len(slow) > 0 {
+		t.Logf("slowest failures: %v", slow)
+	}
+	shipments, events := l.verifyWrites(t, a.Client)
+	figures(t, map[string]any{
+		"faults": proxy.Faults() + 1, "servedDuringFaults": l.reads.get("down")["ok"] + l.reads.get("half-open")["ok"] + l.reads.get("lagging")["ok"] +
+			l.writes.get("down")["ok"] + l.writes.get("half-open")["ok"] + l.writes.get("lagging")["ok"],
+		"served": served, "movedToPrimaryMs": map[string]int64{"down": moved["down"].Milliseconds(), "half-open": moved["half-open"].Milliseconds(), "lagging": moved["lagging"].Milliseconds()},
+		"writesVerified": shipments + events,
+	})
 }
