@@ -129,7 +129,8 @@ func (t *tally) add(phase string, r result) {
 	case r.err != nil:
 		outcome = "transport"
 	case len(r.codes) > 0:
-		outcome = strings.Join(r.codes, ",") + " " + strconv.Itoa(r.status)
+		codes := slices.Compact(slices.Sorted(slices.Values(r.codes)))
+		outcome = strings.Join(codes, ",") + " " + strconv.Itoa(r.status)
 	case r.status != http.StatusOK:
 		outcome = strconv.Itoa(r.status)
 	}
@@ -590,5 +591,114 @@ func TestFaultReplica(t *testing.T) {
 			l.writes.get("down")["ok"] + l.writes.get("half-open")["ok"] + l.writes.get("lagging")["ok"],
 		"served": served, "movedToPrimaryMs": map[string]int64{"down": moved["down"].Milliseconds(), "half-open": moved["half-open"].Milliseconds(), "lagging": moved["lagging"].Milliseconds()},
 		"writesVerified": shipments + events,
+	})
+}
+
+// TestFaultDolibarr: Dolibarr goes away (cut) and hangs (half-open) under
+// load: shipments are still served, each customer field null with its own
+// DOLIBARR_UNAVAILABLE error (HTTP 200); a hung Dolibarr costs a request
+// about twice DOLIBARR_DB_TIMEOUT, not its deadline; creating a shipment (which must
+// check its customer) is refused cleanly; everything is back after.
+func TestFaultDolibarr(t *testing.T) {
+	m := testutil.All()[1]
+	testutil.Require(t, m)
+	dol := testutil.NewDolibarr(t, m)
+	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", m.Host, m.Port))
+	const dolTimeout, timeout = time.Second, 5 * time.Second
+	a, srv, key := faultApp(t, []string{"DOLIBARR_DB_TIMEOUT=" + dolTimeout.String(), "HTTP_REQUEST_TIMEOUT=" + timeout.String()},
+		testutil.NewDatabase(t, m), through(dol, proxy))
+	l := startLoad(t, srv.URL, key, 3, 2*timeout)
+	l.during("before", time.Second)
+	partial := map[string]int{}
+	for _, f := range []struct {
+		name   string
+		inject func()
+	}{{"down", proxy.Cut}, {"half-open", proxy.Blackhole}} {
+		l.inject(f.inject, f.name)
+		time.Sleep(dolTimeout + time.Second)
+		// One request looked at closely: partial data, per-field errors.
+		r := hit(srv.URL, key, gqlBody(`{ shipments(first: 3) { edges { node { reference customer { name } } } } }`, nil), timeout)
+		var out struct {
+			Shipments struct {
+				Edges []struct {
+					Node struct {
+						Reference string
+						Customer  *struct{ Name string }
+					}
+				}
+			}
+		}
+		var errs struct {
+			Errors []struct {
+				Path       []any
+				Extensions map[string]any
+			}
+		}
+		_ = json.Unmarshal(r.data, &out)
+		_ = json.Unmarshal(r.raw, &errs)
+		if r.status != http.StatusOK || len(out.Shipments.Edges) == 0 || len(errs.Errors) != len(out.Shipments.Edges) {
+			t.Errorf("%s: want shipments with one error per customer: %s", f.name, r)
+		}
+		for _, e := range out.Shipments.Edges {
+			if e.Node.Reference == "" || e.Node.Customer != nil {
+				t.Errorf("%s: edge %+v", f.name, e.Node)
+			}
+		}
+		for _, e := range errs.Errors {
+			if e.Extensions["code"] != "DOLIBARR_UNAVAILABLE" || len(e.Path) != 5 || e.Path[4] != "customer" {
+				t.Errorf("%s: error %+v", f.name, e)
+			}
+		}
+		partial[f.name] = len(errs.Errors)
+		l.inject(proxy.Restore, "after "+f.name)
+		waitUntil(t, 10*time.Second, "customers are served again", func() bool {
+			return hit(srv.URL, key, gqlBody(`{ shipments(first: 1) { edges { node { customer { name } } } } }`, nil), timeout).ok()
+		})
+		time.Sleep(500 * time.Millisecond)
+	}
+	l.stop()
+
+	degraded := map[string]int{}
+	for _, phase := range []string{"down", "half-open"} {
+		reads, writes := l.reads.get(phase), l.writes.get(phase)
+		for k, n := range reads {
+			if k != "DOLIBARR_UNAVAILABLE 200" && k != "ok" {
+				t.Errorf("%s: reads %s: %s", phase, k, l.reads.failures(phase)[k])
+			}
+			degraded["readsServed"] += n
+		}
+		for k, n := range writes {
+			if k != "DOLIBARR_UNAVAILABLE 200" && k != "ok" {
+				t.Errorf("%s: writes %s: %s", phase, k, l.writes.failures(phase)[k])
+			}
+			if k == "ok" {
+				degraded["writesServed"] += n
+			} else {
+				degraded["createsRefused"] += n
+			}
+		}
+		if reads["DOLIBARR_UNAVAILABLE 200"] == 0 {
+			t.Errorf("%s: no read saw Dolibarr down: %v", phase, reads)
+		}
+		// DOLIBARR_DB_TIMEOUT bounds each network read: a request waits on
+		// a hung Dolibarr about twice that (database/sql tries a second
+		// connection after a broken one), far from its own deadline.
+		if slow := max(l.reads.slowest[phase], l.writes.slowest[phase]); slow > 2*dolTimeout+time.Second {
+			t.Errorf("%s: a request took %s with Dolibarr %s (DOLIBARR_DB_TIMEOUT %s)", phase, slow, phase, dolTimeout)
+		}
+	}
+	for _, phase := range []string{"before", "after down", "after half-open"} {
+		if f := l.reads.failures(phase); len(f) > 0 {
+			t.Errorf("reads %s: %v", phase, f)
+		}
+		if f := l.writes.failures(phase); len(f) > 0 {
+			t.Errorf("writes %s: %v", phase, f)
+		}
+	}
+	shipments, events := l.verifyWrites(t, a.Client)
+	figures(t, map[string]any{
+		"faults": proxy.Faults(), "servedDegraded": degraded, "customerErrorsPerResponse": partial,
+		"slowestDegradedMs": max(l.reads.slowest["half-open"], l.writes.slowest["half-open"]).Milliseconds(),
+		"writesVerified":    shipments + events,
 	})
 }
