@@ -30,6 +30,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
+	"github.com/shipmentapp/shipmentapp/internal/storage"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -74,10 +75,16 @@ func (r result) String() string {
 // hit POSTs a GraphQL body with key; the client gives up after limit.
 func hit(url, key string, body map[string]any, limit time.Duration) result {
 	b, _ := json.Marshal(body)
+	return hitRaw(url, key, "application/json", b, limit)
+}
+
+// hitRaw POSTs body of contentType (a multipart upload) to /graphql.
+func hitRaw(url, key, contentType string, b []byte, limit time.Duration) result {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/graphql", bytes.NewReader(b))
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Apollo-Require-Preflight", "true")
 	req.Header.Set("Authorization", "Bearer "+key)
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
@@ -700,5 +707,126 @@ func TestFaultDolibarr(t *testing.T) {
 		"faults": proxy.Faults(), "servedDegraded": degraded, "customerErrorsPerResponse": partial,
 		"slowestDegradedMs": max(l.reads.slowest["half-open"], l.writes.slowest["half-open"]).Milliseconds(),
 		"writesVerified":    shipments + events,
+	})
+}
+
+// TestFaultStorage: the file store (versitygw, S3) goes away (cut) and hangs
+// (half-open) while files are uploaded: each upload fails cleanly
+// (STORAGE_UNAVAILABLE, or TIMEOUT at FILE_UPLOAD_TIMEOUT), never later, and
+// no file row exists without its object; uploads work again after.
+func TestFaultStorage(t *testing.T) {
+	store, storageEnv := testutil.NewS3Server(t)
+	proxy := testutil.NewProxy(t, store.Addr())
+	const uploadTimeout = 2 * time.Second
+	cfg := append(storageEnv, "AWS_ENDPOINT=http://"+proxy.Addr(), "FILE_UPLOAD_TIMEOUT="+uploadTimeout.String())
+	a, srv, key := faultApp(t, cfg, testutil.NewDatabase(t, testutil.SQLite), testutil.NewDolibarr(t, testutil.SQLite))
+	var sh struct{ CreateShipment struct{ ID string } }
+	if r := hit(srv.URL, key, gqlBody(`mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }`,
+		map[string]any{"input": createInput(activeCustomer, "UPS")}), 10*time.Second); !r.ok() || json.Unmarshal(r.data, &sh) != nil {
+		t.Fatalf("create: %s", r)
+	}
+	ops, _ := json.Marshal(gqlBody(`mutation($s: ID!, $f: Upload!) { uploadShipmentFile(shipmentId: $s, kind: LABEL, file: $f) { id } }`,
+		map[string]any{"s": sh.CreateShipment.ID, "f": nil}))
+	body, ct := testutil.Multipart(t, testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
+		testutil.Part{Name: "0", FileName: "label.pdf", ContentType: "application/pdf", Body: samplePDF})
+
+	uploads := newTally()
+	var phase atomic.Value
+	phase.Store("before")
+	var mu sync.Mutex
+	acked := map[int]bool{}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+				p := phase.Load().(string)
+				r := hitRaw(srv.URL, key, ct, body, 3*uploadTimeout)
+				if phase.Load().(string) != p {
+					p = "edge"
+				}
+				uploads.add(p, r)
+				var out struct{ UploadShipmentFile struct{ ID string } }
+				if r.ok() && json.Unmarshal(r.data, &out) == nil {
+					mu.Lock()
+					acked[localID(t, out.UploadShipmentFile.ID)] = true
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	set := func(p string, fault func()) { phase.Store("edge"); fault(); phase.Store(p) }
+	time.Sleep(time.Second)
+	set("down", proxy.Cut)
+	time.Sleep(uploadTimeout + 2*time.Second)
+	set("back", proxy.Restore)
+	time.Sleep(time.Second)
+	set("half-open", proxy.Blackhole)
+	time.Sleep(uploadTimeout + time.Second)
+	set("after", proxy.Restore)
+	time.Sleep(time.Second)
+	close(stop)
+	wg.Wait()
+
+	for _, p := range []string{"before", "back", "after"} {
+		if f := uploads.failures(p); len(f) > 0 || uploads.get(p)["ok"] == 0 {
+			t.Errorf("uploads %s: %v %v", p, uploads.get(p), f)
+		}
+	}
+	clean := map[string]bool{"STORAGE_UNAVAILABLE 200": true, "TIMEOUT 200": true}
+	for _, p := range []string{"down", "half-open", "edge"} {
+		for k := range uploads.failures(p) {
+			if !clean[k] {
+				t.Errorf("uploads %s: not a clean failure: %s", p, uploads.failures(p)[k])
+			}
+		}
+	}
+	// A refused store is retried by the S3 client (3 attempts, jittered
+	// backoff of up to seconds) before STORAGE_UNAVAILABLE; within a short
+	// FILE_UPLOAD_TIMEOUT the upload's deadline may come first (TIMEOUT).
+	if uploads.get("down")["ok"] > 0 || len(uploads.get("down")) == 0 {
+		t.Errorf("uploads with the store down: %v", uploads.get("down"))
+	}
+	if uploads.get("half-open")["ok"] > 0 || len(uploads.get("half-open")) == 0 {
+		t.Errorf("uploads with the store hung: %v", uploads.get("half-open"))
+	}
+	if slow := uploads.slowest["half-open"]; slow > uploadTimeout+time.Second {
+		t.Errorf("an upload to a hung store took %s (FILE_UPLOAD_TIMEOUT %s)", slow, uploadTimeout)
+	}
+	if slow := uploads.slowest["down"]; slow > uploadTimeout+time.Second {
+		t.Errorf("an upload to a store that is down took %s to fail (FILE_UPLOAD_TIMEOUT %s)", slow, uploadTimeout)
+	}
+
+	// No row without its object; every acknowledged upload has its row.
+	rows, err := a.Client.File.Query().All(system())
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := map[string]bool{}
+	if err := a.Files.Store().List(context.Background(), "", func(o storage.Info) error { objects[o.Key] = true; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int]bool{}
+	for _, f := range rows {
+		ids[f.ID] = true
+		if !objects[f.StorageKey] {
+			t.Errorf("file row %d has no object %s", f.ID, f.StorageKey)
+		}
+	}
+	for id := range acked {
+		if !ids[id] {
+			t.Errorf("acknowledged upload %d has no row", id)
+		}
+	}
+	figures(t, map[string]any{
+		"faults": proxy.Faults(), "uploadsServed": uploads.get("before")["ok"] + uploads.get("back")["ok"] + uploads.get("after")["ok"],
+		"refusedDown": uploads.get("down"), "refusedHung": uploads.get("half-open"), "edge": uploads.get("edge"),
+		"slowestHungMs": uploads.slowest["half-open"].Milliseconds(),
+		"rowsVerified":  len(rows), "objects": len(objects),
 	})
 }
