@@ -121,13 +121,13 @@ func gqlBody(query string, vars map[string]any) map[string]any {
 type tally struct {
 	mu     sync.Mutex
 	counts map[string]map[string]int // phase -> outcome -> n
-	// slowest failure by phase
-	slowest map[string]time.Duration
-	samples map[string]result // one failure per phase and outcome, for messages
+	// slowest failure, and slowest request, by phase
+	slowest, longest map[string]time.Duration
+	samples          map[string]result // one failure per phase and outcome, for messages
 }
 
 func newTally() *tally {
-	return &tally{counts: map[string]map[string]int{}, slowest: map[string]time.Duration{}, samples: map[string]result{}}
+	return &tally{counts: map[string]map[string]int{}, slowest: map[string]time.Duration{}, longest: map[string]time.Duration{}, samples: map[string]result{}}
 }
 
 func (t *tally) add(phase string, r result) {
@@ -146,6 +146,7 @@ func (t *tally) add(phase string, r result) {
 	if t.counts[phase] == nil {
 		t.counts[phase] = map[string]int{}
 	}
+	t.longest[phase] = max(t.longest[phase], r.took)
 	t.counts[phase][outcome]++
 	if outcome != "ok" {
 		t.slowest[phase] = max(t.slowest[phase], r.took)
@@ -829,4 +830,286 @@ func TestFaultStorage(t *testing.T) {
 		"slowestHungMs": uploads.slowest["half-open"].Milliseconds(),
 		"rowsVerified":  len(rows), "objects": len(objects),
 	})
+}
+
+// subscriber collects the shipmentEvents of a websocket subscription.
+type subscriber struct {
+	ws   *testutil.WS
+	mu   sync.Mutex
+	got  []eventEdge
+	errs []string
+	done chan struct{}
+}
+
+func subscribeEvents(t *testing.T, url, key string, after string) *subscriber {
+	t.Helper()
+	ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
+	ws.Init(bearer(key))
+	vars := map[string]any{}
+	if after != "" {
+		vars["after"] = after
+	}
+	subscribe(ws, false, "1", eventsSubscription, vars)
+	s := &subscriber{ws: ws, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for {
+			m, err := ws.Read(time.Minute)
+			if err != nil {
+				return
+			}
+			var out struct {
+				Data struct {
+					ShipmentEvents eventEdge `json:"shipmentEvents"`
+				} `json:"data"`
+			}
+			s.mu.Lock()
+			if m.Type == "next" && json.Unmarshal(m.Payload, &out) == nil {
+				s.got = append(s.got, out.Data.ShipmentEvents)
+			} else {
+				s.errs = append(s.errs, fmt.Sprintf("%s %s", m.Type, m.Payload))
+			}
+			s.mu.Unlock()
+		}
+	}()
+	return s
+}
+
+func (s *subscriber) edges() []eventEdge {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.got)
+}
+
+// TestFaultRedis: Redis (a private redis-server behind a proxy) goes away
+// (cut) and hangs (half-open) under load on one of two instances, while a
+// subscriber listens on the other: queries and mutations keep succeeding,
+// APQ and the rate limits fall back to each instance (counted at /metrics),
+// requests are not held past REDIS_TIMEOUT; the subscriber receives every
+// committed event in order, once (the poll delivers while Redis is away);
+// a subscriber that left during the outage resumes with its cursor and gets
+// exactly what it missed.
+func TestFaultRedis(t *testing.T) {
+	m := testutil.All()[1]
+	testutil.Require(t, m)
+	redisSrv := testutil.NewRedisServer(t)
+	proxy := testutil.NewProxy(t, redisSrv.Addr())
+	mainDB, dol := testutil.NewDatabase(t, m), testutil.NewDolibarr(t, testutil.SQLite)
+	cfg := []string{
+		"CACHE_DRIVER=redis", "REDIS_HOST=" + proxy.Host(), "REDIS_PORT=" + strconv.Itoa(proxy.Port()),
+		"REDIS_TIMEOUT=100ms", "RATE_LIMIT_IP_PER_MINUTE=100000", "RATE_LIMIT_KEY_PER_MINUTE=100000",
+		"SUBSCRIPTION_POLL_INTERVAL=500ms", "HTTP_REQUEST_TIMEOUT=5s",
+	}
+	a, srvA, key := faultApp(t, cfg, mainDB, dol)
+	b, srvB, _ := faultApp(t, cfg, mainDB, dol)
+	for _, x := range []*app.App{a, b} {
+		select {
+		case <-x.Live.Ready():
+		case <-time.After(10 * time.Second):
+			t.Fatal("live updates not ready")
+		}
+	}
+	live := subscribeEvents(t, srvB.URL, key, "")
+	leaver := subscribeEvents(t, srvB.URL, key, "")
+	waitSubscribers(t, b, 2)
+
+	l := startLoad(t, srvA.URL, key, 3, 10*time.Second)
+	// APQ: a new document every time (its hash alone first), so every
+	// request asks the shared cache.
+	apq := newTally()
+	var apqN atomic.Int64
+	l.wg.Go(func() {
+		for l.running() {
+			q := fmt.Sprintf("query Q%d { shipments(first: 1) { totalCount } }", apqN.Add(1))
+			ext := pq(shaHex(q), 1)
+			phase := l.phase.Load().(string)
+			r := hit(srvA.URL, key, map[string]any{"extensions": ext}, 10*time.Second)
+			if len(r.codes) == 1 && r.codes[0] == "PERSISTED_QUERY_NOT_FOUND" {
+				r = hit(srvA.URL, key, map[string]any{"extensions": ext, "query": q}, 10*time.Second)
+			}
+			if l.phase.Load().(string) != phase {
+				phase = "edge"
+			}
+			apq.add(phase, r)
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+	l.during("before", time.Second)
+	rlFallbacks := metric(t, srvA.URL, "shipmentapp_rate_limit_fallbacks_total")
+	apqFallbacks := metric(t, srvA.URL, "shipmentapp_apq_fallbacks_total")
+
+	var resumeAfter string
+	for _, f := range []struct {
+		name   string
+		inject func()
+	}{{"down", proxy.Cut}, {"half-open", proxy.Blackhole}} {
+		l.inject(f.inject, f.name)
+		if f.name == "down" {
+			// A subscriber leaves while Redis is away, remembering its cursor.
+			time.Sleep(500 * time.Millisecond)
+			_ = leaver.ws.Conn.CloseNow()
+			<-leaver.done
+			if got := leaver.edges(); len(got) > 0 {
+				resumeAfter = got[len(got)-1].Cursor
+			}
+		}
+		time.Sleep(2 * time.Second)
+		l.inject(proxy.Restore, "after "+f.name)
+		if f.name == "down" {
+			leaver = subscribeEvents(t, srvB.URL, key, resumeAfter)
+		}
+		time.Sleep(1500 * time.Millisecond)
+	}
+	l.stop()
+
+	served := 0
+	for _, phase := range []string{"before", "edge", "down", "after down", "half-open", "after half-open"} {
+		for name, tl := range map[string]*tally{"reads": l.reads, "writes": l.writes, "APQ": apq} {
+			if f := tl.failures(phase); len(f) > 0 {
+				t.Errorf("%s %s: %v", name, phase, f)
+			}
+			served += tl.get(phase)["ok"]
+		}
+		if l.writes.get(phase)["ok"] == 0 && phase != "edge" {
+			t.Errorf("no write succeeded %s", phase)
+		}
+	}
+	if metric(t, srvA.URL, "shipmentapp_rate_limit_fallbacks_total") <= rlFallbacks {
+		t.Error("the rate limits did not fall back to the instance while Redis was away")
+	}
+	if metric(t, srvA.URL, "shipmentapp_apq_fallbacks_total") <= apqFallbacks {
+		t.Error("APQ did not fall back while Redis was away")
+	}
+	// Requests wait on a hung Redis at most REDIS_TIMEOUT per call.
+	slowest := time.Duration(0)
+	for _, tl := range []*tally{l.reads, l.writes, apq} {
+		slowest = max(slowest, tl.longest["half-open"])
+	}
+	if slowest > time.Second {
+		t.Errorf("a request took %s with Redis half-open (REDIS_TIMEOUT 100ms)", slowest)
+	}
+
+	// Every committed event reached the subscribers, in order, once.
+	events, err := a.Client.TrackingEvent.Query().Order(ent.Asc(trackingevent.FieldSeq)).All(dbroute.UsePrimary(system()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := func(got []eventEdge, want []*ent.TrackingEvent) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for i, e := range want {
+			if got[i].Node.Status != string(e.Status) || localID(t, got[i].Node.Shipment.ID) != e.ShipmentID {
+				return false
+			}
+		}
+		return true
+	}
+	waitUntil(t, 10*time.Second, fmt.Sprintf("the subscriber has the %d events", len(events)), func() bool { return len(live.edges()) >= len(events) })
+	if got := live.edges(); !same(got, events) || len(live.errs) > 0 {
+		t.Errorf("the subscriber through the outages got %d events (errors %v), want the %d committed, in order, once", len(got), live.errs, len(events))
+	}
+	skipped := 0
+	if resumeAfter != "" {
+		skipped = slices.IndexFunc(live.edges(), func(e eventEdge) bool { return e.Cursor == resumeAfter }) + 1
+	}
+	waitUntil(t, 10*time.Second, "the resumed subscriber has the events after its cursor", func() bool { return len(leaver.edges()) >= len(events)-skipped })
+	if got := leaver.edges(); !same(got, events[skipped:]) {
+		t.Errorf("resumed after %q: got %d events, want the %d after it", resumeAfter, len(got), len(events)-skipped)
+	}
+	shipments, evs := l.verifyWrites(t, a.Client)
+	figures(t, map[string]any{
+		"faults": proxy.Faults(), "served": served,
+		"servedDuringFaults": l.reads.get("down")["ok"] + l.writes.get("down")["ok"] + apq.get("down")["ok"] +
+			l.reads.get("half-open")["ok"] + l.writes.get("half-open")["ok"] + apq.get("half-open")["ok"],
+		"slowestHalfOpenMs":  slowest.Milliseconds(),
+		"rateLimitFallbacks": metric(t, srvA.URL, "shipmentapp_rate_limit_fallbacks_total") - rlFallbacks,
+		"apqFallbacks":       metric(t, srvA.URL, "shipmentapp_apq_fallbacks_total") - apqFallbacks,
+		"eventsDelivered":    len(live.edges()),
+		"eventsAfterResume":  len(leaver.edges()),
+		"writesVerified":     shipments + evs,
+	})
+}
+
+// TestFaultSlowDependencies: latency and half-open connections on the
+// primary, Dolibarr and Redis (the replica's and the store's are in their own
+// tests) under load: every request ends by its deadline (HTTP_REQUEST_TIMEOUT)
+// with data or a clean error — TIMEOUT for the primary, partial data for
+// Dolibarr, nothing for Redis, which is skipped after REDIS_TIMEOUT — and
+// all is served again once the fault ends.
+func TestFaultSlowDependencies(t *testing.T) {
+	m := testutil.All()[1]
+	testutil.Require(t, m)
+	redisSrv := testutil.NewRedisServer(t)
+	addr := fmt.Sprintf("%s:%d", m.Host, m.Port)
+	proxies := map[string]*testutil.Proxy{
+		"primary": testutil.NewProxy(t, addr), "dolibarr": testutil.NewProxy(t, addr), "redis": testutil.NewProxy(t, redisSrv.Addr()),
+	}
+	const timeout = 1500 * time.Millisecond
+	a, srv, key := faultApp(t, []string{
+		"HTTP_REQUEST_TIMEOUT=" + timeout.String(), "DOLIBARR_DB_TIMEOUT=400ms",
+		"CACHE_DRIVER=redis", "REDIS_HOST=" + proxies["redis"].Host(), "REDIS_PORT=" + strconv.Itoa(proxies["redis"].Port()),
+		"REDIS_TIMEOUT=100ms", "RATE_LIMIT_IP_PER_MINUTE=100000", "RATE_LIMIT_KEY_PER_MINUTE=100000",
+	}, through(testutil.NewDatabase(t, m), proxies["primary"]), through(testutil.NewDolibarr(t, m), proxies["dolibarr"]))
+	l := startLoad(t, srv.URL, key, 3, 4*timeout)
+	l.during("before", 500*time.Millisecond)
+
+	timedOut := func(k string) bool { return strings.HasPrefix(k, "TIMEOUT ") }
+	dolibarr := func(k string) bool { return k == "DOLIBARR_UNAVAILABLE 200" }
+	figs := map[string]any{}
+	for _, c := range []struct {
+		dep, fault string
+		delay      time.Duration // 0: blackhole
+		allowed    func(outcome string) bool
+	}{
+		{"primary", "latency 300ms", 300 * time.Millisecond, timedOut},
+		{"primary", "half-open", 0, timedOut},
+		{"dolibarr", "latency 1s", time.Second, dolibarr},
+		{"dolibarr", "half-open", 0, dolibarr},
+		{"redis", "latency 300ms", 300 * time.Millisecond, nil},
+		{"redis", "half-open", 0, nil},
+	} {
+		name := c.dep + " " + c.fault
+		p := proxies[c.dep]
+		l.inject(func() {
+			if c.delay > 0 {
+				p.Delay(c.delay)
+			} else {
+				p.Blackhole()
+			}
+		}, name)
+		time.Sleep(2 * timeout)
+		l.inject(p.Restore, "after "+name)
+		waitUntil(t, 10*time.Second, "requests are served after "+name, func() bool {
+			return hit(srv.URL, key, gqlBody(loadReadQuery, nil), 4*timeout).ok()
+		})
+		time.Sleep(300 * time.Millisecond)
+		var longest time.Duration
+		counts := map[string]int{}
+		for _, tl := range []*tally{l.reads, l.writes} {
+			longest = max(longest, tl.longest[name])
+			for k, n := range tl.get(name) {
+				counts[k] += n
+				if k != "ok" && (c.allowed == nil || !c.allowed(k)) {
+					t.Errorf("%s: %s", name, tl.failures(name)[k])
+				}
+			}
+			if f := tl.failures("after " + name); len(f) > 0 {
+				t.Errorf("after %s: %v", name, f)
+			}
+		}
+		// The deadline, plus what it takes to write the answer on a busy machine.
+		if longest > timeout+500*time.Millisecond {
+			t.Errorf("%s: a request took %s (HTTP_REQUEST_TIMEOUT %s)", name, longest, timeout)
+		}
+		figs[name] = map[string]any{"outcomes": counts, "longestMs": longest.Milliseconds()}
+	}
+	l.stop()
+	shipments, events := l.verifyWrites(t, a.Client)
+	faults := 0
+	for _, p := range proxies {
+		faults += p.Faults()
+	}
+	figs["faults"], figs["writesVerified"] = faults, shipments+events
+	figures(t, figs)
 }
