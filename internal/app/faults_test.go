@@ -291,7 +291,7 @@ func (l *load) run() {
 				current = ""
 			}
 		}
-		if !r0(l) {
+		if !l.pause() {
 			return
 		}
 	}
@@ -319,8 +319,8 @@ func (l *load) inject(fault func(), next string) {
 	l.setPhase(next)
 }
 
-// r0 paces the workers a little so two cores are not saturated.
-func r0(l *load) bool {
+// pause paces the workers a little so two cores are not saturated; false once stopped.
+func (l *load) pause() bool {
 	select {
 	case <-l.stopped:
 		return false
@@ -336,13 +336,6 @@ func localID(t testing.TB, id string) int {
 		return 0
 	}
 	return g.Local
-}
-
-// acknowledged returns the acknowledged writes so far.
-func (l *load) acknowledged() (shipments, events int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.shipments), len(l.events)
 }
 
 // during runs the load under phase for d.
