@@ -123,11 +123,12 @@ type tally struct {
 	counts map[string]map[string]int // phase -> outcome -> n
 	// slowest failure, and slowest request, by phase
 	slowest, longest map[string]time.Duration
+	took             map[string][]time.Duration
 	samples          map[string]result // one failure per phase and outcome, for messages
 }
 
 func newTally() *tally {
-	return &tally{counts: map[string]map[string]int{}, slowest: map[string]time.Duration{}, longest: map[string]time.Duration{}, samples: map[string]result{}}
+	return &tally{counts: map[string]map[string]int{}, slowest: map[string]time.Duration{}, longest: map[string]time.Duration{}, took: map[string][]time.Duration{}, samples: map[string]result{}}
 }
 
 func (t *tally) add(phase string, r result) {
@@ -147,6 +148,7 @@ func (t *tally) add(phase string, r result) {
 		t.counts[phase] = map[string]int{}
 	}
 	t.longest[phase] = max(t.longest[phase], r.took)
+	t.took[phase] = append(t.took[phase], r.took)
 	t.counts[phase][outcome]++
 	if outcome != "ok" {
 		t.slowest[phase] = max(t.slowest[phase], r.took)
@@ -168,6 +170,17 @@ func (t *tally) longestRequest(phase string) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.longest[phase]
+}
+
+// median is the median time a request of phase took.
+func (t *tally) median(phase string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := slices.Sorted(slices.Values(t.took[phase]))
+	if len(d) == 0 {
+		return 0
+	}
+	return d[len(d)/2]
 }
 
 // get returns phase's counts (a copy).
@@ -1046,7 +1059,9 @@ func TestFaultRedis(t *testing.T) {
 		"faults": proxy.Faults(), "served": served,
 		"servedDuringFaults": l.reads.get("down")["ok"] + l.writes.get("down")["ok"] + apq.get("down")["ok"] +
 			l.reads.get("half-open")["ok"] + l.writes.get("half-open")["ok"] + apq.get("half-open")["ok"],
-		"slowestHalfOpenMs":  slowest.Milliseconds(),
+		"slowestHalfOpenMs": slowest.Milliseconds(),
+		"medianReadMs": map[string]int64{"before": l.reads.median("before").Milliseconds(), "down": l.reads.median("down").Milliseconds(),
+			"half-open": l.reads.median("half-open").Milliseconds(), "after": l.reads.median("after half-open").Milliseconds()},
 		"rateLimitFallbacks": metric(t, srvA.URL, "shipmentapp_rate_limit_fallbacks_total") - rlFallbacks,
 		"apqFallbacks":       metric(t, srvA.URL, "shipmentapp_apq_fallbacks_total") - apqFallbacks,
 		"eventsDelivered":    len(live.edges()),
