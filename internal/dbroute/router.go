@@ -137,28 +137,57 @@ func (r *Router) Query(ctx context.Context, query string, args, v any) error {
 	if rep == nil {
 		return r.primary.Query(ctx, query, args, v)
 	}
-	// A replica that leaves the read path while a read waits on it (it
-	// hangs, half-open, and the monitor gave up on it; or it lags) cancels
-	// the read, which is retried on the primary: the read does not wait
-	// for the request's deadline. Only the statement is watched: once it
-	// returned, the rows are read without the watch.
-	qctx, cancel := context.WithCancelCause(ctx)
-	stop := context.AfterFunc(*rep.inPath.Load(), func() { cancel(errLeftReadPath) })
-	err := rep.Driver.Query(qctx, query, args, v)
-	if !stop() {
-		// It left as the statement returned: its rows may be closed.
-		if rows, ok := v.(*entsql.Rows); ok && err == nil && rows.ColumnScanner != nil {
-			_ = rows.Close()
-		}
-		if ctx.Err() == nil {
-			return r.primary.Query(ctx, query, args, v)
-		}
+	err := r.queryReplica(ctx, rep, query, args, v)
+	if errors.Is(err, errLeftReadPath) && ctx.Err() == nil {
+		return r.primary.Query(ctx, query, args, v)
 	}
 	if err == nil || isServerError(err) || ctx.Err() != nil {
 		return err
 	}
 	r.markDown(rep, fmt.Sprintf("query failed: %v", err))
 	return r.primary.Query(ctx, query, args, v)
+}
+
+// queryReplica reads from rep. A replica that leaves the read path while a
+// read waits on it (it hangs, half-open, and the monitor gave up on it; or
+// it lags) cancels the read with errLeftReadPath, to be retried on the
+// primary: the read does not wait for the request's deadline. Only the
+// statement is watched: once it has returned, its rows are read unwatched,
+// and the read's context is released when they are closed.
+func (r *Router) queryReplica(ctx context.Context, rep *Replica, query string, args, v any) error {
+	rows, ok := v.(*entsql.Rows)
+	if !ok {
+		return rep.Driver.Query(ctx, query, args, v)
+	}
+	qctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(*rep.inPath.Load(), func() { cancel(errLeftReadPath) })
+	err := rep.Driver.Query(qctx, query, args, v)
+	switch {
+	case !stop():
+		// It left, maybe as the statement returned: its rows may be closed.
+		if err == nil && rows.ColumnScanner != nil {
+			_ = rows.Close()
+		}
+		cancel(nil)
+		return errLeftReadPath
+	case err != nil || rows.ColumnScanner == nil:
+		cancel(nil)
+	default:
+		rows.ColumnScanner = releasing{ColumnScanner: rows.ColumnScanner, release: func() { cancel(nil) }}
+	}
+	return err
+}
+
+// releasing calls release once its rows are closed.
+type releasing struct {
+	entsql.ColumnScanner
+	release func()
+}
+
+func (r releasing) Close() error {
+	err := r.ColumnScanner.Close()
+	r.release()
+	return err
 }
 
 // errLeftReadPath cancels the reads on a replica that left the read path.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -167,7 +168,7 @@ func TestReadMovesWhenReplicaLeaves(t *testing.T) {
 		t.Fatal("replica not in the read path")
 	}
 	done := make(chan error, 1)
-	go func() { done <- router.Query(ctx, "SELECT 1", nil, nil) }()
+	go func() { done <- router.Query(ctx, "SELECT 1", nil, &entsql.Rows{}) }()
 	<-stuck.started
 	start := time.Now()
 	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 5 * time.Second}}, time.Second) // lags: out
@@ -181,11 +182,37 @@ func TestReadMovesWhenReplicaLeaves(t *testing.T) {
 	}
 	t.Logf("moved to the primary in %s", time.Since(start))
 
-	// Back in the read path, reads go to it again and are not canceled.
+	// Back in the read path, reads go to it again and are not canceled;
+	// a read's context lives until its rows are closed, not longer.
 	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 0}}, time.Second)
-	stuck2 := &fake{}
-	rep.Driver = stuck2
-	if err := router.Query(ctx, "SELECT 1", nil, nil); err != nil || stuck2.queries.Load() != 1 {
-		t.Fatalf("after coming back: %v, replica reads %d", err, stuck2.queries.Load())
+	answering := &rowsFake{}
+	rep.Driver = answering
+	var rows entsql.Rows
+	if err := router.Query(ctx, "SELECT 1", nil, &rows); err != nil || answering.queries.Load() != 1 {
+		t.Fatalf("after coming back: %v, replica reads %d", err, answering.queries.Load())
+	}
+	if answering.ctx.Err() != nil {
+		t.Fatal("the read's context ended before its rows were read")
+	}
+	_ = rows.Close()
+	if answering.ctx.Err() == nil {
+		t.Fatal("the read's context outlives its rows")
 	}
 }
+
+// rowsFake answers reads with empty rows, keeping the context of the last.
+type rowsFake struct {
+	fake
+	ctx context.Context
+}
+
+func (f *rowsFake) Query(ctx context.Context, _ string, _, v any) error {
+	f.queries.Add(1)
+	f.ctx = ctx
+	*v.(*entsql.Rows) = entsql.Rows{ColumnScanner: noRows{}}
+	return nil
+}
+
+type noRows struct{ entsql.ColumnScanner }
+
+func (noRows) Close() error { return nil }
