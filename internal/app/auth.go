@@ -52,7 +52,12 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 		case err != nil:
 			a.Logger.ErrorContext(r.Context(), "authenticate", "request_id", apperr.RequestID(r.Context()), "error", err.Error())
 			a.reporter.Error(r.Context(), fmt.Errorf("authenticate: %w", err))
-			apperr.WriteHTTP(w, http.StatusServiceUnavailable, apperr.Internal, "could not check credentials; retry")
+			code := apperr.Internal
+			if apperr.CodeOf(err) == apperr.Unavailable {
+				code = apperr.Unavailable
+				w.Header().Set("Retry-After", "1")
+			}
+			apperr.WriteHTTP(w, http.StatusServiceUnavailable, code, "could not check credentials; retry")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withViewer(r.Context(), v)))

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
@@ -52,8 +54,9 @@ func TestOperationMetricsAndLogs(t *testing.T) {
 	}
 }
 
-// TestInternalErrorsReachSentry: an internal error (the primary cut off) is
-// reported to SENTRY_DSN with the request's ID.
+// TestInternalErrorsReachSentry: an internal error (a database failure) is
+// reported to SENTRY_DSN with the request's ID; the primary cut off is
+// UNAVAILABLE, an outage rather than a bug, and is not.
 func TestInternalErrorsReachSentry(t *testing.T) {
 	b := testutil.All()[1] // MariaDB, through a proxy we can cut
 	testutil.Require(t, b)
@@ -69,11 +72,20 @@ func TestInternalErrorsReachSentry(t *testing.T) {
 	gql := testutil.NewClient(t, a.Handler).As(key)
 	gql.MustData(`{ shipments(first: 1) { totalCount } }`, nil, nil) // the key is verified and cached
 	proxy.Cut()
+	outage := gql.MustFail(`{ shipments(first: 1) { totalCount } }`, nil, "UNAVAILABLE").Header.Get("X-Request-ID")
+	proxy.Restore()
+	a.Client.Shipment.Intercept(ent.InterceptFunc(func(ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(context.Context, ent.Query) (ent.Value, error) {
+			return nil, errors.New("database failure injected by the test")
+		})
+	}))
 	r := gql.MustFail(`{ shipments(first: 1) { totalCount } }`, nil, "INTERNAL")
 	id, _ := r.Errors[0].Extensions["requestId"].(string)
-	proxy.Restore()
 	a.Close() // flushes the reports
 	if id == "" || !strings.Contains(received(), id) {
 		t.Fatalf("sentry did not get the error of request %q: %q", id, received())
+	}
+	if outage == "" || strings.Contains(received(), outage) {
+		t.Errorf("the outage (request %q) was reported to sentry: %q", outage, received())
 	}
 }

@@ -46,6 +46,10 @@ const (
 	UnsupportedFileType Code = "UNSUPPORTED_FILE_TYPE"
 	// StorageUnavailable: the file store cannot be reached; nothing was stored.
 	StorageUnavailable Code = "STORAGE_UNAVAILABLE"
+	// Unavailable: the main database cannot be reached. A failed mutation
+	// is never applied in part; retry later (HTTP 503 with Retry-After when
+	// the whole request failed).
+	Unavailable Code = "UNAVAILABLE"
 	// TooManyTokens: the document has more tokens than GRAPHQL_MAX_TOKENS.
 	TooManyTokens Code = "TOO_MANY_TOKENS"
 	// TooManySubscriptions: the connection runs as many operations as it may.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +27,11 @@ type Replica struct {
 	healthy atomic.Bool
 	lag     atomic.Int64 // nanoseconds, as last measured
 	reason  atomic.Value // string: why it is out of the read path
+	// inPath is canceled when the replica leaves the read path, which
+	// cancels the reads waiting on it (to be retried on the primary).
+	inPath   atomic.Pointer[context.Context]
+	switchMu sync.Mutex // serializes entering and leaving the read path
+	leave    context.CancelFunc
 }
 
 // Healthy reports whether the replica is in the read path.
@@ -67,19 +73,24 @@ type Router struct {
 }
 
 // NewRouter returns a router over primary and replicas. With no replica, every
-// statement goes to the primary. Replicas start out of the read path until
+// statement goes to the primary; a failure to reach the primary is an
+// apperr UNAVAILABLE error. Replicas start out of the read path until
 // their first lag measurement (see Monitor).
 func NewRouter(primary dialect.Driver, replicas []*Replica, opts Options) *Router {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Router{primary: primary, replicas: replicas, opts: opts, writes: newRecentWrites()}
+	r := &Router{primary: unavailable{primary}, replicas: replicas, opts: opts, writes: newRecentWrites()}
 	if opts.Metrics != nil {
 		r.switches = opts.Metrics.switches
 		r.lag = opts.Metrics.lag
 	}
+	left, leave := context.WithCancel(context.Background())
+	leave()
 	for _, rep := range replicas {
 		rep.reason.Store("not checked yet")
+		rep.inPath.Store(&left)
+		rep.leave = leave
 	}
 	return r
 }
@@ -126,13 +137,61 @@ func (r *Router) Query(ctx context.Context, query string, args, v any) error {
 	if rep == nil {
 		return r.primary.Query(ctx, query, args, v)
 	}
-	err := rep.Driver.Query(ctx, query, args, v)
+	err := r.queryReplica(ctx, rep, query, args, v)
+	if errors.Is(err, errLeftReadPath) && ctx.Err() == nil {
+		return r.primary.Query(ctx, query, args, v)
+	}
 	if err == nil || isServerError(err) || ctx.Err() != nil {
 		return err
 	}
 	r.markDown(rep, fmt.Sprintf("query failed: %v", err))
 	return r.primary.Query(ctx, query, args, v)
 }
+
+// queryReplica reads from rep. A replica that leaves the read path while a
+// read waits on it (it hangs, half-open, and the monitor gave up on it; or
+// it lags) cancels the read with errLeftReadPath, to be retried on the
+// primary: the read does not wait for the request's deadline. Only the
+// statement is watched: once it has returned, its rows are read unwatched,
+// and the read's context is released when they are closed.
+func (r *Router) queryReplica(ctx context.Context, rep *Replica, query string, args, v any) error {
+	rows, ok := v.(*entsql.Rows)
+	if !ok {
+		return rep.Driver.Query(ctx, query, args, v)
+	}
+	qctx, cancel := context.WithCancelCause(ctx)
+	stop := context.AfterFunc(*rep.inPath.Load(), func() { cancel(errLeftReadPath) })
+	err := rep.Driver.Query(qctx, query, args, v)
+	switch {
+	case !stop():
+		// It left, maybe as the statement returned: its rows may be closed.
+		if err == nil && rows.ColumnScanner != nil {
+			_ = rows.Close()
+		}
+		cancel(nil)
+		return errLeftReadPath
+	case err != nil || rows.ColumnScanner == nil:
+		cancel(nil)
+	default:
+		rows.ColumnScanner = releasing{ColumnScanner: rows.ColumnScanner, release: func() { cancel(nil) }}
+	}
+	return err
+}
+
+// releasing calls release once its rows are closed.
+type releasing struct {
+	entsql.ColumnScanner
+	release func()
+}
+
+func (r releasing) Close() error {
+	err := r.ColumnScanner.Close()
+	r.release()
+	return err
+}
+
+// errLeftReadPath cancels the reads on a replica that left the read path.
+var errLeftReadPath = errors.New("the replica left the read path")
 
 func (r *Router) pick(ctx context.Context) *Replica {
 	if len(r.replicas) == 0 || mustUsePrimary(ctx) {
@@ -151,7 +210,13 @@ func (r *Router) pick(ctx context.Context) *Replica {
 // markUp and markDown switch a replica in or out of the read path, logging and
 // counting each switch once.
 func (r *Router) markUp(rep *Replica) {
-	if rep.healthy.CompareAndSwap(false, true) {
+	rep.switchMu.Lock()
+	defer rep.switchMu.Unlock()
+	if !rep.healthy.Load() {
+		ctx, leave := context.WithCancel(context.Background())
+		rep.inPath.Store(&ctx)
+		rep.leave = leave
+		rep.healthy.Store(true)
 		r.opts.Logger.Info("replica back in the read path", slog.String("replica", rep.Name), slog.Duration("lag", rep.Lag()))
 		r.count(rep, TargetReplica)
 	}
@@ -159,7 +224,10 @@ func (r *Router) markUp(rep *Replica) {
 
 func (r *Router) markDown(rep *Replica, reason string) {
 	rep.reason.Store(reason)
+	rep.switchMu.Lock()
+	defer rep.switchMu.Unlock()
 	if rep.healthy.CompareAndSwap(true, false) {
+		rep.leave()
 		r.opts.Logger.Warn("replica out of the read path; reading from the primary", slog.String("replica", rep.Name), slog.String("reason", reason))
 		r.count(rep, TargetPrimary)
 	}

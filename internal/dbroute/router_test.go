@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"entgo.io/ent/dialect"
+	entsql "entgo.io/ent/dialect/sql"
 	"github.com/go-sql-driver/mysql"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -137,3 +138,81 @@ func TestCounter(t *testing.T) {
 		}
 	}
 }
+
+// hanging is a replica that never answers (half-open): its reads wait for
+// their context.
+type hanging struct {
+	fake
+	started chan struct{}
+}
+
+func (h *hanging) Query(ctx context.Context, _ string, _, _ any) error {
+	h.queries.Add(1)
+	h.started <- struct{}{}
+	<-ctx.Done()
+	return context.Cause(ctx)
+}
+
+// TestReadMovesWhenReplicaLeaves: a read waiting on a replica that leaves the
+// read path (the monitor found it hung or lagging) is retried on the primary
+// at once, instead of waiting for the request's deadline.
+func TestReadMovesWhenReplicaLeaves(t *testing.T) {
+	primary := &fake{}
+	stuck := &hanging{started: make(chan struct{}, 1)}
+	rep := &dbroute.Replica{Name: "r", Driver: stuck}
+	router := dbroute.NewRouter(primary, []*dbroute.Replica{rep}, dbroute.Options{MaxLag: time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 0}}, time.Second)
+	if !rep.Healthy() {
+		t.Fatal("replica not in the read path")
+	}
+	done := make(chan error, 1)
+	go func() { done <- router.Query(ctx, "SELECT 1", nil, &entsql.Rows{}) }()
+	<-stuck.started
+	start := time.Now()
+	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 5 * time.Second}}, time.Second) // lags: out
+	select {
+	case err := <-done:
+		if err != nil || primary.queries.Load() != 1 {
+			t.Fatalf("read: %v, primary reads %d", err, primary.queries.Load())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read still waits on the replica that left the read path")
+	}
+	t.Logf("moved to the primary in %s", time.Since(start))
+
+	// Back in the read path, reads go to it again and are not canceled;
+	// a read's context lives until its rows are closed, not longer.
+	router.Check(ctx, beat{lag: map[*dbroute.Replica]time.Duration{rep: 0}}, time.Second)
+	answering := &rowsFake{}
+	rep.Driver = answering
+	var rows entsql.Rows
+	if err := router.Query(ctx, "SELECT 1", nil, &rows); err != nil || answering.queries.Load() != 1 {
+		t.Fatalf("after coming back: %v, replica reads %d", err, answering.queries.Load())
+	}
+	if answering.ctx.Err() != nil {
+		t.Fatal("the read's context ended before its rows were read")
+	}
+	_ = rows.Close()
+	if answering.ctx.Err() == nil {
+		t.Fatal("the read's context outlives its rows")
+	}
+}
+
+// rowsFake answers reads with empty rows, keeping the context of the last.
+type rowsFake struct {
+	fake
+	ctx context.Context
+}
+
+func (f *rowsFake) Query(ctx context.Context, _ string, _, v any) error {
+	f.queries.Add(1)
+	f.ctx = ctx
+	*v.(*entsql.Rows) = entsql.Rows{ColumnScanner: noRows{}}
+	return nil
+}
+
+type noRows struct{ entsql.ColumnScanner }
+
+func (noRows) Close() error { return nil }

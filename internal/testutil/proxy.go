@@ -2,14 +2,17 @@ package testutil
 
 import (
 	"errors"
-	"io"
 	"net"
 	"sync"
 	"testing"
+	"time"
 )
 
-// Proxy is a TCP proxy on loopback that a test can cut, to take a server away
-// as if it had stopped, and restore.
+// Proxy is a TCP proxy on loopback that a test controls to inject network
+// faults between the app and a real server: Cut (the server is gone:
+// connections closed, new ones refused), Blackhole (half-open: connections
+// stay open and new ones are accepted, but no byte moves either way), Delay
+// (every chunk forwarded late) and Restore.
 type Proxy struct {
 	t      testing.TB
 	target string
@@ -18,12 +21,19 @@ type Proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
+	// blackhole holds every byte (and new connections' dials) until Restore.
+	blackhole bool
+	delay     time.Duration
+	// changed is closed (and replaced) whenever the fault changes, to wake
+	// the copies waiting on a blackhole.
+	changed chan struct{}
+	faults  int
 }
 
 // NewProxy forwards a new loopback port to target; it is closed when t ends.
 func NewProxy(t testing.TB, target string) *Proxy {
 	t.Helper()
-	p := &Proxy{t: t, target: target, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{t: t, target: target, conns: map[net.Conn]struct{}{}, changed: make(chan struct{})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +53,13 @@ func (p *Proxy) Host() string { h, _ := splitAddr(p.addr); return h }
 // Port of Addr.
 func (p *Proxy) Port() int { _, n := splitAddr(p.addr); return n }
 
+// Faults is how many faults (Cut, Blackhole, Delay) were injected.
+func (p *Proxy) Faults() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.faults
+}
+
 func (p *Proxy) serve(ln net.Listener) {
 	p.mu.Lock()
 	p.ln = ln
@@ -58,35 +75,100 @@ func (p *Proxy) serve(ln net.Listener) {
 	}()
 }
 
+// track registers c, unless the proxy was cut meanwhile.
+func (p *Proxy) track(c net.Conn) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ln == nil {
+		return false
+	}
+	p.conns[c] = struct{}{}
+	return true
+}
+
+func (p *Proxy) untrack(cs ...net.Conn) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range cs {
+		delete(p.conns, c)
+	}
+}
+
+// pass waits while the proxy is a blackhole and returns the delay to apply,
+// or false when c was closed meanwhile (a cut).
+func (p *Proxy) pass(c net.Conn) (time.Duration, bool) {
+	for {
+		p.mu.Lock()
+		_, open := p.conns[c]
+		hole, delay, changed := p.blackhole, p.delay, p.changed
+		p.mu.Unlock()
+		if !open {
+			return 0, false
+		}
+		if !hole {
+			return delay, true
+		}
+		<-changed
+	}
+}
+
 func (p *Proxy) pipe(c net.Conn) {
+	if !p.track(c) {
+		_ = c.Close()
+		return
+	}
+	defer p.untrack(c)
+	// Accepted, but not forwarded while blackholed: the client sees a
+	// connection that never answers.
+	if _, ok := p.pass(c); !ok {
+		_ = c.Close()
+		return
+	}
 	up, err := net.Dial("tcp", p.target)
 	if err != nil {
 		_ = c.Close()
 		return
 	}
-	p.mu.Lock()
-	if p.ln == nil { // cut meanwhile
-		p.mu.Unlock()
+	if !p.track(up) {
 		_ = c.Close()
 		_ = up.Close()
 		return
 	}
-	p.conns[c], p.conns[up] = struct{}{}, struct{}{}
-	p.mu.Unlock()
+	defer p.untrack(up)
 	done := make(chan struct{}, 2)
 	cp := func(dst, src net.Conn) {
-		_, _ = io.Copy(dst, src)
-		done <- struct{}{}
+		defer func() { done <- struct{}{} }()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			if n > 0 {
+				delay, ok := p.pass(src)
+				if !ok {
+					return
+				}
+				if delay > 0 {
+					time.Sleep(delay)
+				}
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
 	}
 	go cp(up, c)
 	go cp(c, up)
 	<-done
 	_ = c.Close()
 	_ = up.Close()
-	p.mu.Lock()
-	delete(p.conns, c)
-	delete(p.conns, up)
-	p.mu.Unlock()
+}
+
+// notify wakes the copies waiting on a change; p.mu is held.
+func (p *Proxy) notify() {
+	close(p.changed)
+	p.changed = make(chan struct{})
 }
 
 // Cut closes every connection and refuses new ones, as a stopped server would.
@@ -96,16 +178,51 @@ func (p *Proxy) Cut() {
 	if p.ln != nil {
 		_ = p.ln.Close()
 		p.ln = nil
+		p.faults++
 	}
 	for c := range p.conns {
 		_ = c.Close()
 	}
 	p.conns = map[net.Conn]struct{}{}
+	p.blackhole, p.delay = false, 0
+	p.notify()
 }
 
-// Restore accepts connections again on the same address.
+// Blackhole stops forwarding in both directions without closing anything:
+// open connections go silent and new ones are accepted but never reach the
+// server (a half-open connection, a partition, a hung server). Bytes sent
+// meanwhile are delivered after Restore, as TCP would retransmit them.
+func (p *Proxy) Blackhole() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.blackhole = true
+	p.faults++
+	p.notify()
+}
+
+// Delay forwards every chunk of bytes, either way, d late (0: no delay).
+func (p *Proxy) Delay(d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.delay = d
+	if d > 0 {
+		p.faults++
+	}
+	p.notify()
+}
+
+// Restore ends every fault: connections flow again without delay, and after
+// a Cut the proxy accepts again on the same address.
 func (p *Proxy) Restore() {
 	p.t.Helper()
+	p.mu.Lock()
+	p.blackhole, p.delay = false, 0
+	p.notify()
+	cut := p.ln == nil
+	p.mu.Unlock()
+	if !cut {
+		return
+	}
 	ln, err := net.Listen("tcp", p.addr)
 	if err != nil && !errors.Is(err, net.ErrClosed) {
 		p.t.Fatalf("restore proxy on %s: %v", p.addr, err)
