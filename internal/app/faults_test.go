@@ -95,6 +95,10 @@ func hitRaw(url, key, contentType string, b []byte, limit time.Duration) result 
 	out := result{status: resp.StatusCode}
 	out.raw, out.err = io.ReadAll(resp.Body)
 	out.took = time.Since(start)
+	if ct, retry := resp.Header.Get("Content-Type"), resp.Header.Get("Retry-After"); resp.StatusCode == http.StatusServiceUnavailable &&
+		out.err == nil && (!strings.HasPrefix(ct, "application/json") || retry == "") {
+		out.err = fmt.Errorf("HTTP 503 without its headers: Content-Type %q, Retry-After %q", ct, retry)
+	}
 	var gr struct {
 		Data   json.RawMessage `json:"data"`
 		Errors []struct {

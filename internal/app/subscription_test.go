@@ -280,8 +280,12 @@ func TestSubscriptionProtocol(t *testing.T) {
 	})
 	t.Run("a reused id is still unique", func(t *testing.T) {
 		for range 10 {
+			// A key each: the server releases a closed connection's slot
+			// after the client has seen it close, and the cap per key (2,
+			// tested above) must not refuse the next one.
+			key := e.key(auth.RoleAdmin)
 			ws := testutil.MustDialWS(t, url, "graphql-transport-ws")
-			ws.Init(bearer(e.adminKey))
+			ws.Init(bearer(key))
 			subscribe(ws, false, "1", eventsSubscription, nil)
 			ws.Send(map[string]any{"id": "1", "type": "complete"})
 			subscribe(ws, false, "1", eventsSubscription, nil)

@@ -3,7 +3,10 @@ package gqlhttp
 import (
 	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -76,4 +79,35 @@ func FuzzEncodeResult(f *testing.F) {
 			t.Fatalf("got %s, want %s", got, want)
 		}
 	})
+}
+
+// TestWriteResultStatus: a result is 200, but 503 with Retry-After (and its
+// media type) when it has no data because the database was unavailable.
+func TestWriteResultStatus(t *testing.T) {
+	unavailableErr := &gqlerror.Error{Message: "the database is unavailable", Extensions: map[string]any{"code": "UNAVAILABLE"}}
+	for _, tc := range []struct {
+		name   string
+		resp   graphql.Response
+		status int
+	}{
+		{"data", graphql.Response{Data: json.RawMessage(`{"a":1}`)}, http.StatusOK},
+		{"partial data and UNAVAILABLE", graphql.Response{Data: json.RawMessage(`{"a":null}`), Errors: gqlerror.List{unavailableErr}}, http.StatusOK},
+		{"no data and another error", graphql.Response{Data: json.RawMessage(`null`), Errors: gqlerror.List{{Message: "x", Extensions: map[string]any{"code": "TIMEOUT"}}}}, http.StatusOK},
+		{"no data and UNAVAILABLE", graphql.Response{Data: json.RawMessage(`null`), Errors: gqlerror.List{unavailableErr}}, http.StatusServiceUnavailable},
+		{"empty data and UNAVAILABLE", graphql.Response{Errors: gqlerror.List{unavailableErr}}, http.StatusServiceUnavailable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, ok := Protocol{}.Negotiate(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/graphql", nil))
+			if !ok {
+				t.Fatal("no format")
+			}
+			w := httptest.NewRecorder()
+			f.WriteResult(w, &tc.resp)
+			retry := w.Header().Get("Retry-After")
+			if w.Code != tc.status || (tc.status == http.StatusServiceUnavailable) != (retry != "") ||
+				!strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
+				t.Errorf("HTTP %d, Retry-After %q, Content-Type %q; want %d", w.Code, retry, w.Header().Get("Content-Type"), tc.status)
+			}
+		})
+	}
 }
