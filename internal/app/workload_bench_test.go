@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +18,11 @@ import (
 	"time"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
+	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
-// BenchmarkWorkload runs workloads (a) and (b) of make bench in process, on
+// BenchmarkWorkload runs workloads (a), (b) and (d) of make bench in process, on
 // the data make bench seeds (PostgreSQL shipmentapp_bench, Dolibarr on
 // MariaDB shipmentapp_bench_dolibarr), with the documents of
 // bench/queries/app: the figures to profile with -cpuprofile and
@@ -47,21 +49,43 @@ func BenchmarkWorkload(b *testing.B) {
 	b.Cleanup(a.Close)
 	e := &env{t: b, app: a, db: mainDB}
 	e.adminKey = e.key("ADMIN")
+	read := func(file string) string {
+		doc, err := os.ReadFile(filepath.Join("..", "..", "bench", "queries", "app", file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return stripComments(string(doc))
+	}
+	post := func(query string, vars, ext map[string]any) func() *http.Request {
+		body, err := json.Marshal(map[string]any{"query": query, "variables": vars, "extensions": ext})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return func() *http.Request {
+			req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			return req
+		}
+	}
+	list, listVars := read("nested-list.graphql"), map[string]any{"statuses": []string{"IN_TRANSIT", "OUT_FOR_DELIVERY"}}
+	// (d): (a) as a persisted-query hash over GET, registered once.
+	ext := map[string]any{"persistedQuery": map[string]any{"version": 1, "sha256Hash": apq.Hash(list)}}
+	serve(b, e, a.Handler, post(list, listVars, ext)())
+	varsJSON, _ := json.Marshal(listVars)
+	extJSON, _ := json.Marshal(ext)
+	getURL := "/graphql?" + url.Values{"variables": {string(varsJSON)}, "extensions": {string(extJSON)}}.Encode()
 	for _, w := range []struct {
-		name, file string
-		vars       map[string]any
+		name string
+		req  func() *http.Request
 	}{
-		{"a", "nested-list.graphql", map[string]any{"statuses": []string{"IN_TRANSIT", "OUT_FOR_DELIVERY"}}},
-		{"b", "by-reference.graphql", map[string]any{"reference": "BENCH-000042"}},
+		{"a", post(list, listVars, nil)},
+		{"b", post(read("by-reference.graphql"), map[string]any{"reference": "BENCH-000042"}, nil)},
+		{"d", func() *http.Request {
+			req := httptest.NewRequest(http.MethodGet, getURL, nil)
+			req.Header.Set("GraphQL-Require-Preflight", "1")
+			return req
+		}},
 	} {
-		doc, err := os.ReadFile(filepath.Join("..", "..", "bench", "queries", "app", w.file))
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, err := json.Marshal(map[string]any{"query": stripComments(string(doc)), "variables": w.vars})
-		if err != nil {
-			b.Fatal(err)
-		}
 		b.Run(w.name, func(b *testing.B) {
 			// 8 clients per core, as a loaded server sees them: ns/op is
 			// the inverse of the throughput, waits on the databases overlap.
@@ -70,13 +94,8 @@ func BenchmarkWorkload(b *testing.B) {
 			start := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
-					req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
-					req.Header.Set("Content-Type", "application/json")
-					req.Header.Set("Authorization", "Bearer "+e.adminKey)
-					rec := httptest.NewRecorder()
-					a.Handler.ServeHTTP(rec, req)
-					if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
-						b.Errorf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
+					if err := serve(b, e, a.Handler, w.req()); err != nil {
+						b.Error(err)
 						return
 					}
 				}
@@ -86,6 +105,18 @@ func BenchmarkWorkload(b *testing.B) {
 			b.ReportMetric(float64((processCPU()-start).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// serve sends req through h with the admin key; an answer that is not 200
+// without errors is an error.
+func serve(_ testing.TB, e *env, h http.Handler, req *http.Request) error {
+	req.Header.Set("Authorization", "Bearer "+e.adminKey)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK || bytes.Contains(rec.Body.Bytes(), []byte(`"errors"`)) {
+		return fmt.Errorf("HTTP %d: %.300s", rec.Code, rec.Body.Bytes())
+	}
+	return nil
 }
 
 func stripComments(doc string) string {
