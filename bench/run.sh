@@ -179,6 +179,10 @@ load() {
   sed -n 's/^ *"requestsPerSec": *\([0-9.]*\).*/\1/p' "$file" 2>/dev/null | head -n 1
 }
 
+# run_workload WORKLOAD SYSTEM...: each system's maximum, then each at half
+# the app's maximum. (d) runs its fixed rate at (a)'s: the CPU per request of
+# the two is compared at the same offered load.
+a_base=""
 run_workload() {
   local w="$1"
   shift
@@ -189,6 +193,8 @@ run_workload() {
     max[$s]="${r:-0}"
     if [ "$s" = app ]; then base="${r:-0}"; fi
   done
+  if [ "$w" = a ]; then a_base="$base"; fi
+  if [ "$w" = d ] && [ -n "$a_base" ]; then base="$a_base"; fi
   for s in "$@"; do
     rate="$(awk -v m="${base:-${max[$s]}}" 'BEGIN { r = m / 2; if (r < 1) r = 1; printf "%.1f", r }')"
     load "$s" "$w" rate "$rate" >/dev/null
