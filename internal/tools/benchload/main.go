@@ -27,6 +27,10 @@
 // (PostGraphile: bench/queries/postgraphile), ceiling (operationName and
 // variables only). c, d and e need -system app.
 //
+// After the warm-up and after the window, the load waits until every request
+// it sent has completed, and the server's counters are read then: their
+// deltas hold exactly the window's requests, however loaded the machine.
+//
 // Server figures come from /proc/PID (and its descendants with -pid-tree):
 // peak RSS over the measured window (VmRSS sampled every 100 ms), VmHWM,
 // RSS before the warm-up, CPU seconds (utime+stime) during the window per
@@ -740,12 +744,13 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 	}
 	self := proc{root: "/proc", pid: os.Getpid()}
 
-	start := time.Now()
-	t0 := start.Add(time.Duration(s.Warmup))
-	t1 := t0.Add(time.Duration(s.Duration))
-	res.WindowStart, res.WindowEnd = t0.UTC(), t1.UTC()
-
-	// The window's sampler: counters at t0 and t1, RSS every 100 ms.
+	// The counters are read between the phases, with no request in flight:
+	// the warm-up runs, every request it sent completes, the counters are
+	// read, then the window runs, every request it sent completes, and they
+	// are read again. So the statements and CPU in the deltas are exactly
+	// those of the window's requests, however loaded the machine (reading
+	// them while requests were in flight counted some requests without their
+	// statements, or statements without their requests).
 	type counters struct {
 		at      time.Time
 		proc    sample
@@ -755,11 +760,6 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		metrics map[string]float64
 		stats   *ceilingStats
 	}
-	// sentInWindow counts the requests sent (or scheduled) within [t0, t1):
-	// the server-side counters are read once all of them have completed, so
-	// their statements and CPU are all in the deltas they are divided by.
-	var sentInWindow atomic.Uint64
-	drained := make(chan struct{})
 	read := func() counters {
 		k := counters{at: time.Now()}
 		if pr != nil {
@@ -789,44 +789,17 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		}
 		return k
 	}
-	var k0, k1 counters
-	var peakRSS uint64
-	var rssSamples int
-	var windowRequests uint64
-	samplerDone := make(chan struct{})
-	go func() {
-		defer close(samplerDone)
-		time.Sleep(time.Until(t0))
-		k0 = read()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			now := <-tick.C
-			if now.After(t1) {
-				break
-			}
-			if pr != nil {
-				if sm, err := pr.read(); err == nil {
-					rssSamples++
-					peakRSS = max(peakRSS, sm.Mem.RSS)
-				}
-			}
-		}
-		<-drained
-		windowRequests = sentInWindow.Load()
-		k1 = read()
-	}()
 
-	// record files one outcome; sent is when it was (scheduled to be) sent.
-	record := func(opIdx int, sent, done time.Time, err error) {
-		if sent.Before(t0) {
+	var windowRequests atomic.Uint64
+	// record files one outcome of a phase ending at until; sent is when it
+	// was (scheduled to be) sent.
+	record := func(warm bool, until time.Time, opIdx int, sent, done time.Time, err error) {
+		if warm {
 			rec.warm.Add(1)
 			return
 		}
-		if sent.Before(t1) {
-			sentInWindow.Add(1)
-		}
-		if s.Mode == "max" && done.After(t1) {
+		windowRequests.Add(1)
+		if s.Mode == "max" && done.After(until) {
 			return // closed loop: only what completed in the window
 		}
 		lat := done.Sub(sent)
@@ -839,50 +812,53 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		}
 	}
 	var seq atomic.Uint64
-	send := func(rnd *rand.Rand, sent time.Time) {
+	send := func(warm bool, until time.Time, rnd *rand.Rand, sent time.Time) {
 		n := seq.Add(1) - 1
 		idx := table[n%uint64(len(table))]
 		req, err := ops[idx].build(n, rnd)
 		if err == nil {
 			_, err = c.do(req)
 		}
-		record(idx, sent, time.Now(), err)
+		record(warm, until, idx, sent, time.Now(), err)
 	}
 
-	var maxSlip time.Duration
-	if s.Mode == "max" {
+	// phase sends from from until until and returns once every request it
+	// sent has completed; it returns the largest schedule slip (rate mode).
+	rnd := rand.New(rand.NewPCG(s.Seed, 99))
+	phase := func(warm bool, from, until time.Time) time.Duration {
+		var maxSlip time.Duration
 		var wg sync.WaitGroup
-		for w := range s.Concurrency {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				rnd := rand.New(rand.NewPCG(s.Seed, uint64(w)+100))
-				for {
-					now := time.Now()
-					if !now.Before(t1) {
-						return
+		if s.Mode == "max" {
+			for w := range s.Concurrency {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(s.Seed, uint64(w)+100+uint64(from.UnixNano())))
+					for {
+						now := time.Now()
+						if !now.Before(until) {
+							return
+						}
+						send(warm, until, r, now)
 					}
-					send(rnd, now)
-				}
-			}()
+				}()
+			}
+			wg.Wait()
+			return 0
 		}
-		wg.Wait()
-	} else {
 		interval := time.Duration(float64(time.Second) / s.Rate)
 		sem := make(chan struct{}, s.MaxInflight)
-		var wg sync.WaitGroup
 		var rndMu sync.Mutex
-		rnd := rand.New(rand.NewPCG(s.Seed, 99))
 		for i := int64(0); ; i++ {
-			sched := start.Add(time.Duration(i) * interval)
-			if !sched.Before(t1) {
+			sched := from.Add(time.Duration(i) * interval)
+			if !sched.Before(until) {
 				break
 			}
 			if d := time.Until(sched); d > 0 {
 				time.Sleep(d)
 			}
 			sem <- struct{}{}
-			if slip := time.Since(sched); slip > maxSlip && !sched.Before(t0) {
+			if slip := time.Since(sched); slip > maxSlip {
 				maxSlip = slip
 			}
 			wg.Add(1)
@@ -892,13 +868,42 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 				rndMu.Lock()
 				r := rand.New(rand.NewPCG(rnd.Uint64(), rnd.Uint64()))
 				rndMu.Unlock()
-				send(r, sched)
+				send(warm, until, r, sched)
 			}()
 		}
 		wg.Wait()
+		return maxSlip
 	}
-	close(drained)
+
+	start := time.Now()
+	phase(true, start, start.Add(time.Duration(s.Warmup)))
+	k0 := read()
+	t0 := time.Now()
+	t1 := t0.Add(time.Duration(s.Duration))
+	res.WindowStart, res.WindowEnd = t0.UTC(), t1.UTC()
+	// RSS every 100 ms during the window.
+	var peakRSS uint64
+	var rssSamples int
+	samplerDone := make(chan struct{})
+	go func() {
+		defer close(samplerDone)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for now := range tick.C {
+			if now.After(t1) {
+				return
+			}
+			if pr != nil {
+				if sm, err := pr.read(); err == nil {
+					rssSamples++
+					peakRSS = max(peakRSS, sm.Mem.RSS)
+				}
+			}
+		}
+	}()
+	maxSlip := phase(false, t0, t1)
 	<-samplerDone
+	k1 := read()
 
 	res.OK, res.Errors, res.WarmupRequests = rec.ok.Load(), rec.errs.Load(), rec.warm.Load()
 	res.Requests = res.OK + res.Errors
@@ -918,7 +923,7 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 			res.PerOp[o.name] = rec.perOp[i].Summary()
 		}
 	}
-	perReq := float64(windowRequests)
+	perReq := float64(windowRequests.Load())
 	if perReq == 0 {
 		perReq = 1
 	}
