@@ -5,6 +5,28 @@ BIN ?= bin/shipmentapp
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 30s
+# The fuzz targets, package:function: every parser of outside input
+# (docs/RELIABILITY.md, "Fuzzing").
+FUZZ_TARGETS = \
+	./internal/gid:FuzzParse \
+	./internal/config:FuzzLoadFile \
+	./internal/app:FuzzCursor \
+	./internal/paging:FuzzUnmarshalCursor \
+	./internal/auth:FuzzParseKey \
+	./internal/auth:FuzzOIDCToken \
+	./internal/app:FuzzCredential \
+	./internal/apq:FuzzParseManifest \
+	./internal/apq:FuzzPersistedQueryExtension \
+	./internal/app:FuzzDocumentIDs \
+	./internal/gqlhttp:FuzzDecodeBody \
+	./internal/gqlhttp:FuzzDecodeQuery \
+	./internal/gqlhttp:FuzzNegotiate \
+	./internal/gqlhttp:FuzzEncodeResult \
+	./internal/gqllimit:FuzzMeasure \
+	./internal/app:FuzzGraphQLHTTP \
+	./internal/app:FuzzUpload \
+	./internal/files:FuzzSanitizeName \
+	./internal/live:FuzzEventScope
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
@@ -61,7 +83,7 @@ cross: ## Cross-compile with CGO_ENABLED=0 for Linux, Windows and macOS on amd64
 	done
 
 fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
-	@set -e; for spec in ./internal/gid:FuzzParse ./internal/config:FuzzLoadFile ./internal/app:FuzzCursor ./internal/auth:FuzzParseKey ./internal/auth:FuzzOIDCToken ./internal/apq:FuzzParseManifest ./internal/app:FuzzUpload ./internal/files:FuzzSanitizeName ./internal/live:FuzzEventScope ./internal/gqlhttp:FuzzEncodeResult; do \
+	@set -e; for spec in $(FUZZ_TARGETS); do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done

@@ -91,7 +91,10 @@ func (a *App) GraphQL() *handler.Server {
 	if gq.MaxTokens > 0 {
 		srv.SetParserTokenLimit(gq.MaxTokens)
 	}
-	srv.Use(gqllimit.Limits{MaxDepth: gq.MaxDepth, MaxAliases: gq.MaxAliases, MaxRootFields: gq.MaxRootFields})
+	srv.Use(gqllimit.Limits{
+		MaxDepth: gq.MaxDepth, MaxAliases: gq.MaxAliases, MaxRootFields: gq.MaxRootFields,
+		MaxFields: gq.MaxComplexity, Inputs: gqllimit.DefaultInputLimits,
+	})
 	if gq.MaxComplexity > 0 {
 		srv.Use(extension.FixedComplexityLimit(gq.MaxComplexity))
 	}
@@ -107,6 +110,8 @@ func (a *App) GraphQL() *handler.Server {
 			return w
 		},
 	})
+	// After the persisted-query extension, which fills the query in.
+	srv.Use(gqllimit.NewDocument(gqllimit.DefaultMaxDocumentFields, gq.MaxTokens, max(gq.QueryCache, 1)))
 	srv.AroundOperations(a.aroundMutations)
 	srv.Use(observability.Extension{M: a.metrics})
 	if a.Config.Tracing.Exporter != "off" {
@@ -424,24 +429,25 @@ func preflighted(r *http.Request) bool {
 
 // documentIDs turns a request that names its document with "id" or
 // "documentId" (trusted documents) into the persisted-query extension that
-// the persisted query extension resolves. Anything else passes unchanged.
+// the persisted query extension resolves. Anything else passes unchanged,
+// and so does a body that is not one JSON object or whose extensions are not
+// an object: the transport refuses those with BAD_REQUEST.
 func documentIDs(body []byte) []byte {
 	if !bytes.Contains(body, []byte(`"id"`)) && !bytes.Contains(body, []byte(`"documentId"`)) {
 		return body
 	}
 	var req map[string]any
-	if err := json.Unmarshal(body, &req); err != nil {
+	if !decodeJSON(body, &req) || req == nil {
 		return body
 	}
 	id := documentID(req["documentId"], req["id"])
 	if id == "" {
 		return body
 	}
-	ext, _ := req["extensions"].(map[string]any)
-	if ext == nil {
-		ext = map[string]any{}
+	ext, ok := withDocumentID(req["extensions"], id)
+	if !ok {
+		return body
 	}
-	ext["persistedQuery"] = map[string]any{"version": 1, "sha256Hash": id, apq.MarkDocumentID: true}
 	req["extensions"] = ext
 	delete(req, "id")
 	delete(req, "documentId")
@@ -452,22 +458,57 @@ func documentIDs(body []byte) []byte {
 	return out
 }
 
+// documentIDsInQuery is documentIDs for the parameters of a GET. A query
+// string that does not parse, or extensions that are not a JSON object, are
+// left for the transport to refuse.
 func documentIDsInQuery(r *http.Request) {
-	q := r.URL.Query()
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return
+	}
 	id := documentID(q.Get("documentId"), q.Get("id"))
 	if id == "" {
 		return
 	}
-	ext := map[string]any{}
-	if e := q.Get("extensions"); e != "" {
-		_ = json.Unmarshal([]byte(e), &ext)
+	var ext any
+	if e := q.Get("extensions"); e != "" && !decodeJSON([]byte(e), &ext) {
+		return
 	}
-	ext["persistedQuery"] = map[string]any{"version": 1, "sha256Hash": id, apq.MarkDocumentID: true}
-	b, _ := json.Marshal(ext)
+	m, ok := withDocumentID(ext, id)
+	if !ok {
+		return
+	}
+	b, _ := json.Marshal(m)
 	q.Set("extensions", string(b))
 	q.Del("id")
 	q.Del("documentId")
 	r.URL.RawQuery = q.Encode()
+}
+
+// decodeJSON decodes data, one JSON value and nothing after it, keeping
+// numbers as they were written (a float64 would round large integers).
+func decodeJSON(data []byte, v any) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if dec.Decode(v) != nil {
+		return false
+	}
+	_, err := dec.Token()
+	return err == io.EOF
+}
+
+// withDocumentID returns the extensions ext (an object, or null) with the
+// persisted-query extension naming document id; false when ext is neither.
+func withDocumentID(ext any, id string) (map[string]any, bool) {
+	m, ok := ext.(map[string]any)
+	switch {
+	case ext == nil:
+		m = map[string]any{}
+	case !ok:
+		return nil, false
+	}
+	m["persistedQuery"] = map[string]any{"version": 1, "sha256Hash": id, apq.MarkDocumentID: true}
+	return m, true
 }
 
 func documentID(candidates ...any) string {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
@@ -180,12 +181,31 @@ func (f Format) writeHeader(w http.ResponseWriter, status int) {
 	w.WriteHeader(status)
 }
 
+// RefuseSubscription answers a subscription sent to a transport that answers
+// once (POST, GET, multipart) with 400 BAD_REQUEST, and reports whether it
+// did. Dispatched there, it would hold the request until its first event or
+// its deadline, and answer that one event alone.
+func (f Format) RefuseSubscription(w http.ResponseWriter, rc *graphql.OperationContext) bool {
+	if rc == nil || rc.Operation == nil || rc.Operation.Operation != ast.Subscription {
+		return false
+	}
+	f.WriteError(w, http.StatusBadRequest, apperr.BadRequest,
+		"a subscription runs over a websocket (graphql-transport-ws or graphql-ws) or Server-Sent Events (POST with Accept: text/event-stream)")
+	return true
+}
+
 // WriteResult answers a request whose operation ran: 200 with the data entry
 // (null or partial when there are field errors), for either media type; 503
 // with Retry-After when it produced no data because the main database could
 // not be reached (UNAVAILABLE): load balancers and clients see a failure
-// worth retrying, not a success.
+// worth retrying, not a success. A nil resp — the executor's end of stream,
+// when the request's context ended before the operation could run — is a
+// TIMEOUT.
 func (f Format) WriteResult(w http.ResponseWriter, resp *graphql.Response) {
+	if resp == nil {
+		f.WriteError(w, http.StatusServiceUnavailable, apperr.Timeout, "the request took too long and was stopped")
+		return
+	}
 	b, err := encodeResult(resp)
 	if err != nil {
 		f.WriteError(w, http.StatusInternalServerError, apperr.Internal, "the response could not be encoded")

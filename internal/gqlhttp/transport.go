@@ -87,7 +87,12 @@ func jsonProblem(err error) string {
 		if typeErr.Field == "" {
 			return "got a JSON " + typeErr.Value
 		}
-		return fmt.Sprintf("%s is a JSON %s", typeErr.Field, typeErr.Value)
+		// The path may hold the client's own map keys: never echo much.
+		field := typeErr.Field
+		if len(field) > 64 {
+			field = strings.ToValidUTF8(field[:64], "") + "…"
+		}
+		return fmt.Sprintf("%q is a JSON %s", field, typeErr.Value)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return "the JSON is cut off"
@@ -116,10 +121,22 @@ func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		return
 	}
 	start := graphql.Now()
-	q, err := url.ParseQuery(r.URL.RawQuery)
+	params, err := decodeQuery(r.URL.RawQuery)
 	if err != nil {
-		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, "the URL's query string is not application/x-www-form-urlencoded")
+		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, err.Error())
 		return
+	}
+	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
+	serve(r.Context(), w, r, exec, f, params, true)
+}
+
+// decodeQuery reads the GraphQL-over-HTTP parameters of a GET's query
+// string: query and operationName as they are, variables and extensions as
+// JSON objects (or null), each one JSON value with nothing after it.
+func decodeQuery(rawQuery string) (*graphql.RawParams, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, errors.New("the URL's query string is not application/x-www-form-urlencoded")
 	}
 	params := &graphql.RawParams{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	for _, p := range []struct {
@@ -133,12 +150,13 @@ func (t GET) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecut
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.UseNumber()
 		if err := dec.Decode(p.into); err != nil {
-			f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, fmt.Sprintf("the %s parameter is not a JSON object: %s", p.name, jsonProblem(err)))
-			return
+			return nil, fmt.Errorf("the %s parameter is not a JSON object: %s", p.name, jsonProblem(err))
+		}
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, fmt.Errorf("the %s parameter is not one JSON object: something follows it", p.name)
 		}
 	}
-	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
-	serve(r.Context(), w, r, exec, f, params, true)
+	return params, nil
 }
 
 // serve runs a decoded request and answers it in f.
@@ -151,6 +169,9 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, exec gra
 	rc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		f.WriteRequestError(graphql.WithOperationContext(ctx, rc), w, exec, errs)
+		return
+	}
+	if f.RefuseSubscription(w, rc) {
 		return
 	}
 	if queriesOnly && rc.Operation != nil && rc.Operation.Operation != ast.Query {

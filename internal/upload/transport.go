@@ -167,6 +167,9 @@ func (t Transport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Graph
 		f.WriteRequestError(graphql.WithOperationContext(ctx, rc), w, exec, gerr)
 		return
 	}
+	if f.RefuseSubscription(w, rc) {
+		return
+	}
 
 	var resp *graphql.Response
 	done := make(chan struct{})

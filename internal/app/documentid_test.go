@@ -1,0 +1,136 @@
+package app
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"testing"
+)
+
+// decodeNumbers decodes JSON as the transports do (numbers kept as written).
+func decodeNumbers(t testing.TB, b []byte) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if !decodeJSON(b, &m) {
+		t.Fatalf("not one JSON object: %s", b)
+	}
+	return m
+}
+
+func TestDocumentIDs(t *testing.T) {
+	// Numbers in variables keep their digits (a float64 rounded 2^53+1).
+	out := documentIDs([]byte(`{"id": "doc1", "variables": {"n": 9007199254740993, "f": 1e400}}`))
+	m := decodeNumbers(t, out)
+	vars := m["variables"].(map[string]any)
+	if vars["n"] != json.Number("9007199254740993") || vars["f"] != json.Number("1e400") {
+		t.Errorf("variables changed: %s", out)
+	}
+	// What the transport must refuse is left for it to refuse.
+	for _, body := range []string{
+		`{"id": "doc1", "extensions": "x"}`,
+		`{"id": "doc1"} {"query": "{a}"}`,
+		`{"id": "doc1"`,
+		`null`,
+	} {
+		if got := documentIDs([]byte(body)); !bytes.Equal(got, []byte(body)) {
+			t.Errorf("%s became %s", body, got)
+		}
+	}
+}
+
+func TestDocumentIDsInQuery(t *testing.T) {
+	cases := []struct {
+		query string
+		ext   string // the extensions parameter after; "" when unchanged
+	}{
+		{"id=doc1", `{"persistedQuery":{"documentId":true,"sha256Hash":"doc1","version":1}}`},
+		// extensions=null panicked: json.Unmarshal set the map to nil
+		// (found reading the code for FuzzGraphQLHTTP; a 500 before).
+		{"id=doc1&extensions=null", `{"persistedQuery":{"documentId":true,"sha256Hash":"doc1","version":1}}`},
+		{"id=doc1&extensions=%7B%22a%22%3A12345678901234567890%7D", `{"a":12345678901234567890,"persistedQuery":{"documentId":true,"sha256Hash":"doc1","version":1}}`},
+		{"id=doc1&extensions=%5B1%5D", ""}, // [1]: the transport says BAD_REQUEST
+		{"id=doc1&extensions=%7B%7Dx", ""},
+		{"query=%7Ba%7D", ""},
+		{"query=%zz&id=doc1", ""}, // the transport refuses the broken escape
+	}
+	for _, c := range cases {
+		r := httptest.NewRequest("GET", "/graphql?"+c.query, nil)
+		documentIDsInQuery(r)
+		if c.ext == "" {
+			if r.URL.RawQuery != c.query {
+				t.Errorf("%s became %s", c.query, r.URL.RawQuery)
+			}
+			continue
+		}
+		if got := r.URL.Query().Get("extensions"); got != c.ext {
+			t.Errorf("%s: extensions %s, want %s", c.query, got, c.ext)
+		}
+	}
+}
+
+// FuzzDocumentIDs: a POST body is passed on unchanged, or rewritten into
+// one JSON object that is the same request with id/documentId moved into
+// extensions.persistedQuery; a GET's parameters likewise, and never a panic.
+func FuzzDocumentIDs(f *testing.F) {
+	for _, s := range []string{
+		`{"id": "doc1"}`,
+		`{"documentId": "doc1", "variables": {"n": 9007199254740993}}`,
+		`{"id": "doc1", "extensions": {"persistedQuery": {"version": 2}, "other": [1, 2]}}`,
+		`{"id": "doc1", "extensions": null, "query": "{a}"}`,
+		`{"id": 1, "documentId": ""}`,
+		`{"id": "doc1", "extensions": "x"}`,
+		`{"id": "doc1"} trailing`,
+		`[{"id": "doc1"}]`,
+		`{"id": "` + string(make([]byte, 200)) + `"}`,
+	} {
+		f.Add([]byte(s), "id=doc1&extensions=null")
+	}
+	f.Fuzz(func(t *testing.T, body []byte, query string) {
+		out := documentIDs(body)
+		if !bytes.Equal(out, body) {
+			var in map[string]any
+			if !decodeJSON(body, &in) {
+				t.Fatalf("rewrote a body that is not one JSON object: %q", body)
+			}
+			got := decodeNumbers(t, out)
+			if _, has := got["id"]; has {
+				t.Fatalf("id left in %s", out)
+			}
+			if _, has := got["documentId"]; has {
+				t.Fatalf("documentId left in %s", out)
+			}
+			ext := got["extensions"].(map[string]any)
+			pq := ext["persistedQuery"].(map[string]any)
+			if pq["documentId"] != true || pq["sha256Hash"] != documentID(in["documentId"], in["id"]) {
+				t.Fatalf("persistedQuery %v from %q", pq, body)
+			}
+			for k, v := range in {
+				if k == "id" || k == "documentId" || k == "extensions" {
+					continue
+				}
+				// Invalid UTF-8 becomes U+FFFD on the way; compare re-encoded.
+				a, _ := json.Marshal(v)
+				b, _ := json.Marshal(got[k])
+				if !bytes.Equal(a, b) && !reflect.DeepEqual(v, got[k]) {
+					t.Fatalf("%s changed: %s -> %s", k, a, b)
+				}
+			}
+		}
+
+		r := httptest.NewRequest("GET", "/graphql", nil)
+		r.URL.RawQuery = query
+		documentIDsInQuery(r)
+		if r.URL.RawQuery != query {
+			q, err := url.ParseQuery(r.URL.RawQuery)
+			if err != nil || q.Has("id") || q.Has("documentId") {
+				t.Fatalf("%q became %q", query, r.URL.RawQuery)
+			}
+			var ext map[string]any
+			if !decodeJSON([]byte(q.Get("extensions")), &ext) || ext["persistedQuery"] == nil {
+				t.Fatalf("%q: extensions %q", query, q.Get("extensions"))
+			}
+		}
+	})
+}
