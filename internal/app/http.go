@@ -108,7 +108,6 @@ func (a *App) GraphQL() *handler.Server {
 		},
 	})
 	srv.AroundOperations(a.aroundMutations)
-	srv.AroundResponses(unavailableStatus)
 	srv.Use(observability.Extension{M: a.metrics})
 	if a.Config.Tracing.Exporter != "off" {
 		srv.Use(observability.TracingExtension{Tracer: a.tracer.Tracer("shipmentapp/graphql")})

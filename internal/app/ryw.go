@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -14,7 +13,6 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 
-	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
@@ -62,32 +60,6 @@ func (a *App) aroundMutations(ctx context.Context, next graphql.OperationHandler
 		})
 	}
 	return next(dbroute.UsePrimary(ctx))
-}
-
-// unavailableStatus answers 503 with Retry-After, instead of 200, a request
-// on the whole-request path (POST and GET, not websockets or event streams)
-// that produced no data because the main database could not be reached: load
-// balancers and clients see a failure worth retrying, not a success.
-func unavailableStatus(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-	resp := next(ctx)
-	if resp == nil || !noData(resp.Data) {
-		return resp
-	}
-	for _, e := range resp.Errors {
-		if e.Extensions["code"] == string(apperr.Unavailable) {
-			if w, ok := ctx.Value(responseWriterKey{}).(http.ResponseWriter); ok {
-				w.Header().Set("Retry-After", "1")
-				w.WriteHeader(http.StatusServiceUnavailable)
-			}
-			break
-		}
-	}
-	return resp
-}
-
-func noData(data []byte) bool {
-	d := bytes.TrimSpace(data)
-	return len(d) == 0 || bytes.Equal(d, []byte("null"))
 }
 
 func cookieRecent(r *http.Request) bool {

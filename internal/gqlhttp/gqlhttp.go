@@ -181,15 +181,36 @@ func (f Format) writeHeader(w http.ResponseWriter, status int) {
 }
 
 // WriteResult answers a request whose operation ran: 200 with the data entry
-// (null or partial when there are field errors), for either media type.
+// (null or partial when there are field errors), for either media type; but
+// 503 with Retry-After when it produced no data because the main database
+// could not be reached (UNAVAILABLE), so that load balancers and clients see
+// a failure worth retrying, not a success.
 func (f Format) WriteResult(w http.ResponseWriter, resp *graphql.Response) {
 	b, err := encodeResult(resp)
 	if err != nil {
 		f.WriteError(w, http.StatusInternalServerError, apperr.Internal, "the response could not be encoded")
 		return
 	}
-	f.writeHeader(w, http.StatusOK)
+	status := http.StatusOK
+	if unavailable(resp) {
+		w.Header().Set("Retry-After", "1")
+		status = http.StatusServiceUnavailable
+	}
+	f.writeHeader(w, status)
 	_, _ = w.Write(b)
+}
+
+// unavailable reports a response with no data and an UNAVAILABLE error.
+func unavailable(resp *graphql.Response) bool {
+	if d := bytes.TrimSpace(resp.Data); len(d) != 0 && !bytes.Equal(d, []byte("null")) {
+		return false
+	}
+	for _, e := range resp.Errors {
+		if e.Extensions["code"] == string(apperr.Unavailable) {
+			return true
+		}
+	}
+	return false
 }
 
 // encodeResult is json.Marshal(resp), byte for byte but for <, > and & in
