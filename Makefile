@@ -27,10 +27,16 @@ FUZZ_TARGETS = \
 	./internal/app:FuzzUpload \
 	./internal/files:FuzzSanitizeName \
 	./internal/live:FuzzEventScope
+
+# make soak: how long, on which main database (mariadb, with its replica when it answers, or postgres), extra go test flags (-race), the go test timeout.
+SOAK_DURATION ?= 3m
+SOAK_DB ?= mariadb
+SOAK_FLAGS ?=
+SOAK_TIMEOUT ?= 30m
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-go bench-subscriptions deploy-check clean
+.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-go bench-subscriptions soak deploy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -87,6 +93,9 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
 		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
 		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
 	done
+
+soak: ## The soak test: two instances under mixed load while faults are injected, then every write, event, upload, goroutine and the heap checked (SOAK_DURATION=3m SOAK_DB=mariadb|postgres)
+	SOAK_DURATION=$(SOAK_DURATION) SOAK_DB=$(SOAK_DB) $(GO) test $(SOAK_FLAGS) -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' -v ./internal/app/
 
 bench: ## The load benchmark: seed PostgreSQL, then the app, PostGraphile and a hand-written ceiling side by side (docs/BENCHMARKS.md, docs/bench.svg)
 	bench/run.sh

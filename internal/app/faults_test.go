@@ -736,6 +736,46 @@ func TestFaultDolibarr(t *testing.T) {
 	})
 }
 
+// TestFaultUploadCommitLost: the primary goes away right after it received
+// the COMMIT of an upload's row, before its answer reaches the app (the
+// soak test met it): the upload fails (UNAVAILABLE), but the row committed,
+// so its object must stay — nothing may delete it on the failure. An object
+// whose commit really failed is the sweeper's, once no row names it.
+func TestFaultUploadCommitLost(t *testing.T) {
+	m := testutil.All()[1]
+	testutil.Require(t, m)
+	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", m.Host, m.Port))
+	a, srv, key := faultApp(t, nil, through(testutil.NewDatabase(t, m), proxy), testutil.NewDolibarr(t, testutil.SQLite))
+	var sh struct{ CreateShipment struct{ ID string } }
+	if r := hit(srv.URL, key, gqlBody(`mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }`,
+		map[string]any{"input": createInput(activeCustomer, "UPS")}), 10*time.Second); !r.ok() || json.Unmarshal(r.data, &sh) != nil {
+		t.Fatalf("create: %s", r)
+	}
+	ops, _ := json.Marshal(gqlBody(`mutation($s: ID!, $f: Upload!) { uploadShipmentFile(shipmentId: $s, kind: LABEL, file: $f) { id } }`,
+		map[string]any{"s": sh.CreateShipment.ID, "f": nil}))
+	body, ct := testutil.Multipart(t, testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
+		testutil.Part{Name: "0", FileName: "label.pdf", ContentType: "application/pdf", Body: samplePDF})
+	proxy.CutAfter([]byte("COMMIT"))
+	r := hitRaw(srv.URL, key, ct, body, 30*time.Second)
+	if proxy.Faults() != 1 || len(r.codes) != 1 || r.codes[0] != "UNAVAILABLE" {
+		t.Fatalf("an upload whose commit was cut (%d faults): %s", proxy.Faults(), r)
+	}
+	proxy.Restore()
+	waitUntil(t, 10*time.Second, "the primary answers again", func() bool {
+		return hit(srv.URL, key, gqlBody(`{ shipments { totalCount } }`, nil), 5*time.Second).ok()
+	})
+	rows, err := a.Client.File.Query().All(system())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("%d file rows, want the one whose commit reached the database", len(rows))
+	}
+	if _, _, err := a.Files.Store().Get(context.Background(), rows[0].StorageKey); err != nil {
+		t.Errorf("file row %d has no object: %v", rows[0].ID, err)
+	}
+}
+
 // TestFaultStorage: the file store (versitygw, S3) goes away (cut) and hangs
 // (half-open) while files are uploaded: each upload fails cleanly
 // (STORAGE_UNAVAILABLE, or TIMEOUT at FILE_UPLOAD_TIMEOUT), never later, and

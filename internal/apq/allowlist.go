@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
@@ -23,12 +22,12 @@ import (
 // what it found for a minute.
 type DBAllowlist struct {
 	client *ent.Client
-	cache  *expirable.LRU[string, string]
+	cache  *localCache
 }
 
 // NewDBAllowlist returns the allowlist of client.
 func NewDBAllowlist(client *ent.Client) *DBAllowlist {
-	return &DBAllowlist{client: client, cache: expirable.NewLRU[string, string](4096, nil, time.Minute)}
+	return &DBAllowlist{client: client, cache: newLocalCache(4096, time.Minute)}
 }
 
 // Lookup implements Allowlist.

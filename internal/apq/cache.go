@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/bradfitz/gomemcache/memcache"
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
@@ -28,7 +27,7 @@ type Store interface {
 // failing store is skipped (a miss just makes the client resend the full
 // document), the switch is logged once each way and counted.
 type Cache struct {
-	local   *expirable.LRU[string, string]
+	local   *localCache
 	shared  Store
 	prefix  string
 	ttl     time.Duration
@@ -58,7 +57,7 @@ func NewCache(o CacheOptions) *Cache {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	c := &Cache{
-		local:   expirable.NewLRU[string, string](max(o.Size, 1), nil, o.TTL),
+		local:   newLocalCache(o.Size, o.TTL),
 		shared:  o.Shared,
 		prefix:  o.Prefix + "apq:",
 		ttl:     o.TTL,

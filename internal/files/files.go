@@ -139,7 +139,10 @@ func (s *Service) Upload(ctx context.Context, shipmentID int, inputs []Input) (_
 	}
 	var objects []stored
 	defer func() {
-		if err != nil {
+		// A failed commit may have written the rows all the same (the
+		// connection was lost after COMMIT was sent): their objects stay,
+		// and the sweeper removes them if no row names them.
+		if err != nil && !errors.Is(err, errCommit) {
 			keys := make([]string, len(objects))
 			for i, o := range objects {
 				keys[i] = o.key
@@ -238,6 +241,9 @@ func (s *Service) readError(field string, err error) error {
 	return fmt.Errorf("read upload %s: %w", field, err)
 }
 
+// errCommit marks a failed commit of file rows, whose outcome is unknown.
+var errCommit = errors.New("commit files")
+
 // record inserts the rows of objects in one transaction.
 func (s *Service) record(ctx context.Context, shipmentID int, objects []stored) ([]*ent.File, error) {
 	tx, err := s.client.Tx(ctx)
@@ -266,7 +272,7 @@ func (s *Service) record(ctx context.Context, shipmentID int, objects []stored) 
 		out = append(out, f)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit files: %w", err)
+		return nil, fmt.Errorf("%w: %w", errCommit, err)
 	}
 	return out, nil
 }

@@ -23,6 +23,8 @@ const (
 	TypeZPL  = "application/x-zpl"
 	TypeText = "text/plain"
 	TypeCSV  = "text/csv"
+
+	typeEOT = "application/vnd.ms-fontobject"
 )
 
 // allowed are the content types each kind accepts.
@@ -54,6 +56,12 @@ func AllowedTypes(kind file.Kind) []string { return append([]string(nil), allowe
 // example text/html), for the caller to refuse.
 func Detect(head []byte, name string) string {
 	mt, _, _ := mime.ParseMediaType(http.DetectContentType(head))
+	// The standard library takes any file whose bytes 34 and 35 are "LP"
+	// for an Embedded OpenType font; a real one has binary sizes and flags
+	// before them, so plain text there is text that happened to match.
+	if mt == typeEOT && plainText(head) {
+		mt = "text/plain"
+	}
 	switch mt {
 	case TypePDF, TypePNG, TypeJPEG:
 		return mt

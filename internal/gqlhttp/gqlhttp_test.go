@@ -6,6 +6,9 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 )
 
@@ -92,4 +95,57 @@ func TestNegotiate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestWriteResultUnavailable: a result with no data because the main
+// database could not be reached is answered 503 with Retry-After, its media
+// type and Vary set; with data, or with other errors, it is 200. The status
+// is written once (the soak test found a 503 written by a response hook
+// before the transport wrote 200: the headers set after it were lost and the
+// access log and metrics counted 200).
+func TestWriteResultUnavailable(t *testing.T) {
+	unavailable := gqlerror.List{{Message: "the database is unavailable; retry later", Extensions: map[string]any{"code": "UNAVAILABLE"}}}
+	other := gqlerror.List{{Message: "no", Extensions: map[string]any{"code": "FORBIDDEN"}}}
+	for _, c := range []struct {
+		name       string
+		resp       graphql.Response
+		status     int
+		retryAfter string
+	}{
+		{"no data, UNAVAILABLE", graphql.Response{Errors: unavailable}, http.StatusServiceUnavailable, "1"},
+		{"null data, UNAVAILABLE", graphql.Response{Data: json.RawMessage(`null`), Errors: unavailable}, http.StatusServiceUnavailable, "1"},
+		{"partial data, UNAVAILABLE", graphql.Response{Data: json.RawMessage(`{"a":null,"b":1}`), Errors: unavailable}, http.StatusOK, ""},
+		{"no data, another error", graphql.Response{Errors: other}, http.StatusOK, ""},
+		{"data", graphql.Response{Data: json.RawMessage(`{"a":1}`)}, http.StatusOK, ""},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", nil)
+		r.Header.Set("Accept", gqlhttp.JSON)
+		rec := httptest.NewRecorder()
+		w := &countingWriter{ResponseWriter: rec}
+		f, ok := gqlhttp.Protocol{}.Negotiate(w, r)
+		if !ok {
+			t.Fatal("negotiate")
+		}
+		f.WriteResult(w, &c.resp)
+		if rec.Code != c.status || rec.Header().Get("Retry-After") != c.retryAfter || w.headers != 1 ||
+			rec.Header().Get("Content-Type") != "application/json; charset=utf-8" || rec.Header().Get("Vary") != "Accept" {
+			t.Errorf("%s: HTTP %d (%d WriteHeader calls) Retry-After %q Content-Type %q Vary %q, want %d once, Retry-After %q",
+				c.name, rec.Code, w.headers, rec.Header().Get("Retry-After"), rec.Header().Get("Content-Type"), rec.Header().Get("Vary"), c.status, c.retryAfter)
+		}
+		var body struct{ Errors []any }
+		if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || len(body.Errors) != len(c.resp.Errors) {
+			t.Errorf("%s: body %s", c.name, rec.Body)
+		}
+	}
+}
+
+// countingWriter counts WriteHeader calls.
+type countingWriter struct {
+	http.ResponseWriter
+	headers int
+}
+
+func (w *countingWriter) WriteHeader(code int) {
+	w.headers++
+	w.ResponseWriter.WriteHeader(code)
 }

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"sync"
@@ -28,6 +29,8 @@ type Proxy struct {
 	// the copies waiting on a blackhole.
 	changed chan struct{}
 	faults  int
+	// cutAfter arms CutAfter.
+	cutAfter []byte
 }
 
 // NewProxy forwards a new loopback port to target; it is closed when t ends.
@@ -136,7 +139,7 @@ func (p *Proxy) pipe(c net.Conn) {
 	}
 	defer p.untrack(up)
 	done := make(chan struct{}, 2)
-	cp := func(dst, src net.Conn) {
+	cp := func(dst, src net.Conn, toServer bool) {
 		defer func() { done <- struct{}{} }()
 		buf := make([]byte, 32<<10)
 		for {
@@ -144,6 +147,11 @@ func (p *Proxy) pipe(c net.Conn) {
 			if n > 0 {
 				delay, ok := p.pass(src)
 				if !ok {
+					return
+				}
+				if toServer && p.trips(buf[:n]) {
+					_, _ = dst.Write(buf[:n])
+					p.Cut()
 					return
 				}
 				if delay > 0 {
@@ -158,8 +166,8 @@ func (p *Proxy) pipe(c net.Conn) {
 			}
 		}
 	}
-	go cp(up, c)
-	go cp(c, up)
+	go cp(up, c, true)
+	go cp(c, up, false)
 	<-done
 	_ = c.Close()
 	_ = up.Close()
@@ -186,6 +194,31 @@ func (p *Proxy) Cut() {
 	p.conns = map[net.Conn]struct{}{}
 	p.blackhole, p.delay = false, 0
 	p.notify()
+}
+
+// CutAfter arms a cut for the next chunk a client sends that contains
+// pattern: the chunk reaches the server, then the proxy cuts (as Cut) before
+// any answer gets back. The server did what it was asked (a COMMIT, say) and
+// the client never hears it: an ambiguous outcome it must not take for a
+// failure.
+func (p *Proxy) CutAfter(pattern []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cutAfter = bytes.Clone(pattern)
+}
+
+// trips reports whether chunk sets off the armed CutAfter; if so, it holds
+// every answer (a blackhole) until the cut.
+func (p *Proxy) trips(chunk []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cutAfter == nil || !bytes.Contains(chunk, p.cutAfter) {
+		return false
+	}
+	p.cutAfter = nil
+	p.blackhole = true
+	p.notify()
+	return true
 }
 
 // Blackhole stops forwarding in both directions without closing anything:

@@ -72,8 +72,10 @@ func (w *WS) Send(m any) {
 	}
 }
 
-// Read returns the next message within d, skipping keepalives (ping, ka);
-// the error is the websocket's (a close has a websocket.CloseError).
+// Read returns the next message within d, skipping keepalives (ka, and
+// ping, which it answers with a pong as graphql-transport-ws clients must: the
+// server drops a peer silent for two keepalive intervals); the error is the
+// websocket's (a close has a websocket.CloseError).
 func (w *WS) Read(d time.Duration) (WSMessage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -86,7 +88,12 @@ func (w *WS) Read(d time.Duration) (WSMessage, error) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			return WSMessage{}, err
 		}
-		if m.Type == "ka" || m.Type == "ping" {
+		switch m.Type {
+		case "ping":
+			// A failed write shows at the next read.
+			_ = w.Conn.Write(ctx, websocket.MessageText, []byte(`{"type":"pong"}`))
+			continue
+		case "ka":
 			continue
 		}
 		return m, nil
