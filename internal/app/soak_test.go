@@ -503,8 +503,6 @@ func heapAfterGC() uint64 {
 	return m.HeapInuse
 }
 
-const mib = 1 << 20
-
 // soakEnv is the services of a soak, each behind its proxy, and the
 // configuration of the instances.
 type soakEnv struct {
