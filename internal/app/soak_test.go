@@ -838,8 +838,8 @@ func soakLoad(t *testing.T, env *soakEnv) map[string]any {
 			ended += n
 		}
 		subFigures[c.name] = map[string]any{"events": len(got), "sessions": c.sessions, "left": c.left, "ended": c.ended}
-		if !c.leaves && ended > 0 {
-			t.Logf("%s: %d of its sessions were ended (and resumed): %v %v", c.name, ended, c.ended, c.samples)
+		if ended > 0 {
+			t.Logf("%s: %d of its sessions were ended by the server or the network (and resumed): %v %v", c.name, ended, c.ended, c.samples)
 		}
 	}
 
