@@ -49,10 +49,13 @@ import (
 // both instances are closed. `make soak` runs it; figures go to the log
 // (and to FAULT_FIGURES) for docs/RELIABILITY.md.
 
-// Tolerances of the return to baseline once both instances are closed.
+// Tolerances of the return to baseline once both instances are closed:
+// one goroutine (a leak of one per instance is two), and 4 MiB of heap
+// (the run's own records are garbage by then; a warm-up instance has paid
+// for what a process sets up once).
 const (
-	soakGoroutineSlack = 5       // goroutines above the baseline
-	soakHeapSlack      = 4 << 20 // bytes of HeapInuse above the baseline
+	soakGoroutineSlack = 1
+	soakHeapSlack      = 4 << 20 // bytes of HeapInuse
 )
 
 // The kinds of request the load sends.
@@ -833,8 +836,8 @@ func soakLoad(t *testing.T, env *soakEnv) map[string]any {
 			ended += n
 		}
 		subFigures[c.name] = map[string]any{"events": len(got), "sessions": c.sessions, "left": c.left, "ended": c.ended}
-		if !c.leaves && ended > 0 {
-			t.Logf("%s: %d of its sessions were ended (and resumed): %v %v", c.name, ended, c.ended, c.samples)
+		if ended > 0 {
+			t.Logf("%s: %d of its sessions were ended by the server or the network (and resumed): %v %v", c.name, ended, c.ended, c.samples)
 		}
 	}
 
