@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -79,7 +80,7 @@ func (a *App) GraphQL() *handler.Server {
 	})
 	srv.AddTransport(gqlhttp.Unsupported{Protocol: wire})
 	if n := a.Config.GraphQL.QueryCache; n > 0 {
-		srv.SetQueryCache(lru.New[*ast.QueryDocument](n))
+		srv.SetQueryCache(boundedCache{lru.New[*ast.QueryDocument](n)})
 	}
 	if a.Config.GraphQL.Introspection {
 		srv.Use(extension.Introspection{})
@@ -131,6 +132,24 @@ func (a *App) GraphQL() *handler.Server {
 		return recoverFn(ctx, p)
 	})
 	return srv
+}
+
+// maxCachedQuery is the longest document the parsed-query cache keeps. A
+// parsed document holds its whole text (every position points into it), and
+// comments and long strings cost no tokens: cached, a thousand documents of a
+// megabyte each would hold a gigabyte. Longer ones are parsed each time.
+const maxCachedQuery = 64 << 10
+
+// boundedCache is the parsed-query cache, for documents up to maxCachedQuery.
+type boundedCache struct {
+	graphql.Cache[*ast.QueryDocument]
+}
+
+// Add implements graphql.Cache.
+func (c boundedCache) Add(ctx context.Context, query string, doc *ast.QueryDocument) {
+	if len(query) <= maxCachedQuery {
+		c.Cache.Add(ctx, query, doc)
+	}
 }
 
 func (a *App) routes() http.Handler {

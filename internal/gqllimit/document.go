@@ -2,6 +2,7 @@ package gqllimit
 
 import (
 	"context"
+	"crypto/sha256"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -25,8 +26,9 @@ const DefaultMaxDocumentFields = 1000
 // token limit) took 9.4 s of CPU. Document counts the field selections as
 // written (each fragment once) and refuses a document over MaxFields
 // before that. It must be added after the persisted-query extension, which
-// fills the query in. Documents it accepted are remembered, so a known one is
-// not parsed twice.
+// fills the query in. Documents it accepted are remembered by their SHA-256
+// (32 bytes each, however long the document), so a known one is not parsed
+// twice.
 type Document struct {
 	MaxFields int
 	// TokenLimit is the parser's (GRAPHQL_MAX_TOKENS): a document over it is
@@ -57,7 +59,9 @@ func (d *Document) MutateOperationParameters(ctx context.Context, raw *graphql.R
 	if d.MaxFields <= 0 || raw.Query == "" {
 		return nil
 	}
-	if _, ok := d.accepted.Get(ctx, raw.Query); ok {
+	sum := sha256.Sum256([]byte(raw.Query))
+	key := string(sum[:])
+	if _, ok := d.accepted.Get(ctx, key); ok {
 		return nil
 	}
 	doc, err := parser.ParseQueryWithTokenLimit(&ast.Source{Input: raw.Query}, d.TokenLimit)
@@ -67,7 +71,7 @@ func (d *Document) MutateOperationParameters(ctx context.Context, raw *graphql.R
 	if n := CountFields(doc); n > d.MaxFields {
 		return limitError(CodeTooManyFields, "the document selects %d fields; the limit is %d", n, d.MaxFields)
 	}
-	d.accepted.Add(ctx, raw.Query, struct{}{})
+	d.accepted.Add(ctx, key, struct{}{})
 	return nil
 }
 

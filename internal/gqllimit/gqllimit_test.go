@@ -245,3 +245,26 @@ func TestInputLimits(t *testing.T) {
 		})
 	}
 }
+
+func TestDocument(t *testing.T) {
+	d := gqllimit.NewDocument(5, 100, 10)
+	ctx := context.Background()
+	for _, c := range []struct {
+		doc string
+		ok  bool
+	}{
+		{`{ a b c d e }`, true},
+		{`{ a b c d e }`, true}, // remembered
+		{`{ a b c d e f }`, false},
+		{`{ a { b { c } } ...F } fragment F on Q { d e f }`, false},
+		{`{ ...F ...F ...F } fragment F on Q { a b c }`, true}, // as written: fragments once
+		{`{ a b c d e f`, true},                                // does not parse: gqlgen says so
+		{strings.Repeat("{ a } ", 200), true},                  // over the token limit: likewise
+		{``, true},
+	} {
+		err := d.MutateOperationParameters(ctx, &graphql.RawParams{Query: c.doc})
+		if (err == nil) != c.ok || err != nil && err.Extensions["code"] != gqllimit.CodeTooManyFields {
+			t.Errorf("%.40s: %v, want ok=%v", c.doc, err, c.ok)
+		}
+	}
+}
