@@ -114,6 +114,7 @@ func (a *App) GraphQL() *handler.Server {
 	// After the persisted-query extension, which fills the query in.
 	srv.Use(gqllimit.NewDocument(gqllimit.DefaultMaxDocumentFields, gq.MaxTokens, max(gq.QueryCache, 1)))
 	srv.AroundOperations(a.aroundMutations)
+	srv.AroundResponses(a.liveStatus)
 	srv.Use(observability.Extension{M: a.metrics})
 	if a.Config.Tracing.Exporter != "off" {
 		srv.Use(observability.TracingExtension{Tracer: a.tracer.Tracer("shipmentapp/graphql")})

@@ -279,6 +279,11 @@ func TestSubscriptionRedisDown(t *testing.T) {
 	waitSubscribers(t, c.apps[1], 1)
 	proxy.Cut()
 	defer proxy.Restore()
+	for deadline := time.Now().Add(10 * time.Second); !c.apps[1].Live.Degraded(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the instance did not notice Redis going away")
+		}
+	}
 	for i, st := range []string{"LABEL_CREATED", "IN_TRANSIT"} {
 		start := time.Now()
 		if r := e.addEvent(sh.ID, st, at(i)); len(r.Errors) > 0 {
@@ -288,9 +293,50 @@ func TestSubscriptionRedisDown(t *testing.T) {
 			t.Errorf("the mutation waited %s for Redis", d)
 		}
 	}
+	// The subscriber is told, on each result, that events come from the
+	// poll while Redis is away; once it is back, results are plain again.
 	for _, want := range []string{"LABEL_CREATED", "IN_TRANSIT"} {
-		if edge := nextEdge(t, ws, "1"); edge.Node.Status != want {
-			t.Fatalf("want %s from the poll, got %+v", want, edge)
+		if edge, live := nextEdgeLive(t, ws, "1"); edge.Node.Status != want || !live.Degraded || live.PollInterval != "300ms" {
+			t.Fatalf("want %s from the poll, told degraded (poll 300ms); got %+v, %+v", want, edge, live)
 		}
 	}
+	proxy.Restore()
+	deadline := time.Now().Add(10 * time.Second)
+	for c.apps[1].Live.Degraded() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if r := e.addEvent(sh.ID, "OUT_FOR_DELIVERY", at(3)); len(r.Errors) > 0 {
+		t.Fatalf("add event with Redis back: %v", r.Errors)
+	}
+	if edge, live := nextEdgeLive(t, ws, "1"); edge.Node.Status != "OUT_FOR_DELIVERY" || live.Degraded {
+		t.Fatalf("with Redis back: %+v, %+v", edge, live)
+	}
+}
+
+// liveExtension is a subscription result's extensions.live.
+type liveExtension struct {
+	Degraded     bool   `json:"degraded"`
+	PollInterval string `json:"pollInterval"`
+}
+
+// nextEdgeLive is nextEdge with the result's extensions.live.
+func nextEdgeLive(t testing.TB, ws *testutil.WS, id string) (eventEdge, liveExtension) {
+	t.Helper()
+	m := ws.Next(10 * time.Second)
+	if m.Type != "next" || m.ID != id {
+		t.Fatalf("want next for %s, got %s %s %s", id, m.Type, m.ID, m.Payload)
+	}
+	var out struct {
+		Data struct {
+			ShipmentEvents eventEdge `json:"shipmentEvents"`
+		} `json:"data"`
+		Errors     []any `json:"errors"`
+		Extensions struct {
+			Live liveExtension `json:"live"`
+		} `json:"extensions"`
+	}
+	if err := json.Unmarshal(m.Payload, &out); err != nil || len(out.Errors) > 0 {
+		t.Fatalf("bad result %s (%v)", m.Payload, err)
+	}
+	return out.Data.ShipmentEvents, out.Extensions.Live
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
+	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 )
 
 type abortKey struct{}
@@ -382,6 +383,17 @@ func (h *Hub) reloadShipments(ctx context.Context) {
 
 // Ready is closed once the Hub delivers (tests).
 func (h *Hub) Ready() <-chan struct{} { return h.ready }
+
+// Degraded reports whether this instance has lost its notifications from
+// the others (Redis pub/sub down): subscriptions keep receiving every event,
+// from the poll, up to the poll interval late.
+func (h *Hub) Degraded() bool {
+	b, ok := h.opts.Bus.(pubsub.Health)
+	return ok && b.Down()
+}
+
+// PollInterval is how often the Hub reads new events without a note.
+func (h *Hub) PollInterval() time.Duration { return h.opts.Poll }
 
 // Position is the seq of the last event dispatched (tests).
 func (h *Hub) Position() int64 {

@@ -22,6 +22,12 @@ type Bus interface {
 	Listen(ctx context.Context, ready func(), handle func(msg []byte)) error
 }
 
+// Health is implemented by a Bus that can lose its connection (Redis):
+// Down reports that notes from other instances are being missed.
+type Health interface {
+	Down() bool
+}
+
 // Memory is the in-process Bus of a single instance.
 type Memory struct {
 	mu        sync.RWMutex

@@ -90,10 +90,19 @@ func TestRedisReconnects(t *testing.T) {
 	bus := &pubsub.Redis{Client: sub, Channel: channel, Ping: 200 * time.Millisecond}
 	msgs, ready := listen(t, bus)
 	wait(t, ready, "first subscription")
+	if bus.Down() {
+		t.Fatal("Down before any outage")
+	}
 	proxy.Cut()
 	time.Sleep(500 * time.Millisecond)
+	if !bus.Down() {
+		t.Error("not Down while Redis is cut off")
+	}
 	proxy.Restore()
 	wait(t, ready, "subscription after the outage")
+	if bus.Down() {
+		t.Error("still Down after subscribing again")
+	}
 	if err := pub.Publish(context.Background(), channel, "after").Err(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -22,7 +23,13 @@ type Redis struct {
 	// connection with a PING (default 15 s); a dead connection is replaced
 	// and the channel subscribed again.
 	Ping time.Duration
+
+	lost atomic.Bool // Listen lost its subscription and has not subscribed again
 }
+
+// Down reports whether Listen has lost its subscription to Redis and not
+// made it again: notes from other instances are missed meanwhile (see Bus).
+func (r *Redis) Down() bool { return r.lost.Load() }
 
 // Publish implements Bus.
 func (r *Redis) Publish(ctx context.Context, msg []byte) error {
@@ -63,6 +70,7 @@ func (r *Redis) Listen(ctx context.Context, ready func(), handle func([]byte)) e
 					r.Logger.Info("redis pub/sub subscribed again", slog.String("channel", r.Channel))
 				}
 				down = false
+				r.lost.Store(false)
 				ready()
 			}
 		case *redis.Message:
@@ -78,6 +86,7 @@ func (r *Redis) Listen(ctx context.Context, ready func(), handle func([]byte)) e
 				r.Logger.Warn("redis pub/sub lost; reconnecting", slog.String("channel", r.Channel), slog.String("error", err.Error()))
 			}
 			down = true
+			r.lost.Store(true)
 			// go-redis reconnects and subscribes again on the next receive.
 			select {
 			case <-ctx.Done():
