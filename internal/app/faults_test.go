@@ -841,11 +841,12 @@ func TestFaultStorage(t *testing.T) {
 	// Until uploads have run wholly while it is away.
 	waitUntil(t, 20*time.Second, "uploads ran with the store down", func() bool { return uploads.total("down") >= 2 })
 	set("back", proxy.Restore)
-	time.Sleep(time.Second)
+	// Until an upload has gone through again (a second on an idle machine).
+	waitUntil(t, 20*time.Second, "an upload with the store back", func() bool { return uploads.get("back")["ok"] > 0 })
 	set("half-open", proxy.Blackhole)
 	waitUntil(t, 20*time.Second, "uploads ran with the store hung", func() bool { return uploads.total("half-open") >= 2 })
 	set("after", proxy.Restore)
-	time.Sleep(time.Second)
+	waitUntil(t, 20*time.Second, "an upload after the faults", func() bool { return uploads.get("after")["ok"] > 0 })
 	close(stop)
 	wg.Wait()
 
