@@ -746,15 +746,7 @@ func TestFaultUploadCommitLost(t *testing.T) {
 	testutil.Require(t, m)
 	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", m.Host, m.Port))
 	a, srv, key := faultApp(t, nil, through(testutil.NewDatabase(t, m), proxy), testutil.NewDolibarr(t, testutil.SQLite))
-	var sh struct{ CreateShipment struct{ ID string } }
-	if r := hit(srv.URL, key, gqlBody(`mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }`,
-		map[string]any{"input": createInput(activeCustomer, "UPS")}), 10*time.Second); !r.ok() || json.Unmarshal(r.data, &sh) != nil {
-		t.Fatalf("create: %s", r)
-	}
-	ops, _ := json.Marshal(gqlBody(`mutation($s: ID!, $f: Upload!) { uploadShipmentFile(shipmentId: $s, kind: LABEL, file: $f) { id } }`,
-		map[string]any{"s": sh.CreateShipment.ID, "f": nil}))
-	body, ct := testutil.Multipart(t, testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
-		testutil.Part{Name: "0", FileName: "label.pdf", ContentType: "application/pdf", Body: samplePDF})
+	body, ct := labelUpload(t, srv.URL, key)
 	proxy.CutAfter([]byte("COMMIT"))
 	r := hitRaw(srv.URL, key, ct, body, 30*time.Second)
 	if proxy.Faults() != 1 || len(r.codes) != 1 || r.codes[0] != "UNAVAILABLE" {
@@ -776,6 +768,21 @@ func TestFaultUploadCommitLost(t *testing.T) {
 	}
 }
 
+// labelUpload creates a shipment through url and returns the multipart body
+// (and its Content-Type) of a label upload to it.
+func labelUpload(t *testing.T, url, key string) ([]byte, string) {
+	t.Helper()
+	var sh struct{ CreateShipment struct{ ID string } }
+	if r := hit(url, key, gqlBody(`mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }`,
+		map[string]any{"input": createInput(activeCustomer, "UPS")}), 10*time.Second); !r.ok() || json.Unmarshal(r.data, &sh) != nil {
+		t.Fatalf("create: %s", r)
+	}
+	ops, _ := json.Marshal(gqlBody(`mutation($s: ID!, $f: Upload!) { uploadShipmentFile(shipmentId: $s, kind: LABEL, file: $f) { id } }`,
+		map[string]any{"s": sh.CreateShipment.ID, "f": nil}))
+	return testutil.Multipart(t, testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
+		testutil.Part{Name: "0", FileName: "label.pdf", ContentType: "application/pdf", Body: samplePDF})
+}
+
 // TestFaultStorage: the file store (versitygw, S3) goes away (cut) and hangs
 // (half-open) while files are uploaded: each upload fails cleanly
 // (STORAGE_UNAVAILABLE, or TIMEOUT at FILE_UPLOAD_TIMEOUT), never later, and
@@ -791,15 +798,7 @@ func TestFaultStorage(t *testing.T) {
 	// refuses connections answers when the deadline is far.
 	patientCfg := append(slices.Clone(storageEnv), "AWS_ENDPOINT=http://"+proxy.Addr())
 	_, patient, _ := faultApp(t, patientCfg, mainDB, dol)
-	var sh struct{ CreateShipment struct{ ID string } }
-	if r := hit(srv.URL, key, gqlBody(`mutation($input: CreateShipmentInput!) { createShipment(input: $input) { id } }`,
-		map[string]any{"input": createInput(activeCustomer, "UPS")}), 10*time.Second); !r.ok() || json.Unmarshal(r.data, &sh) != nil {
-		t.Fatalf("create: %s", r)
-	}
-	ops, _ := json.Marshal(gqlBody(`mutation($s: ID!, $f: Upload!) { uploadShipmentFile(shipmentId: $s, kind: LABEL, file: $f) { id } }`,
-		map[string]any{"s": sh.CreateShipment.ID, "f": nil}))
-	body, ct := testutil.Multipart(t, testutil.Part{Name: "operations", Body: ops}, testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
-		testutil.Part{Name: "0", FileName: "label.pdf", ContentType: "application/pdf", Body: samplePDF})
+	body, ct := labelUpload(t, srv.URL, key)
 
 	uploads := newTally()
 	var phase atomic.Value
