@@ -33,6 +33,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/graph"
 	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
+	"github.com/shipmentapp/shipmentapp/graph/plan"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
@@ -55,7 +56,12 @@ func (a *App) GraphQL() *handler.Server {
 		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys, Files: a.Files, Live: a.Live,
 	}}
 	connectionCosts(&cfg.Complexity)
-	es := generated.NewExecutableSchema(cfg)
+	var es graphql.ExecutableSchema = generated.NewExecutableSchema(cfg)
+	if a.Config.GraphQL.Planned {
+		// The core documents run on their plan, the rest on gqlgen's
+		// executor (graph/plan; docs/DECISIONS.md, "Planned execution").
+		es = plan.New(es, cfg.Resolvers, max(a.Config.GraphQL.QueryCache, 100), func(o plan.Outcome) { a.metrics.Planned(string(o)) })
+	}
 	srv := handler.New(es)
 	// The GraphQL over HTTP draft's wire format (internal/gqlhttp) for GET,
 	// POST and uploads; Unsupported answers whatever else comes (405, 415).

@@ -279,6 +279,9 @@ type GraphQL struct {
 	// (internal/gqlhttp): for clients that cannot follow the GraphQL over
 	// HTTP draft.
 	HTTPLegacy bool `koanf:"graphql_http_legacy"`
+	// Planned runs the documents graph/plan covers on their plan instead of
+	// gqlgen's generic executor (same answers, less CPU).
+	Planned bool `koanf:"graphql_planned"`
 }
 
 // Files configures file uploads, downloads and their storage.
@@ -446,6 +449,7 @@ func defaults(appEnv string) map[string]any {
 		"graphql_max_complexity":      5000,
 		"graphql_max_tokens":          10000,
 		"graphql_http_legacy":         false,
+		"graphql_planned":             true,
 		"redis_port":                  6379,
 		"persisted_queries":           "apq",
 		"cache_driver":                "memory",

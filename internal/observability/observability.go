@@ -28,6 +28,7 @@ type Metrics struct {
 	opDuration   *prometheus.HistogramVec
 	errors       *prometheus.CounterVec
 	batches      *prometheus.HistogramVec
+	planned      *prometheus.CounterVec
 
 	mu    sync.Mutex
 	names map[string]struct{}
@@ -56,13 +57,20 @@ func New(reg prometheus.Registerer) *Metrics {
 			Name: "shipmentapp_dataloader_batch_size", Help: "Keys per dataloader batch (one query each), by loader.",
 			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
 		}, []string{"loader"}),
+		planned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "shipmentapp_graphql_planned_total", Help: "Query operations by how they ran (graph/plan): planned (by the planned executor), unplanned (a document it does not cover) or fallback (it handed the request to gqlgen's executor).",
+		}, []string{"outcome"}),
 		names: map[string]struct{}{},
 	}
 	if reg != nil {
-		reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.errors, m.batches)
+		reg.MustRegister(m.httpRequests, m.httpDuration, m.operations, m.opDuration, m.errors, m.batches, m.planned)
 	}
 	return m
 }
+
+// Planned counts a query operation by how it ran: "planned", "unplanned" or
+// "fallback" (graph/plan's outcomes).
+func (m *Metrics) Planned(outcome string) { m.planned.WithLabelValues(outcome).Inc() }
 
 // Route wraps the handler of route (the mux pattern, a bounded label).
 func (m *Metrics) Route(route string, next http.Handler) http.Handler {

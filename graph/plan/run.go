@@ -1,0 +1,661 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shipmentapp/shipmentapp/ent"
+	"github.com/shipmentapp/shipmentapp/ent/file"
+	"github.com/shipmentapp/shipmentapp/graph/generated"
+	"github.com/shipmentapp/shipmentapp/internal/domain"
+	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/paging"
+)
+
+// run is one execution of a plan.
+type run struct {
+	ctx  context.Context
+	s    *Schema
+	w    bytesWriter
+	errs []error
+	// abort, once set, sends the request to the generic executor: what was
+	// written is dropped.
+	abort error
+	// path is the response path of the field being written, kept as keys
+	// and indexes and turned into an ast.Path only for an error.
+	path []step
+	// fields caches the context and arguments of a resolver field, by node,
+	// for the whole run: one per field of the document, not per parent.
+	fields map[*node]*resolverField
+}
+
+type step struct {
+	key   string
+	index int // a list index when key is ""
+}
+
+type resolverField struct {
+	ctx  context.Context
+	args map[string]any
+}
+
+var errNull = errors.New("a non-null value is null")
+
+// exec writes the answer of p, or returns ok false if the generic executor
+// must answer instead.
+func (r *run) exec(p *operation) (data []byte, errs []error, ok bool) {
+	defer func() {
+		if recover() != nil {
+			data, errs, ok = nil, nil, false
+		}
+	}()
+	r.w = make(bytesWriter, 0, 8<<10)
+	r.fields = make(map[*node]*resolverField, 4)
+	r.w = append(r.w, '{')
+	for i, n := range p.root {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Query")
+		case qShipments:
+			r.shipments(n)
+		case qShipment:
+			r.shipmentRoot(n)
+		}
+		r.pop()
+		if r.abort != nil {
+			return nil, nil, false
+		}
+	}
+	r.w = append(r.w, '}')
+	return r.w, r.errs, true
+}
+
+// key writes the separator and key of the i-th field n of an object and
+// enters it in the path; pop leaves it.
+func (r *run) key(i int, n *node) {
+	if i > 0 {
+		r.w = append(r.w, ',')
+	}
+	r.w = append(r.w, n.key...)
+	r.path = append(r.path, step{key: n.field.Alias})
+}
+
+func (r *run) pop() { r.path = r.path[:len(r.path)-1] }
+
+// resolver returns the context and the arguments of resolver field n,
+// parsed once per run; object is its type's name.
+func (r *run) resolver(object string, n *node) (*resolverField, bool) {
+	if f, ok := r.fields[n]; ok {
+		return f, true
+	}
+	args, err := generated.Args(r.ctx, r.s.ExecutableSchema, object, n.field)
+	if err != nil {
+		r.abort = err
+		return nil, false
+	}
+	fc := &graphql.FieldContext{Object: object, Field: n.field, Args: args, IsMethod: true, IsResolver: true}
+	f := &resolverField{ctx: graphql.WithFieldContext(r.ctx, fc), args: args}
+	r.fields[n] = f
+	return f, true
+}
+
+// fail records err for the nullable field being written, whose value is
+// then null, as gqlgen's resolveField does: the error gets the field's path
+// and location.
+func (r *run) fail(n *node, err error) {
+	path := make(ast.Path, 0, len(r.path))
+	for _, s := range r.path {
+		if s.key == "" {
+			path = append(path, ast.PathIndex(s.index))
+		} else {
+			path = append(path, ast.PathName(s.key))
+		}
+	}
+	var loc []gqlerror.Location
+	if p := n.field.Position; p != nil && p.Line != 0 {
+		loc = []gqlerror.Location{{Line: p.Line, Column: p.Column}}
+	}
+	if gqlErr, ok := errors.AsType[*gqlerror.Error](err); ok {
+		if gqlErr.Locations == nil {
+			gqlErr.Locations = loc
+		}
+		if gqlErr.Path == nil {
+			gqlErr.Path = path
+		}
+	} else {
+		wrapped := gqlerror.WrapPath(path, err)
+		wrapped.Locations = loc
+		err = wrapped
+	}
+	r.errs = append(r.errs, err)
+	r.null()
+}
+
+func (r *run) null() { r.w = append(r.w, "null"...) }
+
+func (r *run) str(s string) { graphql.MarshalString(s).MarshalGQL(&r.w) }
+
+func (r *run) optStr(s *string) {
+	if s == nil {
+		r.null()
+		return
+	}
+	r.str(*s)
+}
+
+func (r *run) int(i int64) { r.w = strconv.AppendInt(r.w, i, 10) }
+
+func (r *run) bool(b bool) { r.w = strconv.AppendBool(r.w, b) }
+
+// time writes a non-null Time; gqlgen answers a zero time with a null and an
+// error, which the plan leaves to it.
+func (r *run) time(t time.Time) {
+	if t.IsZero() {
+		r.abort = errNull
+		return
+	}
+	graphql.MarshalTime(t).MarshalGQL(&r.w)
+}
+
+func (r *run) optTime(t *time.Time) {
+	if t == nil || t.IsZero() {
+		r.null()
+		return
+	}
+	graphql.MarshalTime(*t).MarshalGQL(&r.w)
+}
+
+func (r *run) marshal(m graphql.Marshaler) { m.MarshalGQL(&r.w) }
+
+func (r *run) cursor(c *entgql.Cursor[int]) {
+	if c == nil {
+		r.null()
+		return
+	}
+	paging.MarshalCursor(*c).MarshalGQL(&r.w)
+}
+
+// list writes n elements with write, entering each index in the path.
+func (r *run) list(n int, write func(i int)) {
+	r.w = append(r.w, '[')
+	for i := range n {
+		if i > 0 {
+			r.w = append(r.w, ',')
+		}
+		r.path = append(r.path, step{index: i})
+		write(i)
+		r.path = r.path[:len(r.path)-1]
+		if r.abort != nil {
+			return
+		}
+	}
+	r.w = append(r.w, ']')
+}
+
+func (r *run) shipments(n *node) {
+	f, ok := r.resolver("Query", n)
+	if !ok {
+		return
+	}
+	a := f.args
+	conn, err := r.s.resolvers.Query().Shipments(f.ctx, a["after"].(*entgql.Cursor[int]), a["first"].(*int), a["before"].(*entgql.Cursor[int]), a["last"].(*int), a["orderBy"].([]*ent.ShipmentOrder), a["where"].(*ent.ShipmentWhereInput))
+	if err != nil || conn == nil {
+		r.abort = fmt.Errorf("shipments: %w", errors.Join(err, errNull))
+		return
+	}
+	r.shipmentConnection(n.children, conn)
+}
+
+func (r *run) shipmentRoot(n *node) {
+	f, ok := r.resolver("Query", n)
+	if !ok {
+		return
+	}
+	s, err := r.s.resolvers.Query().Shipment(f.ctx, f.args["id"].(*gid.ID), f.args["reference"].(*string))
+	if err != nil {
+		r.abort = fmt.Errorf("shipment: %w", err)
+		return
+	}
+	r.shipment(n.children, s)
+}
+
+func (r *run) shipmentConnection(nodes []*node, conn *ent.ShipmentConnection) {
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("ShipmentConnection")
+		case connEdges:
+			if conn.Edges == nil {
+				r.null()
+				break
+			}
+			r.list(len(conn.Edges), func(i int) { r.shipmentEdge(n.children, conn.Edges[i]) })
+		case connPageInfo:
+			r.pageInfo(n.children, &conn.PageInfo)
+		case connTotalCount:
+			r.int(int64(conn.TotalCount))
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) shipmentEdge(nodes []*node, e *ent.ShipmentEdge) {
+	if e == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("ShipmentEdge")
+		case edgeNode:
+			r.shipment(n.children, e.Node)
+		case edgeCursor:
+			r.cursor(&e.Cursor)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) pageInfo(nodes []*node, p *entgql.PageInfo[int]) {
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("PageInfo")
+		case piHasNextPage:
+			r.bool(p.HasNextPage)
+		case piHasPreviousPage:
+			r.bool(p.HasPreviousPage)
+		case piStartCursor:
+			r.cursor(p.StartCursor)
+		case piEndCursor:
+			r.cursor(p.EndCursor)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) shipment(nodes []*node, s *ent.Shipment) {
+	if s == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Shipment")
+		case sID:
+			r.marshal(s.GlobalID())
+		case sReference:
+			r.str(s.Reference)
+		case sStatus:
+			r.marshal(s.Status)
+		case sCarrier:
+			r.str(s.Carrier)
+		case sServiceLevel:
+			r.optStr(s.ServiceLevel)
+		case sTrackingNumber:
+			r.optStr(s.TrackingNumber)
+		case sOrigin:
+			r.address(n.children, &s.Origin)
+		case sDestination:
+			r.address(n.children, &s.Destination)
+		case sParcels:
+			r.list(len(s.Parcels), func(i int) { r.parcel(n.children, &s.Parcels[i]) })
+		case sEstimatedDeliveryAt:
+			r.optTime(s.EstimatedDeliveryAt)
+		case sDeliveredAt:
+			r.optTime(s.DeliveredAt)
+		case sCancelReason:
+			r.optStr(s.CancelReason)
+		case sVersion:
+			r.int(int64(s.Version))
+		case sCreatedAt:
+			r.time(s.CreatedAt)
+		case sUpdatedAt:
+			r.time(s.UpdatedAt)
+		case sCreatedBy:
+			r.str(s.CreatedBy)
+		case sUpdatedBy:
+			r.str(s.UpdatedBy)
+		case sCustomer:
+			r.customerOf(n, s)
+		case sEvents:
+			r.events(n, s)
+		case sFiles:
+			r.files(n, s)
+		case sNextStatuses:
+			statuses, err := r.s.resolvers.Shipment().NextStatuses(r.ctx, s)
+			if err != nil {
+				r.abort = err
+				break
+			}
+			r.list(len(statuses), func(i int) { r.marshal(statuses[i]) })
+		}
+		r.pop()
+		if r.abort != nil {
+			return
+		}
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) address(nodes []*node, a *domain.Address) {
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Address")
+		case aName:
+			r.str(a.Name)
+		case aCompany:
+			r.str(a.Company)
+		case aLine1:
+			r.str(a.Line1)
+		case aLine2:
+			r.str(a.Line2)
+		case aCity:
+			r.str(a.City)
+		case aRegion:
+			r.str(a.Region)
+		case aPostalCode:
+			r.str(a.PostalCode)
+		case aCountryCode:
+			r.str(a.CountryCode)
+		case aPhone:
+			r.str(a.Phone)
+		case aEmail:
+			r.str(a.Email)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) parcel(nodes []*node, p *domain.Parcel) {
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Parcel")
+		case pWeightGrams:
+			r.int(int64(p.WeightGrams))
+		case pLengthMm:
+			r.int(int64(p.LengthMm))
+		case pWidthMm:
+			r.int(int64(p.WidthMm))
+		case pHeightMm:
+			r.int(int64(p.HeightMm))
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) location(nodes []*node, l *domain.Location) {
+	if l == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Location")
+		case lCity:
+			r.str(l.City)
+		case lRegion:
+			r.str(l.Region)
+		case lPostalCode:
+			r.str(l.PostalCode)
+		case lCountryCode:
+			r.str(l.CountryCode)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+// customerOf writes Shipment.customer, nullable: a customer that cannot be
+// read is null with its error (Dolibarr unreachable, or the customer gone).
+func (r *run) customerOf(n *node, s *ent.Shipment) {
+	c, err := r.s.resolvers.Shipment().Customer(r.ctx, s)
+	if err != nil {
+		r.fail(n, err)
+		return
+	}
+	r.customer(n.children, c)
+}
+
+func (r *run) customer(nodes []*node, c *ent.Customer) {
+	if c == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Customer")
+		case cID:
+			r.marshal(c.GlobalID())
+		case cName:
+			r.str(c.Name)
+		case cAlias:
+			r.str(c.Alias)
+		case cCode:
+			r.str(c.Code)
+		case cAddress:
+			r.str(c.Address)
+		case cPostalCode:
+			r.str(c.PostalCode)
+		case cCity:
+			r.str(c.City)
+		case cPhone:
+			r.str(c.Phone)
+		case cEmail:
+			r.str(c.Email)
+		case cURL:
+			r.str(c.URL)
+		case cVatNumber:
+			r.str(c.VatNumber)
+		case cCreatedAt:
+			r.optTime(c.CreatedAt)
+		case cUpdatedAt:
+			r.optTime(c.UpdatedAt)
+		case cCountry:
+			co, err := r.s.resolvers.Customer().Country(r.ctx, c)
+			if err != nil {
+				r.fail(n, err)
+				break
+			}
+			r.country(n.children, co)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) country(nodes []*node, c *ent.Country) {
+	if c == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("Country")
+		case coCode:
+			r.str(c.Code)
+		case coCodeIso:
+			r.str(c.CodeIso)
+		case coLabel:
+			r.str(c.Label)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+// events writes Shipment.events, non-null: an error goes to the generic
+// executor.
+func (r *run) events(n *node, s *ent.Shipment) {
+	f, ok := r.resolver("Shipment", n)
+	if !ok {
+		return
+	}
+	a := f.args
+	conn, err := r.s.resolvers.Shipment().Events(f.ctx, s, a["after"].(*entgql.Cursor[int]), a["first"].(*int), a["before"].(*entgql.Cursor[int]), a["last"].(*int), a["orderBy"].([]*ent.TrackingEventOrder))
+	if err != nil || conn == nil {
+		r.abort = fmt.Errorf("events: %w", errors.Join(err, errNull))
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range n.children {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("TrackingEventConnection")
+		case connEdges:
+			if conn.Edges == nil {
+				r.null()
+				break
+			}
+			r.list(len(conn.Edges), func(i int) { r.eventEdge(n.children, conn.Edges[i]) })
+		case connPageInfo:
+			r.pageInfo(n.children, &conn.PageInfo)
+		case connTotalCount:
+			r.int(int64(conn.TotalCount))
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) eventEdge(nodes []*node, e *ent.TrackingEventEdge) {
+	if e == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("TrackingEventEdge")
+		case edgeNode:
+			r.event(n.children, e.Node)
+		case edgeCursor:
+			r.cursor(&e.Cursor)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+func (r *run) event(nodes []*node, e *ent.TrackingEvent) {
+	if e == nil {
+		r.null()
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("TrackingEvent")
+		case eID:
+			r.marshal(e.GlobalID())
+		case eStatus:
+			r.marshal(e.Status)
+		case eOccurredAt:
+			r.time(e.OccurredAt)
+		case eDescription:
+			r.str(e.Description)
+		case eLocation:
+			r.location(n.children, e.Location)
+		case eSource:
+			r.str(e.Source)
+		case eCreatedAt:
+			r.time(e.CreatedAt)
+		case eCreatedBy:
+			r.str(e.CreatedBy)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
+
+// files writes Shipment.files, non-null: an error goes to the generic
+// executor.
+func (r *run) files(n *node, s *ent.Shipment) {
+	f, ok := r.resolver("Shipment", n)
+	if !ok {
+		return
+	}
+	files, err := r.s.resolvers.Shipment().Files(f.ctx, s, f.args["kind"].(*file.Kind))
+	if err != nil {
+		r.abort = fmt.Errorf("files: %w", err)
+		return
+	}
+	r.list(len(files), func(i int) { r.file(n.children, files[i]) })
+}
+
+func (r *run) file(nodes []*node, f *ent.File) {
+	if f == nil {
+		r.abort = errNull
+		return
+	}
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		switch n.id {
+		case fTypename:
+			r.str("File")
+		case fID:
+			r.marshal(f.GlobalID())
+		case fKind:
+			r.marshal(f.Kind)
+		case fName:
+			r.str(f.Name)
+		case fContentType:
+			r.str(f.ContentType)
+		case fSize:
+			r.int(f.Size)
+		case fSha256:
+			r.str(f.Sha256)
+		case fUploadedAt:
+			r.time(f.UploadedAt)
+		case fUploadedBy:
+			r.str(f.UploadedBy)
+		}
+		r.pop()
+	}
+	r.w = append(r.w, '}')
+}
