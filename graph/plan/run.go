@@ -23,6 +23,7 @@ import (
 // run is one execution of a plan.
 type run struct {
 	ctx  context.Context
+	oc   *graphql.OperationContext
 	s    *Schema
 	w    bytesWriter
 	errs []error
@@ -57,6 +58,7 @@ func (r *run) exec(p *operation) (data []byte, errs []error, ok bool) {
 			data, errs, ok = nil, nil, false
 		}
 	}()
+	r.oc = graphql.GetOperationContext(r.ctx)
 	r.w = make(bytesWriter, 0, 8<<10)
 	r.fields = make(map[*node]*resolverField, 4)
 	r.w = append(r.w, '{')
@@ -97,15 +99,24 @@ func (r *run) resolver(object string, n *node) (*resolverField, bool) {
 	if f, ok := r.fields[n]; ok {
 		return f, true
 	}
-	args, err := generated.Args(r.ctx, r.s.ExecutableSchema, object, n.field)
-	if err != nil {
-		r.abort = err
-		return nil, false
+	var args map[string]any
+	if len(n.field.Definition.Arguments) > 0 {
+		var err error
+		if args, err = generated.Args(r.ctx, r.s.ExecutableSchema, object, n.field); err != nil {
+			r.abort = err
+			return nil, false
+		}
 	}
 	fc := &graphql.FieldContext{Object: object, Field: n.field, Args: args, IsMethod: true, IsResolver: true}
 	f := &resolverField{ctx: graphql.WithFieldContext(r.ctx, fc), args: args}
 	r.fields[n] = f
 	return f, true
+}
+
+// call runs resolver fn of field f through the field middleware (the
+// tracing extension's spans, for one), as gqlgen's executor does.
+func (r *run) call(f *resolverField, fn graphql.Resolver) (any, error) {
+	return r.oc.ResolverMiddleware(f.ctx, fn)
 }
 
 // fail records err for the nullable field being written, whose value is
@@ -207,7 +218,10 @@ func (r *run) shipments(n *node) {
 		return
 	}
 	a := f.args
-	conn, err := r.s.resolvers.Query().Shipments(f.ctx, a["after"].(*entgql.Cursor[int]), a["first"].(*int), a["before"].(*entgql.Cursor[int]), a["last"].(*int), a["orderBy"].([]*ent.ShipmentOrder), a["where"].(*ent.ShipmentWhereInput))
+	res, err := r.call(f, func(ctx context.Context) (any, error) {
+		return r.s.resolvers.Query().Shipments(ctx, a["after"].(*entgql.Cursor[int]), a["first"].(*int), a["before"].(*entgql.Cursor[int]), a["last"].(*int), a["orderBy"].([]*ent.ShipmentOrder), a["where"].(*ent.ShipmentWhereInput))
+	})
+	conn, _ := res.(*ent.ShipmentConnection)
 	if err != nil || conn == nil {
 		r.abort = fmt.Errorf("shipments: %w", errors.Join(err, errNull))
 		return
@@ -220,7 +234,10 @@ func (r *run) shipmentRoot(n *node) {
 	if !ok {
 		return
 	}
-	s, err := r.s.resolvers.Query().Shipment(f.ctx, f.args["id"].(*gid.ID), f.args["reference"].(*string))
+	res, err := r.call(f, func(ctx context.Context) (any, error) {
+		return r.s.resolvers.Query().Shipment(ctx, f.args["id"].(*gid.ID), f.args["reference"].(*string))
+	})
+	s, _ := res.(*ent.Shipment)
 	if err != nil {
 		r.abort = fmt.Errorf("shipment: %w", err)
 		return
@@ -345,7 +362,12 @@ func (r *run) shipment(nodes []*node, s *ent.Shipment) {
 		case sFiles:
 			r.files(n, s)
 		case sNextStatuses:
-			statuses, err := r.s.resolvers.Shipment().NextStatuses(r.ctx, s)
+			f, ok := r.resolver("Shipment", n)
+			if !ok {
+				break
+			}
+			res, err := r.call(f, func(ctx context.Context) (any, error) { return r.s.resolvers.Shipment().NextStatuses(ctx, s) })
+			statuses, _ := res.([]domain.Status)
 			if err != nil {
 				r.abort = err
 				break
@@ -442,7 +464,12 @@ func (r *run) location(nodes []*node, l *domain.Location) {
 // customerOf writes Shipment.customer, nullable: a customer that cannot be
 // read is null with its error (Dolibarr unreachable, or the customer gone).
 func (r *run) customerOf(n *node, s *ent.Shipment) {
-	c, err := r.s.resolvers.Shipment().Customer(r.ctx, s)
+	f, ok := r.resolver("Shipment", n)
+	if !ok {
+		return
+	}
+	res, err := r.call(f, func(ctx context.Context) (any, error) { return r.s.resolvers.Shipment().Customer(ctx, s) })
+	c, _ := res.(*ent.Customer)
 	if err != nil {
 		r.fail(n, err)
 		return
@@ -488,7 +515,12 @@ func (r *run) customer(nodes []*node, c *ent.Customer) {
 		case cUpdatedAt:
 			r.optTime(c.UpdatedAt)
 		case cCountry:
-			co, err := r.s.resolvers.Customer().Country(r.ctx, c)
+			f, ok := r.resolver("Customer", n)
+			if !ok {
+				break
+			}
+			res, err := r.call(f, func(ctx context.Context) (any, error) { return r.s.resolvers.Customer().Country(ctx, c) })
+			co, _ := res.(*ent.Country)
 			if err != nil {
 				r.fail(n, err)
 				break
@@ -531,7 +563,10 @@ func (r *run) events(n *node, s *ent.Shipment) {
 		return
 	}
 	a := f.args
-	conn, err := r.s.resolvers.Shipment().Events(f.ctx, s, a["after"].(*entgql.Cursor[int]), a["first"].(*int), a["before"].(*entgql.Cursor[int]), a["last"].(*int), a["orderBy"].([]*ent.TrackingEventOrder))
+	res, err := r.call(f, func(ctx context.Context) (any, error) {
+		return r.s.resolvers.Shipment().Events(ctx, s, a["after"].(*entgql.Cursor[int]), a["first"].(*int), a["before"].(*entgql.Cursor[int]), a["last"].(*int), a["orderBy"].([]*ent.TrackingEventOrder))
+	})
+	conn, _ := res.(*ent.TrackingEventConnection)
 	if err != nil || conn == nil {
 		r.abort = fmt.Errorf("events: %w", errors.Join(err, errNull))
 		return
@@ -619,7 +654,10 @@ func (r *run) files(n *node, s *ent.Shipment) {
 	if !ok {
 		return
 	}
-	files, err := r.s.resolvers.Shipment().Files(f.ctx, s, f.args["kind"].(*file.Kind))
+	res, err := r.call(f, func(ctx context.Context) (any, error) {
+		return r.s.resolvers.Shipment().Files(ctx, s, f.args["kind"].(*file.Kind))
+	})
+	files, _ := res.([]*ent.File)
 	if err != nil {
 		r.abort = fmt.Errorf("files: %w", err)
 		return
