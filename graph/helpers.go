@@ -8,6 +8,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/graph-gophers/dataloader/v7"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
@@ -198,6 +199,21 @@ func wantsTotal(ctx context.Context) bool {
 // wantsPageInfo reports whether the connection being resolved selects pageInfo.
 func wantsPageInfo(ctx context.Context) bool {
 	return selects(graphql.CollectFieldsCtx(ctx, nil), "pageInfo")
+}
+
+// selectionKey returns the part of a first-page loader key that the
+// connection being resolved derives from its selection alone (totalCount,
+// pageInfo, the node columns), for nodes of type node whose columns come
+// from columns: computed once per field of the document and request, not
+// once per parent.
+func selectionKey(ctx context.Context, l *loader.Loaders, node string, columns func([]graphql.CollectedField) []string) loader.EdgeKey {
+	type memoKey struct {
+		field *ast.Field
+		node  string
+	}
+	return l.Memo(memoKey{graphql.GetFieldContext(ctx).Field.Field, node}, func() any {
+		return loader.EdgeKey{Total: wantsTotal(ctx), NoPageInfo: !wantsPageInfo(ctx), Columns: columnsKey(columns(nodeFields(ctx, node)))}
+	}).(loader.EdgeKey)
 }
 
 // firstPageOnly reports whether a connection asks for its first page only,

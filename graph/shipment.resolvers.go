@@ -128,8 +128,8 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 		return nil, err
 	}
 	if firstPageOnly(after, before, last) {
-		key := loader.EdgeKey{Parent: obj.ID, First: *first, Order: loader.OrderKey(orderBy, eventTerm), Total: wantsTotal(ctx), NoPageInfo: !wantsPageInfo(ctx),
-			Columns: columnsKey(eventColumns(nodeFields(ctx, "TrackingEvent")))}
+		key := selectionKey(ctx, r.loaders(ctx), "TrackingEvent", eventColumns)
+		key.Parent, key.First, key.Order = obj.ID, *first, loader.OrderKey(orderBy, eventTerm)
 		page, err := r.loaders(ctx).Events.Load(ctx, key)()
 		if err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/graph-gophers/dataloader/v7"
@@ -45,10 +46,31 @@ type Loaders struct {
 	// Files are the files of a shipment, oldest first (possibly none).
 	Files *dataloader.Loader[int, []*ent.File]
 
+	memoMu sync.Mutex
+	memo   map[any]any
+
 	customerBatch dataloader.BatchFunc[int, *ent.Customer]
 	countryBatch  dataloader.BatchFunc[int, *ent.Country]
 	eventsBatch   dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]]
 	filesBatch    dataloader.BatchFunc[int, []*ent.File]
+}
+
+// Memo returns the value computed for key in this request, computing it
+// with compute the first time: what a resolver derives from the document
+// alone (a field's selection), once per field of the document rather than
+// once per parent object.
+func (l *Loaders) Memo(key any, compute func() any) any {
+	l.memoMu.Lock()
+	defer l.memoMu.Unlock()
+	if v, ok := l.memo[key]; ok {
+		return v
+	}
+	if l.memo == nil {
+		l.memo = map[any]any{}
+	}
+	v := compute()
+	l.memo[key] = v
+	return v
 }
 
 // NotFoundError is the per-key error of a key with no row.
