@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"sync/atomic"
+
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -8,6 +10,7 @@ import (
 // operation is the plan of a query operation: its root fields.
 type operation struct {
 	root []*node
+	size atomic.Int64 // the length of its last answer
 }
 
 // node is a field of the plan: where its value goes in the answer and how to

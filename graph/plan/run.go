@@ -59,7 +59,10 @@ func (r *run) exec(p *operation) (data []byte, errs []error, ok bool) {
 		}
 	}()
 	r.oc = graphql.GetOperationContext(r.ctx)
-	r.w = make(bytesWriter, 0, 8<<10)
+	// The answer's buffer starts at the size of the plan's last answer,
+	// so that it is not grown (and copied) a dozen times on the way.
+	r.w = make(bytesWriter, 0, max(p.size.Load()+p.size.Load()/8, 1<<10))
+	r.path = make([]step, 0, 16)
 	r.fields = make(map[*node]*resolverField, 4)
 	r.w = append(r.w, '{')
 	for i, n := range p.root {
@@ -78,6 +81,7 @@ func (r *run) exec(p *operation) (data []byte, errs []error, ok bool) {
 		}
 	}
 	r.w = append(r.w, '}')
+	p.size.Store(int64(len(r.w)))
 	return r.w, r.errs, true
 }
 
@@ -174,7 +178,7 @@ func (r *run) time(t time.Time) {
 		r.abort = errNull
 		return
 	}
-	graphql.MarshalTime(t).MarshalGQL(&r.w)
+	r.appendTime(t)
 }
 
 func (r *run) optTime(t *time.Time) {
@@ -182,8 +186,21 @@ func (r *run) optTime(t *time.Time) {
 		r.null()
 		return
 	}
-	graphql.MarshalTime(*t).MarshalGQL(&r.w)
+	r.appendTime(*t)
 }
+
+// appendTime writes t as graphql.MarshalTime does, strconv.Quote of its
+// RFC 3339 form, without the intermediate strings: that form has only
+// digits, letters and "-:.+", which Quote leaves as they are.
+func (r *run) appendTime(t time.Time) {
+	r.w = append(r.w, '"')
+	r.w = t.AppendFormat(r.w, time.RFC3339Nano)
+	r.w = append(r.w, '"')
+}
+
+// id writes a global ID as gid.ID.MarshalGQL does (strconv.Quote of its
+// string), without the intermediate strings.
+func (r *run) id(id gid.ID) { r.w = strconv.AppendQuote(r.w, id.String()) }
 
 func (r *run) marshal(m graphql.Marshaler) { m.MarshalGQL(&r.w) }
 
@@ -322,7 +339,7 @@ func (r *run) shipment(nodes []*node, s *ent.Shipment) {
 		case fTypename:
 			r.str("Shipment")
 		case sID:
-			r.marshal(s.GlobalID())
+			r.id(s.GlobalID())
 		case sReference:
 			r.str(s.Reference)
 		case sStatus:
@@ -489,7 +506,7 @@ func (r *run) customer(nodes []*node, c *ent.Customer) {
 		case fTypename:
 			r.str("Customer")
 		case cID:
-			r.marshal(c.GlobalID())
+			r.id(c.GlobalID())
 		case cName:
 			r.str(c.Name)
 		case cAlias:
@@ -626,7 +643,7 @@ func (r *run) event(nodes []*node, e *ent.TrackingEvent) {
 		case fTypename:
 			r.str("TrackingEvent")
 		case eID:
-			r.marshal(e.GlobalID())
+			r.id(e.GlobalID())
 		case eStatus:
 			r.marshal(e.Status)
 		case eOccurredAt:
@@ -677,7 +694,7 @@ func (r *run) file(nodes []*node, f *ent.File) {
 		case fTypename:
 			r.str("File")
 		case fID:
-			r.marshal(f.GlobalID())
+			r.id(f.GlobalID())
 		case fKind:
 			r.marshal(f.Kind)
 		case fName:
