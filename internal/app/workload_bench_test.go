@@ -40,8 +40,19 @@ func BenchmarkWorkload(b *testing.B) {
 	if err := mainDB.Open(b).QueryRowContext(context.Background(), "SELECT count(*) FROM shipments").Scan(&n); err != nil || n < 10000 {
 		b.Skipf("the bench data is not seeded (make bench, or go run ./internal/tools/benchseed): %v", err)
 	}
-	cfg := testutil.Config(b, mainDB, dolibarrDB, "APP_ENV=staging", "PERSISTED_QUERIES=apq",
-		"FILE_SIGNING_KEY=bench-signing-key-0123456789abcdef0123456789abcdef")
+	// The same workloads on gqlgen's executor (GRAPHQL_PLANNED=false) and on
+	// the planned one, side by side in one run.
+	for _, executor := range []struct{ name, planned string }{{"generic", "false"}, {"planned", "true"}} {
+		b.Run(executor.name, func(b *testing.B) {
+			workloads(b, mainDB, dolibarrDB, "GRAPHQL_PLANNED="+executor.planned)
+		})
+	}
+}
+
+// workloads runs (a), (b) and (d) on an app started with extra settings.
+func workloads(b *testing.B, mainDB, dolibarrDB testutil.Database, extra ...string) {
+	cfg := testutil.Config(b, mainDB, dolibarrDB, append([]string{"APP_ENV=staging", "PERSISTED_QUERIES=apq",
+		"FILE_SIGNING_KEY=bench-signing-key-0123456789abcdef0123456789abcdef"}, extra...)...)
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
