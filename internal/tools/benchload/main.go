@@ -199,8 +199,10 @@ type CPUFigures struct {
 // SQLFigures are statement counts over the window.
 type SQLFigures struct {
 	// Source is "pg_stat_statements", "metrics" or "stats": where
-	// PerRequest comes from (pg_stat_statements when given: the main
-	// PostgreSQL database's statements only, those the client sent).
+	// PerRequest comes from. PerRequest counts the statements sent to the
+	// main database (not Dolibarr's): pg_stat_statements' top-level calls
+	// when given, else the app's counter without target dolibarr, else the
+	// ceiling's "main".
 	Source     string  `json:"source"`
 	Statements float64 `json:"statements"`
 	PerRequest float64 `json:"perRequest"`
@@ -216,6 +218,8 @@ type SQLFigures struct {
 	PGStatDeallocs    float64            `json:"pgStatStatementsDeallocs,omitempty"`
 	MetricsPerRequest map[string]float64 `json:"metricsPerRequest,omitempty"`
 	StatsPerRequest   *float64           `json:"statsPerRequest,omitempty"`
+	// StatsMainPerRequest is the ceiling's main-database share.
+	StatsMainPerRequest *float64 `json:"statsMainPerRequest,omitempty"`
 	// StatsRequests is the ceiling's own request count over the window.
 	StatsRequests *float64 `json:"statsRequests,omitempty"`
 }
@@ -1053,15 +1057,18 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 	}
 	if k0.metrics != nil && k1.metrics != nil {
 		sql.MetricsPerRequest = map[string]float64{}
-		var total float64
+		var total, main float64
 		for t, v := range k1.metrics {
 			d := v - k0.metrics[t]
 			total += d
+			if t != "dolibarr" {
+				main += d
+			}
 			sql.MetricsPerRequest[t] = round3(d / perReq)
 		}
 		sql.MetricsPerRequest["total"] = round3(total / perReq)
 		if sql.Source == "" {
-			sql.Source, sql.Statements, sql.PerRequest = "metrics", total, round3(total/perReq)
+			sql.Source, sql.Statements, sql.PerRequest = "metrics", main, round3(main/perReq)
 		}
 	}
 	if k0.stats != nil && k1.stats != nil {
@@ -1070,8 +1077,11 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		sql.StatsPerRequest = &v
 		r := k1.stats.Requests - k0.stats.Requests
 		sql.StatsRequests = &r
+		main := k1.stats.Main - k0.stats.Main
+		mv := round3(main / perReq)
+		sql.StatsMainPerRequest = &mv
 		if sql.Source == "" {
-			sql.Source, sql.Statements, sql.PerRequest = "stats", d, v
+			sql.Source, sql.Statements, sql.PerRequest = "stats", main, mv
 		}
 	}
 	if sql.Source != "" {
@@ -1113,6 +1123,7 @@ func getJSON(ctx context.Context, hc *http.Client, u string, v any) error {
 type ceilingStats struct {
 	Requests   float64 `json:"requests"`
 	Statements float64 `json:"statements"`
+	Main       float64 `json:"main"`
 }
 
 func fetchStats(ctx context.Context, hc *http.Client, u string) (ceilingStats, error) {

@@ -286,3 +286,23 @@ func TestParseDBPIDs(t *testing.T) {
 		t.Errorf("empty: %v %v", d, err)
 	}
 }
+
+// Without pg_stat_statements, the app's counter gives the main database's
+// statements: every target but dolibarr.
+func TestRunMetricsSource(t *testing.T) {
+	f := &fakeServer{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s := testSettings(t, srv.URL, "a", "max")
+	s.PGStatURL, s.PGStatUser, s.DBPIDs = "", "", ""
+	res, err := Run(context.Background(), s, "sa_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SQL == nil || res.SQL.Source != "metrics" || res.SQL.PerRequest < 2.5 || res.SQL.PerRequest > 3.5 || res.SQL.MetricsPerRequest["dolibarr"] < 1.5 {
+		t.Errorf("sql %+v", res.SQL)
+	}
+	if res.Database != nil || res.CPU != nil {
+		t.Errorf("no -db-pids, yet database %+v cpu %+v", res.Database, res.CPU)
+	}
+}
