@@ -73,6 +73,7 @@ type Settings struct {
 	Target      string            `json:"target"`
 	Workload    string            `json:"workload"`
 	System      string            `json:"system"`
+	Database    string            `json:"database,omitempty"`
 	Mode        string            `json:"mode"`
 	Rate        float64           `json:"rate,omitempty"`
 	Concurrency int               `json:"concurrency"`
@@ -241,6 +242,7 @@ func main() {
 	flag.StringVar(&s.Target, "target", "http://127.0.0.1:8080/graphql", "GraphQL endpoint URL")
 	flag.StringVar(&s.Workload, "workload", "a", "a (nested list), b (by reference), c (addTrackingEvent), d (a as APQ hash over GET), e (mixed)")
 	flag.StringVar(&s.System, "system", "app", "app, peer (PostGraphile) or ceiling")
+	flag.StringVar(&s.Database, "database", "", "the main database the system runs on (postgres, mariadb), copied to the result")
 	flag.StringVar(&s.Mode, "mode", "max", "max (closed loop) or rate (open loop at -rate)")
 	flag.Float64Var(&s.Rate, "rate", 100, "requests/s in rate mode")
 	flag.IntVar(&s.Concurrency, "concurrency", 32, "workers in max mode")
