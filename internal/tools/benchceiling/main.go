@@ -301,21 +301,25 @@ ORDER BY 1, 2, 3`
 
 // nestedListMySQL is nestedListSQL for MariaDB 10.11 / MySQL 8, which have
 // no LATERAL: each page shipment's last 3 events by a window over the
-// page's events (as the app's own query does).
-const nestedListMySQL = `WITH page AS (
-	SELECT id, reference, status, created_at, customer_id, row_number() OVER (ORDER BY created_at DESC, id) AS ord
-	FROM (SELECT id, reference, status, created_at, customer_id FROM shipments %s ORDER BY created_at DESC, id LIMIT 50) x
+// page's events (as the app's own query does). MariaDB evaluates the CTE
+// once per reference, so it holds the page's IDs only, read from the
+// (status, created_at) index alone (a tenth of the time of reading the
+// rows; 3,600 candidates for (a)), and the 50 rows are read by primary key.
+const nestedListMySQL = `WITH ids AS (
+	SELECT id, row_number() OVER (ORDER BY created_at DESC, id) AS ord
+	FROM (SELECT id, created_at FROM shipments %s ORDER BY created_at DESC, id LIMIT 50) x
 )
-SELECT 0 AS k, p.id AS sid, p.ord, p.reference AS a, p.status AS b, p.created_at AS t, p.customer_id AS n FROM page p
+SELECT 0 AS k, s.id AS sid, i.ord, s.reference AS a, s.status AS b, s.created_at AS t, s.customer_id AS n
+FROM ids i JOIN shipments s ON s.id = i.id
 UNION ALL
 SELECT 1, e.shipment_id, e.ord, e.status, NULL, e.occurred_at, NULL FROM (
 	SELECT ev.shipment_id, ev.status, ev.occurred_at,
 		row_number() OVER (PARTITION BY ev.shipment_id ORDER BY ev.occurred_at DESC, ev.id) AS ord
-	FROM tracking_events ev WHERE ev.shipment_id IN (SELECT id FROM page)) e
+	FROM tracking_events ev WHERE ev.shipment_id IN (SELECT id FROM ids)) e
 WHERE e.ord <= 3
 UNION ALL
 SELECT 2, f.shipment_id, row_number() OVER (PARTITION BY f.shipment_id ORDER BY f.uploaded_at, f.id), f.name, NULL, f.uploaded_at, NULL
-FROM files f WHERE f.shipment_id IN (SELECT id FROM page)
+FROM files f WHERE f.shipment_id IN (SELECT id FROM ids)
 ORDER BY 1, 2, 3`
 
 var (
