@@ -510,7 +510,9 @@ func chart(cs cells, title string) string {
 				}
 				fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" font-size="9">%s</text>`+"\n", bx+barW/2, float64(y0)-h-3, num(v, prec))
 			}
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11">%s</text>`+"\n", cx, y0+18, html.EscapeString(wlNames[wl]))
+			// The group's label is the workload's letter: the names
+			// are in the key below the panels.
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">(%s)</text>`+"\n", cx, y0+18, html.EscapeString(wl))
 		}
 	}
 	panel(left, "requests/s at maximum throughput (higher is better)", (*cell).rps, nil, 0)
@@ -522,12 +524,17 @@ func chart(cs cells, title string) string {
 		return c.cpuMs() // results without database figures
 	}
 	panel(left+2*(panelW+gap), "CPU ms/request, server + database (lower is better)", total, (*cell).cpuMs, 2)
-	// settings footnote
+	// workload key and settings footnote
+	var key []string
+	for _, wl := range wls {
+		key = append(key, wlNames[wl])
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="%d">%s</text>`+"\n", left, top+panelH+45, html.EscapeString(strings.Join(key, " · ")))
 	for _, wl := range wls {
 		for _, s := range ss {
 			if c := cs.get(s.db, wl, s.sys); c != nil && c.max != nil {
 				st := c.max.Settings
-				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#4a5568">%s</text>`+"\n", left, top+panelH+50,
+				fmt.Fprintf(&b, `<text x="%d" y="%d" fill="#4a5568">%s</text>`+"\n", left, top+panelH+65,
 					html.EscapeString(fmt.Sprintf("closed loop C=%d, %s after %s warm-up; p99 and CPU open loop at a fixed rate", st.Concurrency, st.Duration, st.Warmup)))
 				b.WriteString("</svg>\n")
 				return b.String()
