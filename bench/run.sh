@@ -99,7 +99,7 @@ for p in initdb pg_ctl postgres; do
 done
 pg_admin="postgres://root@127.0.0.1:$pg_port"
 # Set before the trap, made after it.
-work="" pg_root="" keep_pg=1 pg_started=0
+work="" pg_root="" keep_pg=1 pg_started=0 load_pid=""
 
 # PostgreSQL refuses to run as root: as root, its programs run as the
 # postgres user, which owns the cluster's directory.
@@ -131,6 +131,7 @@ stop_group() {
 
 cleanup() {
   local p
+  if [ -n "$load_pid" ]; then kill -TERM "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; fi
   for p in "${started[@]}"; do stop_group "$p"; done
   if [ "$pg_started" = 1 ]; then
     "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
@@ -357,7 +358,10 @@ start_system() {
   log "$s on $d started (pid ${pid[$s]}), idle RSS $((idle[$d/$s] >> 20)) MiB, database processes: ${db_pids:-none}"
 }
 
-# load DATABASE SYSTEM WORKLOAD MODE [RATE]: one benchload run; prints its req/s.
+# load DATABASE SYSTEM WORKLOAD MODE [RATE]: one benchload run; sets rps to
+# its requests/s (empty when it failed). It runs in the background and is
+# waited for, so that a signal stops the script at once (cleanup stops it).
+rps=""
 load() {
   local d="$1" s="$2" w="$3" mode="$4" rate="${5:-0}"
   local file="$out/$d-$s-$w-$mode.json"
@@ -370,8 +374,11 @@ load() {
   if [ "$s" = app ] && [ "$d" = postgres ]; then args+=(-key-file "$key_file"); fi
   if [ "$s" = app ] && [ "$d" = mariadb ]; then args+=(-key-file "$key_file.mysql"); fi
   rm -f "$file"
-  "${pin[@]}" bin/benchload "${args[@]}" >&2 || log "benchload $d/$s/$w/$mode failed (see $file)"
-  sed -n 's/^ *"requestsPerSec": *\([0-9.]*\).*/\1/p' "$file" 2>/dev/null | head -n 1
+  "${pin[@]}" bin/benchload "${args[@]}" >&2 &
+  load_pid=$!
+  if ! wait "$load_pid"; then log "benchload $d/$s/$w/$mode failed (see $file)"; fi
+  load_pid=""
+  rps="$(sed -n 's/^ *"requestsPerSec": *\([0-9.]*\).*/\1/p' "$file" 2>/dev/null | head -n 1)"
 }
 
 # run_workload DATABASE SYSTEM WORKLOAD: the system's maximum, then its
@@ -381,12 +388,13 @@ load() {
 declare -A app_max=()
 run_workload() {
   local d="$1" s="$2" w="$3" r base rate
-  r="$(load "$d" "$s" "$w" max)"
+  load "$d" "$s" "$w" max
+  r="$rps"
   if [ "$s" = app ]; then app_max[$d/$w]="${r:-0}"; fi
   base="${app_max[$d/$w]:-${r:-0}}"
   if [ "$w" = d ] && [ -n "${app_max[$d/a]:-}" ]; then base="${app_max[$d/a]}"; fi
   rate="$(awk -v m="$base" 'BEGIN { r = m / 2; if (r < 1) r = 1; printf "%.1f", r }')"
-  load "$d" "$s" "$w" rate "$rate" >/dev/null
+  load "$d" "$s" "$w" rate "$rate"
 }
 
 # The app first: the others' fixed rates are half its maxima.
