@@ -92,6 +92,13 @@ my() {
     -P "$(mysql_part "$dsn" port)" -u "$(mysql_part "$dsn" user)" -N -B "$@"
 }
 
+# Checked here, in this shell: a die in $(mysql_part ...) would only leave
+# the command substitution.
+for dsn in "$mysql" "$replica"; do mysql_part "$dsn" host >/dev/null; done
+if [ -n "${BENCH_PG:-}" ]; then
+  log "BENCH_PG is ignored: the benchmark runs its own PostgreSQL cluster (BENCH_PG_PORT, BENCH_PG_BIN, BENCH_PGDATA)"
+fi
+
 mkdir -p "$out" bin
 pg_bin="${BENCH_PG_BIN:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}"
 for p in initdb pg_ctl postgres; do
@@ -133,7 +140,7 @@ cleanup() {
   local p
   if [ -n "$load_pid" ]; then kill -TERM "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; fi
   for p in "${started[@]}"; do stop_group "$p"; done
-  if [ "$pg_started" = 1 ]; then
+  if [ "$pg_started" = 1 ] && [ -f "$pg_data/postmaster.pid" ]; then
     "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null 2>&1 ||
       log "could not stop the private PostgreSQL cluster in $pg_data"
   fi
