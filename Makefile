@@ -97,10 +97,10 @@ fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
 soak: ## The soak test: two instances under mixed load while faults are injected, then every write, event, upload, goroutine and the heap checked (SOAK_DURATION=3m SOAK_DB=mariadb|postgres)
 	SOAK_DURATION=$(SOAK_DURATION) SOAK_DB=$(SOAK_DB) $(GO) test $(SOAK_FLAGS) -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' -v ./internal/app/
 
-bench: ## The load benchmark: seed PostgreSQL, then the app, PostGraphile and a hand-written ceiling side by side (docs/BENCHMARKS.md, docs/bench.svg)
+bench: ## The load benchmark: a private PostgreSQL cluster and MariaDB (primary and replica), the app, PostGraphile and a hand-written ceiling one at a time (docs/BENCHMARKS.md, docs/bench.svg)
 	bench/run.sh
 
-bench-quick: ## make bench in about a minute per system (a smoke run; figures are noisy)
+bench-quick: ## make bench as a smoke run (3 s windows; figures are noisy)
 	BENCH_QUICK=1 bench/run.sh
 
 bench-go: ## Run the Go benchmarks

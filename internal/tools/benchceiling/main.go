@@ -2,18 +2,24 @@
 // hand-written net/http + database/sql server that answers the two read
 // workloads' documents (bench/queries/app/nested-list.graphql and
 // by-reference.graphql) with byte for byte the JSON shipmentapp returns,
-// with the fewest statements: one PostgreSQL statement for the page (with
-// each shipment's last events and files) and one Dolibarr statement for
-// its customers and their countries.
+// with the fewest statements: one statement on the main database for the
+// page (with each shipment's last events and files) and one Dolibarr
+// statement for its customers and their countries. The main database is
+// PostgreSQL (-pg) or MariaDB/MySQL (-mysql: the app's production database;
+// point it at the replica the app reads from).
 //
 //	go run ./internal/tools/benchceiling -addr 127.0.0.1:8091 \
 //	  -pg 'postgres://root@127.0.0.1:5432/shipmentapp_bench?sslmode=disable' \
 //	  -dolibarr 'root@tcp(127.0.0.1:3306)/shipmentapp_bench_dolibarr'
+//	go run ./internal/tools/benchceiling -addr 127.0.0.1:8091 \
+//	  -mysql 'root@tcp(127.0.0.1:3307)/sa_rep_shipmentapp_bench' \
+//	  -dolibarr 'root@tcp(127.0.0.1:3306)/shipmentapp_bench_dolibarr'
 //
 // POST /graphql takes {"operationName": "NestedList" | "ShipmentByReference",
 // "variables": {...}} (the query text is ignored). GET /stats answers
-// {"requests":N,"statements":M}; POST /stats/reset zeroes them. It checks no
-// credential: it is a ceiling, not a server.
+// {"requests":N,"statements":M,"main":A,"dolibarr":B} (M = A + B); POST
+// /stats/reset zeroes them. It checks no credential: it is a ceiling, not a
+// server.
 package main
 
 import (
@@ -46,81 +52,115 @@ func main() {
 	log.SetPrefix("benchceiling: ")
 	addr := flag.String("addr", "127.0.0.1:8091", "listen address")
 	pgDSN := flag.String("pg", "", "main PostgreSQL database URL")
+	myDSN := flag.String("mysql", "", "main MariaDB/MySQL database DSN (instead of -pg)")
 	dolDSN := flag.String("dolibarr", "", "Dolibarr MariaDB/MySQL DSN")
 	pool := flag.Int("pool", 2*runtime.GOMAXPROCS(0), "connections per database")
 	flag.Parse()
-	if *pgDSN == "" || *dolDSN == "" {
+	if (*pgDSN == "") == (*myDSN == "") || *dolDSN == "" {
 		flag.Usage()
-		log.Fatal("-pg and -dolibarr are required")
+		log.Fatal("one of -pg and -mysql, and -dolibarr, are required")
 	}
-	pg, dol, err := Open(*pgDSN, *dolDSN, *pool)
+	dialect, mainDSN := Postgres, *pgDSN
+	if *myDSN != "" {
+		dialect, mainDSN = MySQL, *myDSN
+	}
+	mainDB, dol, err := Open(dialect, mainDSN, *dolDSN, *pool)
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	for _, d := range []*sql.DB{pg, dol} {
+	for _, d := range []*sql.DB{mainDB, dol} {
 		if err := d.PingContext(ctx); err != nil {
 			log.Fatal(err)
 		}
 	}
-	srv := &http.Server{Addr: *addr, Handler: New(pg, dol), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
-	log.Printf("listening on %s (pools of %d)", *addr, *pool)
+	srv := &http.Server{Addr: *addr, Handler: New(dialect, mainDB, dol), ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 2 * time.Minute}
+	log.Printf("listening on %s (%s, pools of %d)", *addr, dialect, *pool)
 	log.Fatal(srv.ListenAndServe())
 }
 
-// Open opens both databases with pools of n connections. The Dolibarr DSN
-// gets interpolateParams=true (one round trip a statement, no server-side
-// prepare/close) and UTC times.
-func Open(pgDSN, dolDSN string, n int) (pg, dol *sql.DB, err error) {
-	u, err := url.Parse(pgDSN)
-	if err != nil {
-		return nil, nil, fmt.Errorf("-pg: %w", err)
+// Dialect is the main database's SQL dialect.
+type Dialect string
+
+// The main databases the ceiling reads.
+const (
+	Postgres Dialect = "postgres"
+	MySQL    Dialect = "mysql"
+)
+
+// Open opens the main database (PostgreSQL URL or MariaDB/MySQL DSN, by
+// dialect) and Dolibarr with pools of n connections. MariaDB/MySQL DSNs get
+// interpolateParams=true (one round trip a statement, no server-side
+// prepare/close: the ceiling only reads) and UTC times.
+func Open(dialect Dialect, mainDSN, dolDSN string, n int) (mainDB, dol *sql.DB, err error) {
+	switch dialect {
+	case Postgres:
+		u, err := url.Parse(mainDSN)
+		if err != nil {
+			return nil, nil, fmt.Errorf("-pg: %w", err)
+		}
+		q := u.Query()
+		q.Set("timezone", "UTC")
+		u.RawQuery = q.Encode()
+		if mainDB, err = sql.Open("pgx", u.String()); err != nil {
+			return nil, nil, err
+		}
+	case MySQL:
+		if mainDB, err = openMySQL(mainDSN); err != nil {
+			return nil, nil, fmt.Errorf("-mysql: %w", err)
+		}
+	default:
+		return nil, nil, fmt.Errorf("unknown dialect %q", dialect)
 	}
-	q := u.Query()
-	q.Set("timezone", "UTC")
-	u.RawQuery = q.Encode()
-	pg, err = sql.Open("pgx", u.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	c, err := mysql.ParseDSN(dolDSN)
-	if err != nil {
+	if dol, err = openMySQL(dolDSN); err != nil {
+		_ = mainDB.Close()
 		return nil, nil, fmt.Errorf("-dolibarr: %w", err)
 	}
-	c.InterpolateParams = true
-	c.ParseTime = true
-	c.Loc = time.UTC
-	dol, err = sql.Open("mysql", c.FormatDSN())
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, d := range []*sql.DB{pg, dol} {
+	for _, d := range []*sql.DB{mainDB, dol} {
 		d.SetMaxOpenConns(n)
 		d.SetMaxIdleConns(n)
 		d.SetConnMaxIdleTime(5 * time.Minute)
 	}
-	return pg, dol, nil
+	return mainDB, dol, nil
+}
+
+func openMySQL(dsn string) (*sql.DB, error) {
+	c, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	c.InterpolateParams = true
+	c.ParseTime = true
+	c.Loc = time.UTC
+	if c.Params == nil {
+		c.Params = map[string]string{}
+	}
+	c.Params["time_zone"] = "'+00:00'" // as the app's connections
+	return sql.Open("mysql", c.FormatDSN())
 }
 
 // Server answers the two documents.
 type Server struct {
-	pg, dol              *sql.DB
-	requests, statements atomic.Int64
-	mux                  *http.ServeMux
+	dialect                       Dialect
+	main, dol                     *sql.DB
+	requests, mainStmts, dolStmts atomic.Int64
+	mux                           *http.ServeMux
 }
 
-// New returns the server over the main PostgreSQL database and Dolibarr.
-func New(pg, dol *sql.DB) *Server {
-	s := &Server{pg: pg, dol: dol, mux: http.NewServeMux()}
+// New returns the server over the main database (of dialect) and Dolibarr.
+func New(dialect Dialect, mainDB, dol *sql.DB) *Server {
+	s := &Server{dialect: dialect, main: mainDB, dol: dol, mux: http.NewServeMux()}
 	s.mux.HandleFunc("POST /graphql", s.graphql)
 	s.mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"requests":%d,"statements":%d}`+"\n", s.requests.Load(), s.statements.Load())
+		m, d := s.mainStmts.Load(), s.dolStmts.Load()
+		fmt.Fprintf(w, `{"requests":%d,"statements":%d,"main":%d,"dolibarr":%d}`+"\n", s.requests.Load(), m+d, m, d)
 	})
 	s.mux.HandleFunc("POST /stats/reset", func(w http.ResponseWriter, _ *http.Request) {
 		s.requests.Store(0)
-		s.statements.Store(0)
+		s.mainStmts.Store(0)
+		s.dolStmts.Store(0)
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return s
@@ -128,8 +168,11 @@ func New(pg, dol *sql.DB) *Server {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
-// Stats returns the requests served and the statements they sent.
-func (s *Server) Stats() (requests, statements int64) { return s.requests.Load(), s.statements.Load() }
+// Stats returns the requests served and the statements they sent (main
+// database and Dolibarr).
+func (s *Server) Stats() (requests, statements int64) {
+	return s.requests.Load(), s.mainStmts.Load() + s.dolStmts.Load()
+}
 
 type request struct {
 	OperationName string `json:"operationName"`
@@ -219,7 +262,7 @@ func (s *Server) customers(ctx context.Context, ids []int64) (map[int64]*custome
 		args[i] = id
 	}
 	sb.WriteByte(')')
-	s.statements.Add(1)
+	s.dolStmts.Add(1)
 	rows, err := s.dol.QueryContext(ctx, sb.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("dolibarr: %w", err)
@@ -256,10 +299,39 @@ SELECT 2, f.shipment_id, row_number() OVER (PARTITION BY f.shipment_id ORDER BY 
 FROM files f WHERE f.shipment_id IN (SELECT id FROM page)
 ORDER BY 1, 2, 3`
 
+// nestedListMySQL is nestedListSQL for MariaDB 10.11 / MySQL 8, which have
+// no LATERAL: each page shipment's last 3 events by a window over the
+// page's events (as the app's own query does). MariaDB evaluates the CTE
+// once per reference, so it holds the page's IDs only, read from the
+// (status, created_at) index alone (a tenth of the time of reading the
+// rows; 3,600 candidates for (a)), and the 50 rows are read by primary key.
+const nestedListMySQL = `WITH ids AS (
+	SELECT id, row_number() OVER (ORDER BY created_at DESC, id) AS ord
+	FROM (SELECT id, created_at FROM shipments %s ORDER BY created_at DESC, id LIMIT 50) x
+)
+SELECT 0 AS k, s.id AS sid, i.ord, s.reference AS a, s.status AS b, s.created_at AS t, s.customer_id AS n
+FROM ids i JOIN shipments s ON s.id = i.id
+UNION ALL
+SELECT 1, e.shipment_id, e.ord, e.status, NULL, e.occurred_at, NULL FROM (
+	SELECT ev.shipment_id, ev.status, ev.occurred_at,
+		row_number() OVER (PARTITION BY ev.shipment_id ORDER BY ev.occurred_at DESC, ev.id) AS ord
+	FROM tracking_events ev WHERE ev.shipment_id IN (SELECT id FROM ids)) e
+WHERE e.ord <= 3
+UNION ALL
+SELECT 2, f.shipment_id, row_number() OVER (PARTITION BY f.shipment_id ORDER BY f.uploaded_at, f.id), f.name, NULL, f.uploaded_at, NULL
+FROM files f WHERE f.shipment_id IN (SELECT id FROM ids)
+ORDER BY 1, 2, 3`
+
 var (
 	nestedListAll      = fmt.Sprintf(nestedListSQL, "")
 	nestedListStatuses = fmt.Sprintf(nestedListSQL, "WHERE status = ANY($1)")
+	nestedListMySQLAll = fmt.Sprintf(nestedListMySQL, "")
 )
+
+// nestedListMySQLStatuses is nestedListMySQL for n statuses (n > 0).
+func nestedListMySQLStatuses(n int) string {
+	return fmt.Sprintf(nestedListMySQL, "WHERE status IN (?"+strings.Repeat(",?", n-1)+")")
+}
 
 type listShipment struct {
 	id, ord    int64
@@ -345,13 +417,22 @@ func (s *Server) NestedList(ctx context.Context, statuses []string) ([]byte, err
 }
 
 func (s *Server) listPage(ctx context.Context, statuses []string) ([]*listShipment, error) {
-	s.statements.Add(1)
+	s.mainStmts.Add(1)
 	var rows *sql.Rows
 	var err error
-	if len(statuses) == 0 {
-		rows, err = s.pg.QueryContext(ctx, nestedListAll)
-	} else {
-		rows, err = s.pg.QueryContext(ctx, nestedListStatuses, statuses)
+	switch {
+	case s.dialect == MySQL && len(statuses) == 0:
+		rows, err = s.main.QueryContext(ctx, nestedListMySQLAll)
+	case s.dialect == MySQL:
+		args := make([]any, len(statuses))
+		for i, st := range statuses {
+			args[i] = st
+		}
+		rows, err = s.main.QueryContext(ctx, nestedListMySQLStatuses(len(statuses)), args...)
+	case len(statuses) == 0:
+		rows, err = s.main.QueryContext(ctx, nestedListAll)
+	default:
+		rows, err = s.main.QueryContext(ctx, nestedListStatuses, statuses)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("nested list: %w", err)
@@ -405,6 +486,22 @@ SELECT 2, row_number() OVER (ORDER BY f.uploaded_at, f.id), f.id, f.name, f.kind
 FROM files f JOIN s ON f.shipment_id = s.id
 ORDER BY 1, 2`
 
+// byReferenceMySQL is byReferenceSQL for MariaDB/MySQL.
+const byReferenceMySQL = `WITH s AS (SELECT * FROM shipments WHERE reference = ?)
+SELECT 0 AS k, 0 AS ord, s.id, s.reference AS a, s.status AS b, s.carrier AS c, s.service_level AS d,
+	s.tracking_number AS e, s.origin AS j1, s.destination AS j2, s.parcels AS j3, s.estimated_delivery_at AS t1,
+	s.delivered_at AS t2, s.created_at AS t3, s.updated_at AS t4, s.version AS n, s.customer_id AS m FROM s
+UNION ALL
+SELECT 1, row_number() OVER (ORDER BY e.occurred_at DESC, e.id), e.id, e.description, e.status, NULL, NULL, NULL,
+	e.location, NULL, NULL, e.occurred_at, NULL, NULL, NULL, NULL, NULL
+FROM (SELECT ev.id, ev.description, ev.status, ev.location, ev.occurred_at FROM tracking_events ev JOIN s ON ev.shipment_id = s.id
+	ORDER BY ev.occurred_at DESC, ev.id LIMIT 20) e
+UNION ALL
+SELECT 2, row_number() OVER (ORDER BY f.uploaded_at, f.id), f.id, f.name, f.kind, f.content_type, NULL, NULL,
+	NULL, NULL, NULL, f.uploaded_at, NULL, NULL, NULL, f.size, NULL
+FROM files f JOIN s ON f.shipment_id = s.id
+ORDER BY 1, 2`
+
 type nullable struct {
 	a, b, c, d, e  sql.NullString
 	j1, j2, j3     []byte
@@ -414,8 +511,12 @@ type nullable struct {
 
 // ShipmentByReference answers workload (b).
 func (s *Server) ShipmentByReference(ctx context.Context, reference string) ([]byte, error) {
-	s.statements.Add(1)
-	rows, err := s.pg.QueryContext(ctx, byReferenceSQL, reference)
+	s.mainStmts.Add(1)
+	q := byReferenceSQL
+	if s.dialect == MySQL {
+		q = byReferenceMySQL
+	}
+	rows, err := s.main.QueryContext(ctx, q, reference)
 	if err != nil {
 		return nil, fmt.Errorf("by reference: %w", err)
 	}

@@ -25,15 +25,22 @@ import (
 
 // TestSameJSONAsTheApp seeds a small benchmark data set, starts the app in
 // this process and checks that the ceiling answers the benchmark's documents
-// with the very bytes the app answers, with 2 statements a request.
+// with the very bytes the app answers, with 2 statements a request: on
+// PostgreSQL and on MariaDB as the main database (Dolibarr on MariaDB).
 func TestSameJSONAsTheApp(t *testing.T) {
 	pgB, myB := testutil.All()[2], testutil.All()[1]
-	testutil.Require(t, pgB)
+	t.Run("postgres", func(t *testing.T) { sameJSON(t, pgB, Postgres) })
+	t.Run("mariadb", func(t *testing.T) { sameJSON(t, myB, MySQL) })
+}
+
+func sameJSON(t *testing.T, mainB testutil.Backend, dialect Dialect) {
+	myB := testutil.All()[1]
+	testutil.Require(t, mainB)
 	testutil.Require(t, myB)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	mainDB := testutil.NewDatabase(t, pgB)
+	mainDB := testutil.NewDatabase(t, mainB)
 	dolDB := testutil.NewDatabase(t, myB)
 	customers, err := seed.Dolibarr(ctx, dolDB.Open(t), 120)
 	if err != nil {
@@ -49,10 +56,14 @@ func TestSameJSONAsTheApp(t *testing.T) {
 		t.Fatal(err)
 	}
 	pg := mainDB.Open(t)
-	if err := seed.Migrate(ctx, pg, config.DriverPostgres); err != nil {
+	driver := config.DriverPostgres
+	if dialect == MySQL {
+		driver = config.DriverMySQL
+	}
+	if err := seed.Migrate(ctx, pg, driver); err != nil {
 		t.Fatal(err)
 	}
-	if err := seed.Main(ctx, pg, true, data); err != nil {
+	if err := seed.Main(ctx, pg, dialect == Postgres, data); err != nil {
 		t.Fatal(err)
 	}
 
@@ -68,7 +79,7 @@ func TestSameJSONAsTheApp(t *testing.T) {
 	appSrv := httptest.NewServer(a.Handler)
 	defer appSrv.Close()
 
-	_, pgDSN, err := db.DSN(mainDB.Target())
+	_, mainDSN, err := db.DSN(mainDB.Target())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,12 +87,12 @@ func TestSameJSONAsTheApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cpg, cdol, err := Open(pgDSN, dolDSN, 4)
+	cmain, cdol, err := Open(dialect, mainDSN, dolDSN, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cpg.Close(); _ = cdol.Close() }()
-	ceiling := New(cpg, cdol)
+	defer func() { _ = cmain.Close(); _ = cdol.Close() }()
+	ceiling := New(dialect, cmain, cdol)
 	ceilSrv := httptest.NewServer(ceiling)
 	defer ceilSrv.Close()
 
@@ -158,7 +169,11 @@ func TestSameJSONAsTheApp(t *testing.T) {
 	}
 	// The data set holds what the comparisons need.
 	var withSpecial int
-	if err := pg.QueryRowContext(ctx, `SELECT COUNT(*) FROM shipments WHERE customer_id = $1`, customers[len(customers)-1].ID).Scan(&withSpecial); err != nil || withSpecial == 0 {
+	q := `SELECT COUNT(*) FROM shipments WHERE customer_id = $1`
+	if dialect == MySQL {
+		q = `SELECT COUNT(*) FROM shipments WHERE customer_id = ?`
+	}
+	if err := pg.QueryRowContext(ctx, q, customers[len(customers)-1].ID).Scan(&withSpecial); err != nil || withSpecial == 0 {
 		t.Fatalf("no shipment for the customer with the special name (%v)", err)
 	}
 	checkSeed(t, ctx, pg, data)

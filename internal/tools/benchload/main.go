@@ -5,7 +5,8 @@
 //
 //	benchload -target http://127.0.0.1:8080/graphql -workload a -system app \
 //	    -mode max -concurrency 32 -warmup 5s -duration 20s \
-//	    -key-file bench/.key -pid 1234 -count-url http://127.0.0.1:15433 -out a-max.json
+//	    -key-file bench/.key -pid 1234 -db-pids postgres=2345,mariadb=3456 \
+//	    -pgss postgres://root@127.0.0.1:15432/postgres -pgss-user bench_app -out a-max.json
 //
 // Modes:
 //   - max: closed loop, -concurrency workers each sending the next request as
@@ -33,10 +34,13 @@
 //
 // Server figures come from /proc/PID (and its descendants with -pid-tree):
 // peak RSS over the measured window (VmRSS sampled every 100 ms), VmHWM,
-// RSS before the warm-up, CPU seconds (utime+stime) during the window per
-// request. Statements per request come from the counting proxy's /count
-// (-count-url), the app's /metrics (shipmentapp_sql_statements_total) or the
-// ceiling's /stats.
+// RSS before the warm-up, CPU seconds (utime+stime, and that of reaped
+// children) during the window per request. Database figures: the CPU over
+// the window of the database processes of -db-pids (each with its
+// descendants: a postmaster and its backends), so that the whole system's
+// CPU per request is server plus database. Statements per request come from
+// pg_stat_statements (-pgss, the calls of role -pgss-user), the app's
+// /metrics (shipmentapp_sql_statements_total) or the ceiling's /stats.
 package main
 
 import (
@@ -69,6 +73,7 @@ type Settings struct {
 	Target      string            `json:"target"`
 	Workload    string            `json:"workload"`
 	System      string            `json:"system"`
+	Database    string            `json:"database,omitempty"`
 	Mode        string            `json:"mode"`
 	Rate        float64           `json:"rate,omitempty"`
 	Concurrency int               `json:"concurrency"`
@@ -84,7 +89,9 @@ type Settings struct {
 	EventIDs    int               `json:"eventIds,omitempty"`
 	PID         int               `json:"pid,omitempty"`
 	PIDTree     bool              `json:"pidTree"`
-	CountURL    string            `json:"countUrl,omitempty"`
+	DBPIDs      string            `json:"dbPids,omitempty"`
+	PGStatURL   string            `json:"pgStatStatementsUrl,omitempty"`
+	PGStatUser  string            `json:"pgStatStatementsUser,omitempty"`
 	MetricsURL  string            `json:"metricsUrl,omitempty"`
 	StatsURL    string            `json:"statsUrl,omitempty"`
 	Label       string            `json:"label,omitempty"`
@@ -135,11 +142,13 @@ type Result struct {
 	MaxScheduleSlipMs float64 `json:"maxScheduleSlipMs,omitempty"`
 	// Latency of the requests of the window (rate mode: from the scheduled
 	// send time), failed ones included.
-	Latency LatencySummary            `json:"latency"`
-	PerOp   map[string]LatencySummary `json:"perOperation,omitempty"`
-	Server  *ServerFigures            `json:"server,omitempty"`
-	SQL     *SQLFigures               `json:"sql,omitempty"`
-	Client  ClientFigures             `json:"client"`
+	Latency  LatencySummary            `json:"latency"`
+	PerOp    map[string]LatencySummary `json:"perOperation,omitempty"`
+	Server   *ServerFigures            `json:"server,omitempty"`
+	Database *DatabaseFigures          `json:"database,omitempty"`
+	CPU      *CPUFigures               `json:"cpu,omitempty"`
+	SQL      *SQLFigures               `json:"sql,omitempty"`
+	Client   ClientFigures             `json:"client"`
 }
 
 // ServerFigures are read from /proc/PID.
@@ -160,19 +169,58 @@ type ServerFigures struct {
 	CPUUtilisation float64 `json:"cpuUtilisation"`
 }
 
+// DatabaseFigures are the CPU of the database processes (-db-pids) over the
+// window. Systems run one at a time, so the delta is the system's (plus
+// whatever else the database served meanwhile: nothing on the bench's
+// private PostgreSQL cluster; other clients' statements on a shared
+// MariaDB).
+type DatabaseFigures struct {
+	Processes       map[string]DBProcessFigures `json:"processes"`
+	CPUSeconds      float64                     `json:"cpuSeconds"`
+	CPUMsPerRequest float64                     `json:"cpuMsPerRequest"`
+	CPUUtilisation  float64                     `json:"cpuUtilisation"`
+}
+
+// DBProcessFigures are one database process tree's.
+type DBProcessFigures struct {
+	PID             int     `json:"pid"`
+	Procs           int     `json:"procs"`
+	CPUSeconds      float64 `json:"cpuSeconds"`
+	CPUMsPerRequest float64 `json:"cpuMsPerRequest"`
+}
+
+// CPUFigures is the whole system's CPU per request: the server process
+// tree's, the database processes', and their sum.
+type CPUFigures struct {
+	ServerMsPerRequest   float64 `json:"serverMsPerRequest"`
+	DatabaseMsPerRequest float64 `json:"databaseMsPerRequest"`
+	TotalMsPerRequest    float64 `json:"totalMsPerRequest"`
+}
+
 // SQLFigures are statement counts over the window.
 type SQLFigures struct {
-	// Source is "pgcount", "metrics" or "stats": where PerRequest comes from
-	// (the counting proxy when given: PostgreSQL statements only).
+	// Source is "pg_stat_statements", "metrics" or "stats": where
+	// PerRequest comes from. PerRequest counts the statements sent to the
+	// main database (not Dolibarr's): pg_stat_statements' top-level calls
+	// when given, else the app's counter without target dolibarr, else the
+	// ceiling's "main".
 	Source     string  `json:"source"`
 	Statements float64 `json:"statements"`
 	PerRequest float64 `json:"perRequest"`
-	// ProxyPerRequest (pgcount), MetricsPerRequest (the app's own counter,
-	// by target: primary, replica, dolibarr) and StatsPerRequest (the
+	// PGStatPerRequest (pg_stat_statements' top-level calls of the
+	// system's role), PGStatNestedPerRequest (the statements run inside
+	// functions: track = all), MetricsPerRequest (the app's own counter, by
+	// target: primary, replica, dolibarr) and StatsPerRequest (the
 	// ceiling's /stats) when available.
-	ProxyPerRequest   *float64           `json:"proxyPerRequest,omitempty"`
+	PGStatPerRequest       *float64 `json:"pgStatStatementsPerRequest,omitempty"`
+	PGStatNestedPerRequest *float64 `json:"pgStatStatementsNestedPerRequest,omitempty"`
+	// PGStatDeallocs is how many times pg_stat_statements evicted entries
+	// during the window (non-zero: its counts are too low).
+	PGStatDeallocs    float64            `json:"pgStatStatementsDeallocs,omitempty"`
 	MetricsPerRequest map[string]float64 `json:"metricsPerRequest,omitempty"`
 	StatsPerRequest   *float64           `json:"statsPerRequest,omitempty"`
+	// StatsMainPerRequest is the ceiling's main-database share.
+	StatsMainPerRequest *float64 `json:"statsMainPerRequest,omitempty"`
 	// StatsRequests is the ceiling's own request count over the window.
 	StatsRequests *float64 `json:"statsRequests,omitempty"`
 }
@@ -194,6 +242,7 @@ func main() {
 	flag.StringVar(&s.Target, "target", "http://127.0.0.1:8080/graphql", "GraphQL endpoint URL")
 	flag.StringVar(&s.Workload, "workload", "a", "a (nested list), b (by reference), c (addTrackingEvent), d (a as APQ hash over GET), e (mixed)")
 	flag.StringVar(&s.System, "system", "app", "app, peer (PostGraphile) or ceiling")
+	flag.StringVar(&s.Database, "database", "", "the main database the system runs on (postgres, mariadb), copied to the result")
 	flag.StringVar(&s.Mode, "mode", "max", "max (closed loop) or rate (open loop at -rate)")
 	flag.Float64Var(&s.Rate, "rate", 100, "requests/s in rate mode")
 	flag.IntVar(&s.Concurrency, "concurrency", 32, "workers in max mode")
@@ -204,7 +253,9 @@ func main() {
 	flag.StringVar(&keyFile, "key-file", "", "file holding the app's API key (sent as Authorization: Bearer; app only)")
 	flag.IntVar(&s.PID, "pid", 0, "server process to sample in /proc (0: none)")
 	flag.BoolVar(&s.PIDTree, "pid-tree", true, "sum the server process and its descendants (a start script's node)")
-	flag.StringVar(&s.CountURL, "count-url", "", "statement-counting proxy's HTTP base (GET /count)")
+	flag.StringVar(&s.DBPIDs, "db-pids", "", "database processes whose CPU (with their descendants') is counted, name=pid,... (e.g. postgres=2345,mariadb=3456)")
+	flag.StringVar(&s.PGStatURL, "pgss", "", "PostgreSQL URL to read pg_stat_statements from (statements per request)")
+	flag.StringVar(&s.PGStatUser, "pgss-user", "", "with -pgss: the role whose statements are counted (default: every role but the reader's)")
 	flag.StringVar(&s.MetricsURL, "metrics-url", "", "the app's /metrics (default for -system app: the target's /metrics; \"off\" to skip)")
 	flag.StringVar(&s.StatsURL, "stats-url", "", "the ceiling's /stats (default for -system ceiling: the target's /stats; \"off\" to skip)")
 	flag.StringVar(&s.Queries, "queries", "bench/queries", "directory of the app/ and postgraphile/ documents")
@@ -258,6 +309,9 @@ func serverLine(r *Result) string {
 	var b strings.Builder
 	if r.Server != nil {
 		fmt.Fprintf(&b, ", peak RSS %.1f MiB, CPU %.3f ms/req", float64(r.Server.PeakRSSBytes)/(1<<20), r.Server.CPUMsPerRequest)
+	}
+	if r.CPU != nil {
+		fmt.Fprintf(&b, " + database %.3f = %.3f ms/req", r.CPU.DatabaseMsPerRequest, r.CPU.TotalMsPerRequest)
 	}
 	if r.SQL != nil {
 		fmt.Fprintf(&b, ", %.2f statements/req (%s)", r.SQL.PerRequest, r.SQL.Source)
@@ -743,6 +797,22 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		res.Server = &ServerFigures{PID: s.PID, RSSBeforeBytes: before.Mem.RSS}
 	}
 	self := proc{root: "/proc", pid: os.Getpid()}
+	dbs, err := parseDBPIDs(s.DBPIDs, "/proc")
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range dbs {
+		if _, err := d.proc.read(); err != nil {
+			return nil, fmt.Errorf("database process %s: %w", d.name, err)
+		}
+	}
+	var stmts stmtReader
+	if s.PGStatURL != "" {
+		if stmts, err = openStmtReader(ctx, s.PGStatURL, s.PGStatUser); err != nil {
+			return nil, err
+		}
+		defer stmts.close()
+	}
 
 	// The counters are read between the phases, with no request in flight:
 	// the warm-up runs, every request it sent completes, the counters are
@@ -756,7 +826,9 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		proc    sample
 		procErr error
 		self    sample
-		count   *float64
+		dbs     []sample
+		dbErr   error
+		pgss    *stmtCount
 		metrics map[string]float64
 		stats   *ceilingStats
 	}
@@ -766,11 +838,18 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 			k.proc, k.procErr = pr.read()
 		}
 		k.self, _ = self.read()
-		if s.CountURL != "" {
-			if v, err := fetchCount(ctx, c.http, strings.TrimRight(s.CountURL, "/")+"/count"); err == nil {
-				k.count = &v
+		for _, d := range dbs {
+			sm, err := d.proc.read()
+			if err != nil && k.dbErr == nil {
+				k.dbErr = fmt.Errorf("database process %s: %w", d.name, err)
+			}
+			k.dbs = append(k.dbs, sm)
+		}
+		if stmts != nil {
+			if v, err := stmts.read(ctx); err == nil {
+				k.pgss = &v
 			} else {
-				log.Printf("count: %v", err)
+				log.Printf("%v", err)
 			}
 		}
 		if s.MetricsURL != "" && s.MetricsURL != "off" {
@@ -940,27 +1019,58 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		sv.CPUMsPerRequest = round3(sv.CPUSeconds * 1000 / perReq)
 		sv.CPUUtilisation = round3(sv.CPUSeconds / window)
 	}
+	if len(dbs) > 0 {
+		if k0.dbErr != nil || k1.dbErr != nil {
+			return nil, fmt.Errorf("database process vanished: %v %v", k0.dbErr, k1.dbErr)
+		}
+		db := &DatabaseFigures{Processes: map[string]DBProcessFigures{}}
+		var total float64
+		for i, d := range dbs {
+			sec := k1.dbs[i].CPU - k0.dbs[i].CPU
+			total += sec
+			db.Processes[d.name] = DBProcessFigures{PID: d.proc.pid, Procs: k1.dbs[i].Procs,
+				CPUSeconds: round3(sec), CPUMsPerRequest: round3(sec * 1000 / perReq)}
+		}
+		db.CPUSeconds = round3(total)
+		db.CPUMsPerRequest = round3(total * 1000 / perReq)
+		db.CPUUtilisation = round3(total / window)
+		res.Database = db
+	}
+	if res.Server != nil && res.Database != nil {
+		srv := (k1.proc.CPU - k0.proc.CPU) * 1000 / perReq
+		dbMs := res.Database.CPUSeconds * 1000 / perReq
+		res.CPU = &CPUFigures{ServerMsPerRequest: res.Server.CPUMsPerRequest, DatabaseMsPerRequest: res.Database.CPUMsPerRequest,
+			TotalMsPerRequest: round3(srv + dbMs)}
+	}
 	res.Client.CPUSeconds = round3(k1.self.CPU - k0.self.CPU)
 	res.Client.CPUMsPerRequest = round3(res.Client.CPUSeconds * 1000 / perReq)
 	res.Client.Affinity = affinity()
 
 	sql := &SQLFigures{}
-	if k0.count != nil && k1.count != nil {
-		v := round3((*k1.count - *k0.count) / perReq)
-		sql.ProxyPerRequest = &v
-		sql.Source, sql.Statements, sql.PerRequest = "pgcount", *k1.count-*k0.count, v
+	if k0.pgss != nil && k1.pgss != nil {
+		d := k1.pgss.TopLevel - k0.pgss.TopLevel
+		v, nested := round3(d/perReq), round3((k1.pgss.Nested-k0.pgss.Nested)/perReq)
+		sql.PGStatPerRequest, sql.PGStatNestedPerRequest = &v, &nested
+		sql.PGStatDeallocs = k1.pgss.Dealloc - k0.pgss.Dealloc
+		if sql.PGStatDeallocs > 0 {
+			log.Printf("pg_stat_statements evicted entries %v times during the window: its counts are too low (raise pg_stat_statements.max)", sql.PGStatDeallocs)
+		}
+		sql.Source, sql.Statements, sql.PerRequest = "pg_stat_statements", d, v
 	}
 	if k0.metrics != nil && k1.metrics != nil {
 		sql.MetricsPerRequest = map[string]float64{}
-		var total float64
+		var total, main float64
 		for t, v := range k1.metrics {
 			d := v - k0.metrics[t]
 			total += d
+			if t != "dolibarr" {
+				main += d
+			}
 			sql.MetricsPerRequest[t] = round3(d / perReq)
 		}
 		sql.MetricsPerRequest["total"] = round3(total / perReq)
 		if sql.Source == "" {
-			sql.Source, sql.Statements, sql.PerRequest = "metrics", total, round3(total/perReq)
+			sql.Source, sql.Statements, sql.PerRequest = "metrics", main, round3(main/perReq)
 		}
 	}
 	if k0.stats != nil && k1.stats != nil {
@@ -969,8 +1079,11 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		sql.StatsPerRequest = &v
 		r := k1.stats.Requests - k0.stats.Requests
 		sql.StatsRequests = &r
+		main := k1.stats.Main - k0.stats.Main
+		mv := round3(main / perReq)
+		sql.StatsMainPerRequest = &mv
 		if sql.Source == "" {
-			sql.Source, sql.Statements, sql.PerRequest = "stats", d, v
+			sql.Source, sql.Statements, sql.PerRequest = "stats", main, mv
 		}
 	}
 	if sql.Source != "" {
@@ -1009,22 +1122,10 @@ func getJSON(ctx context.Context, hc *http.Client, u string, v any) error {
 	return json.NewDecoder(resp.Body).Decode(v)
 }
 
-func fetchCount(ctx context.Context, hc *http.Client, u string) (float64, error) {
-	var r struct {
-		Statements *float64 `json:"statements"`
-	}
-	if err := getJSON(ctx, hc, u, &r); err != nil {
-		return 0, err
-	}
-	if r.Statements == nil {
-		return 0, fmt.Errorf("GET %s: no \"statements\"", u)
-	}
-	return *r.Statements, nil
-}
-
 type ceilingStats struct {
 	Requests   float64 `json:"requests"`
 	Statements float64 `json:"statements"`
+	Main       float64 `json:"main"`
 }
 
 func fetchStats(ctx context.Context, hc *http.Client, u string) (ceilingStats, error) {

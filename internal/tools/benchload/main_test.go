@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +17,7 @@ import (
 )
 
 // fakeServer answers like the app: the three documents, APQ over GET with
-// the preflight header, /metrics; a pgcount-like /count on the side.
+// the preflight header, /metrics; fakeStmts stands for pg_stat_statements.
 type fakeServer struct {
 	statements atomic.Int64
 	registered atomic.Value // string: the APQ hash
@@ -30,9 +31,6 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.URL.Path {
 	case "/metrics":
 		fmt.Fprintf(w, "# TYPE shipmentapp_sql_statements_total counter\nshipmentapp_sql_statements_total{target=\"primary\"} %d\nshipmentapp_sql_statements_total{target=\"dolibarr\"} %d\nshipmentapp_sql_statements_total_other 5\n", f.statements.Load()*3, f.statements.Load()*2)
-		return
-	case "/count":
-		fmt.Fprintf(w, `{"statements":%d}`, f.statements.Load()*3)
 		return
 	case "/graphql":
 	default:
@@ -120,8 +118,31 @@ func testSettings(t *testing.T, target, workload, mode string) Settings {
 		Warmup: Duration(200 * time.Millisecond), Duration: Duration(800 * time.Millisecond),
 		Timeout: Duration(5 * time.Second), Queries: queriesDir(t), References: 10000,
 		Statuses: []string{"IN_TRANSIT"}, Mix: "a=45,b=45,c=10", EventIDs: 300, PID: os.Getpid(), PIDTree: true,
-		CountURL: target, Seed: 1,
+		PGStatURL: "postgres://fake", PGStatUser: "bench_app", DBPIDs: fmt.Sprintf("postgres=%d", os.Getpid()), Seed: 1,
 	}
+}
+
+// fakeStmts reads the fake server's statements as pg_stat_statements would:
+// 3 top-level statements and 1 nested one a request.
+type fakeStmts struct{ f *fakeServer }
+
+func (s fakeStmts) read(context.Context) (stmtCount, error) {
+	n := float64(s.f.statements.Load())
+	return stmtCount{TopLevel: 3 * n, Nested: n}, nil
+}
+
+func (fakeStmts) close() {}
+
+// useFakeStmts makes -pgss read f's counters until the test ends.
+func useFakeStmts(t *testing.T, f *fakeServer) {
+	old := openStmtReader
+	openStmtReader = func(_ context.Context, url, user string) (stmtReader, error) {
+		if url != "postgres://fake" || user != "bench_app" {
+			return nil, fmt.Errorf("-pgss %q -pgss-user %q", url, user)
+		}
+		return fakeStmts{f}, nil
+	}
+	t.Cleanup(func() { openStmtReader = old })
 }
 
 func TestRunWorkloads(t *testing.T) {
@@ -130,6 +151,7 @@ func TestRunWorkloads(t *testing.T) {
 	} {
 		t.Run(tc.workload+"-"+tc.mode, func(t *testing.T) {
 			f := &fakeServer{}
+			useFakeStmts(t, f)
 			srv := httptest.NewServer(f)
 			defer srv.Close()
 			res, err := Run(context.Background(), testSettings(t, srv.URL, tc.workload, tc.mode), "sa_test")
@@ -139,7 +161,8 @@ func TestRunWorkloads(t *testing.T) {
 			if res.Errors != 0 || res.OK == 0 || res.WarmupRequests == 0 {
 				t.Fatalf("ok %d errors %d warm %d: %v", res.OK, res.Errors, res.WarmupRequests, res.ErrorSamples)
 			}
-			if res.SQL == nil || res.SQL.Source != "pgcount" || res.SQL.PerRequest < 2.5 || res.SQL.PerRequest > 3.5 {
+			if res.SQL == nil || res.SQL.Source != "pg_stat_statements" || res.SQL.PerRequest < 2.5 || res.SQL.PerRequest > 3.5 ||
+				*res.SQL.PGStatNestedPerRequest < 0.8 || *res.SQL.PGStatNestedPerRequest > 1.2 {
 				t.Errorf("sql %+v", res.SQL)
 			}
 			if res.SQL.MetricsPerRequest["total"] < 4.5 || res.SQL.MetricsPerRequest["total"] > 5.5 {
@@ -147,6 +170,12 @@ func TestRunWorkloads(t *testing.T) {
 			}
 			if res.Server == nil || res.Server.PeakRSSBytes == 0 || res.Server.RSSSamples < 5 {
 				t.Errorf("server %+v", res.Server)
+			}
+			// The "database" is this process too: its CPU is counted twice.
+			if res.Database == nil || res.Database.Processes["postgres"].PID != os.Getpid() || res.CPU == nil ||
+				res.CPU.DatabaseMsPerRequest != res.Database.CPUMsPerRequest || res.CPU.ServerMsPerRequest != res.Server.CPUMsPerRequest ||
+				math.Abs(res.CPU.TotalMsPerRequest-res.CPU.ServerMsPerRequest-res.CPU.DatabaseMsPerRequest) > 0.002 {
+				t.Errorf("database %+v, cpu %+v", res.Database, res.CPU)
 			}
 			if res.Latency.P50Ms <= 0 || res.Latency.P99Ms < res.Latency.P50Ms {
 				t.Errorf("latency %+v", res.Latency)
@@ -179,6 +208,7 @@ func TestRunWorkloads(t *testing.T) {
 
 func TestRunCountsErrors(t *testing.T) {
 	f := &fakeServer{failEvery: 10}
+	useFakeStmts(t, f)
 	srv := httptest.NewServer(f)
 	defer srv.Close()
 	res, err := Run(context.Background(), testSettings(t, srv.URL, "b", "max"), "sa_test")
@@ -239,5 +269,40 @@ func TestParseMixAndDocument(t *testing.T) {
 	_ = os.WriteFile(p, []byte("# query Foo is a comment\nquery NestedList($s: [String]) { x }\n"), 0o644)
 	if _, name, err := readDocument(p); err != nil || name != "NestedList" {
 		t.Errorf("%q %v", name, err)
+	}
+}
+
+func TestParseDBPIDs(t *testing.T) {
+	d, err := parseDBPIDs("postgres=12, mariadb = 34,mariadb-replica=56", "/proc")
+	if err != nil || len(d) != 3 || d[1].name != "mariadb" || d[1].proc.pid != 34 || !d[2].proc.tree {
+		t.Errorf("%+v %v", d, err)
+	}
+	for _, bad := range []string{"postgres", "postgres=x", "=12", "a=1,a=2", "a=0"} {
+		if _, err := parseDBPIDs(bad, "/proc"); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	if d, err := parseDBPIDs("", "/proc"); err != nil || len(d) != 0 {
+		t.Errorf("empty: %v %v", d, err)
+	}
+}
+
+// Without pg_stat_statements, the app's counter gives the main database's
+// statements: every target but dolibarr.
+func TestRunMetricsSource(t *testing.T) {
+	f := &fakeServer{}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	s := testSettings(t, srv.URL, "a", "max")
+	s.PGStatURL, s.PGStatUser, s.DBPIDs = "", "", ""
+	res, err := Run(context.Background(), s, "sa_test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SQL == nil || res.SQL.Source != "metrics" || res.SQL.PerRequest < 2.5 || res.SQL.PerRequest > 3.5 || res.SQL.MetricsPerRequest["dolibarr"] < 1.5 {
+		t.Errorf("sql %+v", res.SQL)
+	}
+	if res.Database != nil || res.CPU != nil {
+		t.Errorf("no -db-pids, yet database %+v cpu %+v", res.Database, res.CPU)
 	}
 }

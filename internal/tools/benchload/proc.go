@@ -67,10 +67,19 @@ type procStat struct {
 	PPID  int
 	Utime uint64 // clock ticks
 	Stime uint64 // clock ticks
+	// Cutime and Cstime are the times of the children the process has
+	// waited for: a PostgreSQL backend that exits during the window (a
+	// connection closed) is gone from the tree, its CPU is in the
+	// postmaster's Cutime and Cstime.
+	Cutime uint64
+	Cstime uint64
 }
 
-// CPUSeconds is user plus system time.
-func (s procStat) CPUSeconds() float64 { return float64(s.Utime+s.Stime) / clockTicks }
+// CPUSeconds is user plus system time, its own and that of the children it
+// has reaped.
+func (s procStat) CPUSeconds() float64 {
+	return float64(s.Utime+s.Stime+s.Cutime+s.Cstime) / clockTicks
+}
 
 // parseStat parses /proc/PID/stat. The command name (field 2) is in
 // parentheses and may hold spaces and parentheses itself, so the fields are
@@ -82,8 +91,9 @@ func parseStat(b []byte) (procStat, error) {
 		return s, fmt.Errorf("stat: no ')'")
 	}
 	f := strings.Fields(string(b[i+1:]))
-	// f[0] is field 3 (state); ppid is field 4, utime 14, stime 15.
-	if len(f) < 13 {
+	// f[0] is field 3 (state); ppid is field 4, utime 14, stime 15, cutime
+	// 16, cstime 17.
+	if len(f) < 15 {
 		return s, fmt.Errorf("stat: %d fields after the command", len(f))
 	}
 	var err error
@@ -95,6 +105,13 @@ func parseStat(b []byte) (procStat, error) {
 	}
 	if s.Stime, err = strconv.ParseUint(f[12], 10, 64); err != nil {
 		return s, fmt.Errorf("stat: stime: %w", err)
+	}
+	// cutime and cstime are signed in proc(5) (clock_t) but never negative.
+	if s.Cutime, err = strconv.ParseUint(f[13], 10, 64); err != nil {
+		return s, fmt.Errorf("stat: cutime: %w", err)
+	}
+	if s.Cstime, err = strconv.ParseUint(f[14], 10, 64); err != nil {
+		return s, fmt.Errorf("stat: cstime: %w", err)
 	}
 	return s, nil
 }

@@ -21,7 +21,7 @@ Threads:	9
 `
 
 // The command name holds a space and a ')' on purpose.
-const statText = "4242 (ship app) x) S 1 4242 4242 0 -1 4194560 12345 0 0 0 250 75 0 0 20 0 9 0 123456 1290000000 12000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+const statText = "4242 (ship app) x) S 1 4242 4242 0 -1 4194560 12345 0 0 0 250 75 30 5 20 0 9 0 123456 1290000000 12000 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
 
 func TestParseStatus(t *testing.T) {
 	m, err := parseStatus([]byte(statusText))
@@ -44,11 +44,11 @@ func TestParseStat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.PPID != 1 || s.Utime != 250 || s.Stime != 75 {
+	if s.PPID != 1 || s.Utime != 250 || s.Stime != 75 || s.Cutime != 30 || s.Cstime != 5 {
 		t.Errorf("got %+v", s)
 	}
-	if got := s.CPUSeconds(); got != 3.25 {
-		t.Errorf("cpu %v s, want 3.25", got)
+	if got := s.CPUSeconds(); got != 3.6 {
+		t.Errorf("cpu %v s, want 3.6 (its own and its reaped children's)", got)
 	}
 	if _, err := parseStat([]byte("4242 (x) S 1 2")); err == nil {
 		t.Error("a short stat should be an error")
@@ -57,12 +57,16 @@ func TestParseStat(t *testing.T) {
 
 func TestProcTree(t *testing.T) {
 	root := t.TempDir()
-	write := func(pid, ppid string, rssKB, hwmKB string, utime string) {
+	write := func(pid, ppid string, rssKB, hwmKB string, utime string, cutime ...string) {
+		cut := "0"
+		if len(cutime) > 0 {
+			cut = cutime[0]
+		}
 		dir := filepath.Join(root, pid)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		st := pid + " (node) S " + ppid + " 1 1 0 -1 0 0 0 0 0 " + utime + " 0 0 0 20 0 1 0 1 1 1\n"
+		st := pid + " (node) S " + ppid + " 1 1 0 -1 0 0 0 0 0 " + utime + " 0 " + cut + " 0 20 0 1 0 1 1 1\n"
 		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(st), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -71,7 +75,7 @@ func TestProcTree(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	write("10", "1", "1000", "2000", "100") // the start script
+	write("10", "1", "1000", "2000", "100", "50") // the start script (reaped children: 0.5 s)
 	write("11", "10", "50000", "60000", "300")
 	write("12", "11", "100", "100", "0")
 	write("20", "1", "999999", "999999", "999") // unrelated
@@ -83,14 +87,14 @@ func TestProcTree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Procs != 3 || s.Mem.RSS != 51100*1024 || s.Mem.HWM != 62100*1024 || s.CPU != 4 {
+	if s.Procs != 3 || s.Mem.RSS != 51100*1024 || s.Mem.HWM != 62100*1024 || s.CPU != 4.5 {
 		t.Errorf("tree: %+v", s)
 	}
 	s, err = proc{root: root, pid: 10}.read()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Procs != 1 || s.Mem.RSS != 1000*1024 || s.CPU != 1 {
+	if s.Procs != 1 || s.Mem.RSS != 1000*1024 || s.CPU != 1.5 {
 		t.Errorf("single: %+v", s)
 	}
 	if _, err := (proc{root: root, pid: 99}).read(); err == nil {
