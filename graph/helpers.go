@@ -203,17 +203,28 @@ func wantsPageInfo(ctx context.Context) bool {
 
 // selectionKey returns the part of a first-page loader key that the
 // connection being resolved derives from its selection alone (totalCount,
-// pageInfo, the node columns), for nodes of type node whose columns come
-// from columns: computed once per field of the document and request, not
-// once per parent.
-func selectionKey(ctx context.Context, l *loader.Loaders, node string, columns func([]graphql.CollectedField) []string) loader.EdgeKey {
+// pageInfo, the node columns, whether it reads an edge of the nodes), for
+// nodes of type node whose columns come from columns and whose edges are
+// edges: computed once per field of the document and request, not once per
+// parent.
+func selectionKey(ctx context.Context, l *loader.Loaders, node string, columns func([]graphql.CollectedField) []string, edges ...string) loader.EdgeKey {
 	type memoKey struct {
 		field *ast.Field
 		node  string
 	}
 	return l.Memo(memoKey{graphql.GetFieldContext(ctx).Field.Field, node}, func() any {
-		return loader.EdgeKey{Total: wantsTotal(ctx), NoPageInfo: !wantsPageInfo(ctx), Columns: columnsKey(columns(nodeFields(ctx, node)))}
+		fields := nodeFields(ctx, node)
+		return loader.EdgeKey{Total: wantsTotal(ctx), NoPageInfo: !wantsPageInfo(ctx), Columns: columnsKey(columns(fields)), Light: !selectsAny(fields, edges...)}
 	}).(loader.EdgeKey)
+}
+
+func selectsAny(fields []graphql.CollectedField, names ...string) bool {
+	for _, n := range names {
+		if selects(fields, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // firstPageOnly reports whether a connection asks for its first page only,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
@@ -85,38 +86,74 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 		return
 	}
 	l := r.loaders(ctx)
+	ids := make([]int, len(shipments))
+	for i, s := range shipments {
+		ids[i] = s.ID
+	}
+	// The first events field and the files, when both are selected, come
+	// with one statement where the database allows (the rest as below).
+	together := false
+	var combined *ast.Field // the events field read with the files
+	if selects(fields, "files") {
+		for _, f := range fields {
+			if f.Name != "events" {
+				continue
+			}
+			if keys := r.eventKeys(ctx, f, ids); keys != nil && keys[0].Light {
+				if together = l.PrefetchEventsAndFiles(ctx, keys, ids); together {
+					combined = f.Field
+				}
+			}
+			break
+		}
+	}
 	for _, f := range fields {
 		switch f.Name {
 		case "customer":
-			ids := make([]int, 0, len(shipments))
+			cids := make([]int, 0, len(shipments))
 			for _, s := range shipments {
-				ids = append(ids, s.CustomerID)
+				cids = append(cids, s.CustomerID)
 			}
-			customers := l.PrefetchCustomers(ctx, ids)
+			customers := l.PrefetchCustomers(ctx, cids)
 			if selects(subFields(ctx, f, "Customer"), "country") {
 				r.prefetchCountries(ctx, customers)
 			}
 		case "files":
-			ids := make([]int, len(shipments))
-			for i, s := range shipments {
-				ids[i] = s.ID
+			if !together {
+				l.PrefetchFiles(ctx, ids)
 			}
-			l.PrefetchFiles(ctx, ids)
 		case "events":
-			key, ok := firstPageKey(ctx, f, loader.OrderKey(defaultEventOrder, eventTerm))
-			if !ok {
+			if f.Field == combined {
 				continue
 			}
-			oc := graphql.GetOperationContext(ctx)
-			key.Columns = columnsKey(eventColumns(connectionNodes(oc, graphql.CollectFields(oc, f.Selections, nil), "TrackingEvent")))
-			keys := make([]loader.EdgeKey, len(shipments))
-			for i, s := range shipments {
-				key.Parent = s.ID
-				keys[i] = key
+			if keys := r.eventKeys(ctx, f, ids); keys != nil {
+				l.PrefetchEvents(ctx, keys)
 			}
-			l.PrefetchEvents(ctx, keys)
 		}
 	}
+}
+
+// eventEdges are the edges of TrackingEvent a selection may read.
+var eventEdges = []string{"shipment"}
+
+// eventKeys returns the loader keys that the events field f will ask for
+// under each shipment of ids, or nil if it does not read a first page in
+// the default form (its resolver then loads on its own).
+func (r *Resolver) eventKeys(ctx context.Context, f graphql.CollectedField, ids []int) []loader.EdgeKey {
+	key, ok := firstPageKey(ctx, f, loader.OrderKey(defaultEventOrder, eventTerm))
+	if !ok {
+		return nil
+	}
+	oc := graphql.GetOperationContext(ctx)
+	nodes := connectionNodes(oc, graphql.CollectFields(oc, f.Selections, nil), "TrackingEvent")
+	key.Columns = columnsKey(eventColumns(nodes))
+	key.Light = !selectsAny(nodes, eventEdges...)
+	keys := make([]loader.EdgeKey, len(ids))
+	for i, id := range ids {
+		key.Parent = id
+		keys[i] = key
+	}
+	return keys
 }
 
 // prefetchCustomers loads, for a page of customers, their countries.

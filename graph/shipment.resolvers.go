@@ -128,7 +128,7 @@ func (r *shipmentResolver) Events(ctx context.Context, obj *ent.Shipment, after 
 		return nil, err
 	}
 	if firstPageOnly(after, before, last) {
-		key := selectionKey(ctx, r.loaders(ctx), "TrackingEvent", eventColumns)
+		key := selectionKey(ctx, r.loaders(ctx), "TrackingEvent", eventColumns, eventEdges...)
 		key.Parent, key.First, key.Order = obj.ID, *first, loader.OrderKey(orderBy, eventTerm)
 		page, err := r.loaders(ctx).Events.Load(ctx, key)()
 		if err != nil {

@@ -33,6 +33,10 @@ type EdgeKey struct {
 	// Columns are the columns to read, comma-separated ("": all of them):
 	// those the query's selection needs; the ordering columns are added.
 	Columns string
+	// Light: the selection reads no edge of the nodes, so they may be built
+	// without an Ent client (PrefetchEventsAndFiles), whose edges could
+	// not be queried.
+	Light bool
 }
 
 // Page is the first page of a connection under one parent.

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/graph-gophers/dataloader/v7"
 
 	"github.com/shipmentapp/shipmentapp/ent"
@@ -49,6 +50,9 @@ type Loaders struct {
 	memoMu sync.Mutex
 	memo   map[any]any
 
+	// driver reads events and files together (WithDriver); nil: apart.
+	driver dialect.Driver
+
 	customerBatch dataloader.BatchFunc[int, *ent.Customer]
 	countryBatch  dataloader.BatchFunc[int, *ent.Country]
 	eventsBatch   dataloader.BatchFunc[EdgeKey, *Page[*ent.TrackingEvent]]
@@ -82,7 +86,7 @@ type NotFoundError struct {
 func (e *NotFoundError) Error() string { return fmt.Sprintf("%s %d not found", e.Kind, e.ID) }
 
 // New returns fresh loaders reading shipments from client and customers from d.
-func New(client *ent.Client, d *dolibarr.Client) *Loaders {
+func New(client *ent.Client, d *dolibarr.Client, opts ...Option) *Loaders {
 	l := &Loaders{
 		customerBatch: batch("customer", func(ctx context.Context, ids []int) ([]*ent.Customer, error) {
 			return d.Customers().Where(customer.IDIn(ids...)).All(ctx)
@@ -117,6 +121,9 @@ func New(client *ent.Client, d *dolibarr.Client) *Loaders {
 	l.Contacts = dataloader.NewBatchedLoader(contactsBatch(d),
 		dataloader.WithBatchCapacity[int, []*ent.Contact](maxBatch),
 		dataloader.WithWait[int, []*ent.Contact](wait))
+	for _, o := range opts {
+		o(l)
+	}
 	return l
 }
 
@@ -260,9 +267,9 @@ func observe(ctx context.Context, kind string, keys int) {
 }
 
 // Middleware gives every request its own loaders.
-func Middleware(client *ent.Client, d *dolibarr.Client, next http.Handler) http.Handler {
+func Middleware(client *ent.Client, d *dolibarr.Client, next http.Handler, opts ...Option) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(client, d))))
+		next.ServeHTTP(w, r.WithContext(With(r.Context(), New(client, d, opts...))))
 	})
 }
 

@@ -163,7 +163,7 @@ func (a *App) routes() http.Handler {
 	a.Subscriptions = a.subscriptions()
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(a.observeBatches(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql))))))))
+	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(a.observeBatches(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql), loader.WithDriver(a.Router))))))))
 	// Websockets authenticate in connection_init and live longer than any
 	// request timeout; event streams authenticate like requests but are not
 	// bounded in time either. Both get fresh dataloaders per response.
@@ -247,7 +247,7 @@ func (a *App) subscriptions() *subtransport.Server {
 		Unauthorized: func(err error) bool { return errors.Is(err, auth.ErrInvalidCredentials) },
 		Watch:        a.Live.Watch,
 		PerResponse: func(ctx context.Context) context.Context {
-			return loader.With(loader.WithObserver(ctx, a.metrics.ObserveBatch), loader.New(a.Client, a.Dolibarr))
+			return loader.With(loader.WithObserver(ctx, a.metrics.ObserveBatch), loader.New(a.Client, a.Dolibarr, loader.WithDriver(a.Router)))
 		},
 		Drain: a.Live.Stop,
 		Allow: func(ctx context.Context, token string) (bool, time.Duration) {

@@ -7,10 +7,12 @@ package rule
 
 import (
 	"context"
+	"errors"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/customer"
 	"github.com/shipmentapp/shipmentapp/ent/file"
+	"github.com/shipmentapp/shipmentapp/ent/predicate"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
@@ -50,16 +52,33 @@ func ScopeShipments() privacy.QueryRule {
 // ScopeTrackingEvents limits a partner's event queries to its customers' shipments.
 func ScopeTrackingEvents() privacy.QueryRule {
 	return privacy.TrackingEventQueryRuleFunc(func(ctx context.Context, q *ent.TrackingEventQuery) error {
-		v := auth.FromContext(ctx)
-		if v == nil {
-			return privacy.Denyf("no viewer")
+		p, err := TrackingEventScope(ctx)
+		if err != nil {
+			return privacy.Denyf("%v", err)
 		}
-		if v.Scoped() {
-			q.Where(trackingevent.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)))
+		if p != nil {
+			q.Where(p)
 		}
 		return privacy.Skip
 	})
 }
+
+// TrackingEventScope is ScopeTrackingEvents as a predicate, for a read that
+// is not an Ent query of events (graph/loader's statement for events and
+// files together): nil when the viewer sees every event, an error without a
+// viewer.
+func TrackingEventScope(ctx context.Context) (predicate.TrackingEvent, error) {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return nil, errNoViewer
+	}
+	if v.Scoped() {
+		return trackingevent.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)), nil
+	}
+	return nil, nil
+}
+
+var errNoViewer = errors.New("no viewer")
 
 // ScopeCustomers limits a partner's customer queries to its customers.
 func ScopeCustomers() privacy.QueryRule {
@@ -78,15 +97,27 @@ func ScopeCustomers() privacy.QueryRule {
 // ScopeFiles limits a partner's file queries to its customers' shipments.
 func ScopeFiles() privacy.QueryRule {
 	return privacy.FileQueryRuleFunc(func(ctx context.Context, q *ent.FileQuery) error {
-		v := auth.FromContext(ctx)
-		if v == nil {
-			return privacy.Denyf("no viewer")
+		p, err := FileScope(ctx)
+		if err != nil {
+			return privacy.Denyf("%v", err)
 		}
-		if v.Scoped() {
-			q.Where(file.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)))
+		if p != nil {
+			q.Where(p)
 		}
 		return privacy.Skip
 	})
+}
+
+// FileScope is ScopeFiles as a predicate (see TrackingEventScope).
+func FileScope(ctx context.Context) (predicate.File, error) {
+	v := auth.FromContext(ctx)
+	if v == nil {
+		return nil, errNoViewer
+	}
+	if v.Scoped() {
+		return file.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)), nil
+	}
+	return nil, nil
 }
 
 // AllowPartnerFileCreate lets a partner add a file to a shipment of one of
