@@ -124,6 +124,11 @@ func FuzzDocumentIDs(f *testing.F) {
 			}
 		}
 
+		// The fast path never skips a query string whose parameters name
+		// a document.
+		if q, err := url.ParseQuery(query); err == nil && (q.Has("id") || q.Has("documentId")) && !hasDocumentIDParam(query) {
+			t.Fatalf("%q names a document but hasDocumentIDParam says no", query)
+		}
 		r := httptest.NewRequest("GET", "/graphql", nil)
 		r.URL.RawQuery = query
 		documentIDsInQuery(r)
@@ -138,6 +143,41 @@ func FuzzDocumentIDs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDocumentIDsInQueryLeavesAPQAlone: a GET that names no document by id
+// or documentId (an APQ hash, a query) is not parsed here: the GET transport
+// parses its query string, and parsing it here too cost every persisted-query
+// GET a second url.ParseQuery (a map, and a copy of each unescaped value).
+func TestDocumentIDsInQueryLeavesAPQAlone(t *testing.T) {
+	for _, c := range []struct {
+		query string
+		want  bool
+	}{
+		{"", false},
+		{"extensions=%7B%22persistedQuery%22%3A%7B%22sha256Hash%22%3A%22ab%22%2C%22version%22%3A1%7D%7D&operationName=NestedList&variables=%7B%7D", false},
+		{"query=%7Bid%7D&variables=%7B%22id%22%3A1%7D", false},
+		{"ids=1&xid=2&documentIds=3&i%64s=4", false},
+		{"id=doc1", true},
+		{"a=1&documentId=doc1", true},
+		{"i%64=doc1", true},
+		{"document%49d=doc1", true},
+		{"%zz=1", true}, // left to url.ParseQuery
+		{"id", true},
+		{"documentId=", true},
+	} {
+		if got := hasDocumentIDParam(c.query); got != c.want {
+			t.Errorf("hasDocumentIDParam(%q) = %v, want %v", c.query, got, c.want)
+		}
+	}
+	r := httptest.NewRequest("GET", "/graphql?extensions=%7B%22persistedQuery%22%3A%7B%22sha256Hash%22%3A%2225ba2ef674afd5f3231e98278514f8a60a01139ce0d1d4ae0989c2b2b90a56c5%22%2C%22version%22%3A1%7D%7D&operationName=NestedList&variables=%7B%22statuses%22%3A%5B%22IN_TRANSIT%22%2C%22OUT_FOR_DELIVERY%22%5D%7D", nil)
+	raw := r.URL.RawQuery
+	if n := testing.AllocsPerRun(100, func() { documentIDsInQuery(r) }); n != 0 {
+		t.Errorf("documentIDsInQuery allocated %v times for a persisted-query GET; want 0 (the transport parses it)", n)
+	}
+	if r.URL.RawQuery != raw {
+		t.Errorf("the query string changed: %q", r.URL.RawQuery)
+	}
 }
 
 // TestBoundedCache: the parsed-query cache keeps no document over

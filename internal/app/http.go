@@ -488,6 +488,9 @@ func documentIDs(body []byte) []byte {
 // string that does not parse, or extensions that are not a JSON object, are
 // left for the transport to refuse.
 func documentIDsInQuery(r *http.Request) {
+	if !hasDocumentIDParam(r.URL.RawQuery) {
+		return // the common case: the transport parses the query string once
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		return
@@ -509,6 +512,29 @@ func documentIDsInQuery(r *http.Request) {
 	q.Del("id")
 	q.Del("documentId")
 	r.URL.RawQuery = q.Encode()
+}
+
+// hasDocumentIDParam reports whether a query string may hold an id or
+// documentId parameter: false only when none of its keys is one, read as
+// url.ParseQuery reads them, without parsing (or allocating for) the values.
+// A key it cannot unescape counts as one, leaving it to url.ParseQuery.
+func hasDocumentIDParam(rawQuery string) bool {
+	for rawQuery != "" {
+		var pair string
+		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
+		key, _, _ := strings.Cut(pair, "=")
+		if strings.ContainsAny(key, "%+") {
+			k, err := url.QueryUnescape(key)
+			if err != nil {
+				return true
+			}
+			key = k
+		}
+		if key == "id" || key == "documentId" {
+			return true
+		}
+	}
+	return false
 }
 
 // decodeJSON decodes data, one JSON value and nothing after it, keeping

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/shipmentapp/shipmentapp/internal/apq"
 )
 
@@ -47,5 +49,33 @@ func TestCacheTTL(t *testing.T) {
 	short.Add(ctx, "h", "{ b }")
 	if q, ok := short.Get(ctx, "h"); !ok || q != "{ b }" {
 		t.Errorf("re-added entry: %q %v", q, ok)
+	}
+}
+
+// TestCacheCountsLookups: every Get counts one hit or one miss.
+func TestCacheCountsLookups(t *testing.T) {
+	ctx := context.Background()
+	reg := prometheus.NewRegistry()
+	c := apq.NewCache(apq.CacheOptions{Size: 10, Registry: reg})
+	c.Add(ctx, "h", "{ a }")
+	for range 3 {
+		c.Get(ctx, "h")
+	}
+	c.Get(ctx, "other")
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "shipmentapp_apq_lookups_total" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+		}
+	}
+	if got["hit"] != 3 || got["miss"] != 1 || len(got) != 2 {
+		t.Errorf("lookups %v, want 3 hits and 1 miss", got)
 	}
 }
