@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"entgo.io/ent/dialect"
@@ -80,7 +81,7 @@ func (l *Loaders) PrefetchEventsAndFiles(ctx context.Context, keys []EdgeKey, sh
 	if g.NoPageInfo {
 		limit = g.First
 	}
-	query, args := childrenStatement(l.driver.Dialect(), parents, shipments, limit, terms, evScope, fScope)
+	query, args := childrenStatement(l.driver.Dialect(), parents, shipments, limit, terms, selectColumns(g.Columns, g.Order), evScope, fScope)
 	observe(ctx, "events", len(parents))
 	observe(ctx, "files", len(shipments))
 	pages, files, err := l.readChildren(ctx, query, args, parents, shipments, g.First)
@@ -98,7 +99,12 @@ func (l *Loaders) PrefetchEventsAndFiles(ctx context.Context, keys []EdgeKey, sh
 	return true
 }
 
-func childrenStatement(d string, parents, shipments []int, limit int, order []sql.Querier, evScope, fScope func(*sql.Selector)) (string, []any) {
+// childrenStatement is the statement of PrefetchEventsAndFiles. Of the
+// events it reads the columns of evColumns (nil: all), as the events
+// loader does for a key's Columns, and a constant of the column's type in
+// place of the others. The files are read whole: their loader's key is the
+// shipment alone, so another selection of them may need any column.
+func childrenStatement(d string, parents, shipments []int, limit int, order []sql.Querier, evColumns []string, evScope, fScope func(*sql.Selector)) (string, []any) {
 	b := sql.Dialect(d)
 	text := "TEXT"
 	if d == dialect.MySQL {
@@ -119,18 +125,30 @@ func childrenStatement(d string, parents, shipments []int, limit int, order []sq
 		s.AppendSelectExprAs(sql.RowNumber().PartitionBy(trackingevent.FieldShipmentID).OrderExpr(orderBy...), "rn")
 	}
 	ev := b.Select().From(b.Table(trackingevent.Table))
+	read := func(col string) bool { return evColumns == nil || slices.Contains(evColumns, col) }
+	column := func(col, as string, otherwise sql.Querier) {
+		if read(col) {
+			ev.AppendSelectAs(col, as)
+		} else {
+			ev.AppendSelectExprAs(otherwise, as)
+		}
+	}
 	ev.AppendSelectExprAs(sql.Expr("0"), "k").
 		AppendSelectAs(trackingevent.FieldID, "id").
-		AppendSelectAs(trackingevent.FieldShipmentID, "shipment_id").
-		AppendSelectAs(trackingevent.FieldSeq, "n").
-		AppendSelectAs(trackingevent.FieldOccurredAt, "t1").
-		AppendSelectAs(trackingevent.FieldCreatedAt, "t2").
-		AppendSelectAs(trackingevent.FieldStatus, "s1").
-		AppendSelectAs(trackingevent.FieldDescription, "s2").
-		AppendSelectAs(trackingevent.FieldSource, "s3").
-		AppendSelectAs(trackingevent.FieldCreatedBy, "s4").
-		AppendSelectExprAs(cast(trackingevent.FieldLocation), "s5").
-		AppendSelectExprAs(cast(""), "s6")
+		AppendSelectAs(trackingevent.FieldShipmentID, "shipment_id")
+	column(trackingevent.FieldSeq, "n", sql.Expr("0"))
+	ev.AppendSelectAs(trackingevent.FieldOccurredAt, "t1")
+	column(trackingevent.FieldCreatedAt, "t2", sql.ExprFunc(func(b *sql.Builder) { b.Ident(trackingevent.FieldOccurredAt) }))
+	column(trackingevent.FieldStatus, "s1", sql.Expr("''"))
+	column(trackingevent.FieldDescription, "s2", sql.Expr("''"))
+	column(trackingevent.FieldSource, "s3", sql.Expr("''"))
+	column(trackingevent.FieldCreatedBy, "s4", sql.Expr("''"))
+	if read(trackingevent.FieldLocation) {
+		ev.AppendSelectExprAs(cast(trackingevent.FieldLocation), "s5")
+	} else {
+		ev.AppendSelectExprAs(cast(""), "s5")
+	}
+	ev.AppendSelectExprAs(cast(""), "s6")
 	number(ev, order...)
 	ev.Where(sql.InInts(ev.C(trackingevent.FieldShipmentID), parents...))
 	if evScope != nil {
