@@ -1,0 +1,438 @@
+// Command benchscale holds the steps of make bench-scale (issue 17, "Cost as
+// the data grows", bench/scale.sh) that the load generator does not:
+//
+//	benchscale cursor -target URL -key-file F [-skip 100000]
+//	    prints the cursor of the -skip'th edge of workload (a)'s ordering
+//	    (where statusIn, newest first), walked page by page through the API.
+//	benchscale deepdoc -queries bench/queries -cursor C -out DIR
+//	    writes DIR/app/nested-list.graphql: (a)'s document with after: C,
+//	    the deep page, for benchload -queries DIR.
+//	    When the ordering holds fewer edges, the cursor 50 edges before its
+//	    end (the deepest full page); stderr says which position.
+//	benchscale table -dir DIR
+//	    prints the results of bench/scale.sh in DIR side by side (markdown).
+//	benchscale explain -target URL -key-file F -deep-queries DIR -pg DSN -log FILE -who ROLE@DB
+//	    sends workloads (a), (b) and the deep page to an app whose every
+//	    statement the server logs (log_min_duration_statement = 0 for
+//	    ROLE in DB), reads the statements and their parameters back from the
+//	    server log FILE, runs EXPLAIN (FORMAT JSON) on each with its
+//	    parameters and fails if a plan reads shipments, tracking_events or
+//	    files with a Seq Scan, or if a statement counts rows of them (the
+//	    workloads select no totalCount).
+//
+// The statements are those the running app sends, not a copy of its SQL:
+// the read path may change and the check follows it.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("benchscale: ")
+	if len(os.Args) < 2 {
+		log.Fatal("usage: benchscale cursor|deepdoc|explain [flags]")
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	target := fs.String("target", "http://127.0.0.1:8080/graphql", "the app's GraphQL endpoint")
+	keyFile := fs.String("key-file", "bench/.key", "file holding an API key of the app")
+	queries := fs.String("queries", "bench/queries", "directory of the app/ documents")
+	statuses := fs.String("statuses", "IN_TRANSIT,OUT_FOR_DELIVERY", "workload (a)'s statuses variable (benchload's default)")
+	skip := fs.Int("skip", 100000, "cursor: edges to skip")
+	cursor := fs.String("cursor", "", "deepdoc: the cursor")
+	out := fs.String("out", "", "deepdoc: directory to write; explain: JSON report file")
+	deep := fs.String("deep-queries", "", "explain: directory deepdoc wrote")
+	pgDSN := fs.String("pg", "", "explain: URL of the database to run EXPLAIN on")
+	logFile := fs.String("log", "", "explain: the PostgreSQL server log")
+	who := fs.String("who", "", "explain: ROLE@DB of the logged app, as the log line prefix (%u@%d) shows them")
+	dir := fs.String("dir", "", "table: the results directory")
+	refs := fs.Int("references", 10000, "explain: workload (b) references BENCH-000001 to this")
+	if err := fs.Parse(os.Args[2:]); err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	st := splitList(*statuses)
+	var err error
+	switch os.Args[1] {
+	case "cursor":
+		var c string
+		if c, err = walk(ctx, newClient(*target, *keyFile), st, *skip); err == nil {
+			fmt.Println(c)
+		}
+	case "table":
+		err = table(os.Stdout, *dir)
+	case "deepdoc":
+		err = deepDoc(*queries, *cursor, *out)
+	case "explain":
+		if *pgDSN == "" || *logFile == "" || *who == "" || *deep == "" {
+			log.Fatal("explain needs -pg, -log, -who and -deep-queries")
+		}
+		err = explain(ctx, newClient(*target, *keyFile), explainSettings{
+			queries: *queries, deep: *deep, statuses: st, references: *refs,
+			pg: *pgDSN, log: *logFile, who: *who, out: *out,
+		})
+	default:
+		log.Fatalf("unknown step %q", os.Args[1])
+	}
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+type client struct {
+	url, key string
+	http     *http.Client
+}
+
+func newClient(url, keyFile string) *client {
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return &client{url: url, key: strings.TrimSpace(string(b)), http: &http.Client{Timeout: time.Minute}}
+}
+
+// do posts a document and decodes data into out; an answer with errors is
+// an error.
+func (c *client) do(ctx context.Context, doc string, vars map[string]any, out any) error {
+	body, err := json.Marshal(map[string]any{"query": doc, "variables": vars})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+c.key)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	var r struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []any           `json:"errors"`
+	}
+	if err := json.Unmarshal(b, &r); err != nil || resp.StatusCode != http.StatusOK || len(r.Errors) > 0 || len(r.Data) == 0 || string(r.Data) == "null" {
+		return fmt.Errorf("HTTP %d: %.400s", resp.StatusCode, b)
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(r.Data, out)
+}
+
+// walkDoc pages through workload (a)'s ordering and filter
+// (bench/queries/app/nested-list.graphql): statusIn, CREATED_AT DESC.
+const walkDoc = `query Walk($statuses: [ShipmentStatus!], $after: Cursor) {
+  shipments(first: 100, after: $after, where: { statusIn: $statuses }, orderBy: [{ field: CREATED_AT, direction: DESC }]) {
+    edges { cursor }
+    pageInfo { hasNextPage endCursor }
+  }
+}`
+
+// walk returns the cursor of the skip'th edge (1-based) of (a)'s ordering,
+// as the API gives it, or of the edge 50 before the end (the start of the
+// deepest full page) when there are not that many.
+func walk(ctx context.Context, c *client, statuses []string, skip int) (string, error) {
+	var after any
+	var cursors []string
+	for len(cursors) < skip {
+		var r struct {
+			Shipments struct {
+				Edges []struct {
+					Cursor string `json:"cursor"`
+				} `json:"edges"`
+				PageInfo struct {
+					HasNextPage bool   `json:"hasNextPage"`
+					EndCursor   string `json:"endCursor"`
+				} `json:"pageInfo"`
+			} `json:"shipments"`
+		}
+		if err := c.do(ctx, walkDoc, map[string]any{"statuses": statuses, "after": after}, &r); err != nil {
+			return "", fmt.Errorf("walk at %d: %w", len(cursors), err)
+		}
+		for _, e := range r.Shipments.Edges {
+			cursors = append(cursors, e.Cursor)
+		}
+		if !r.Shipments.PageInfo.HasNextPage || len(r.Shipments.Edges) == 0 {
+			break
+		}
+		after = r.Shipments.PageInfo.EndCursor
+	}
+	at := min(skip, len(cursors)-50)
+	if at < 1 {
+		return "", fmt.Errorf("walk: only %d edges", len(cursors))
+	}
+	log.Printf("cursor of edge %d of %s", at, map[bool]string{true: "the ordering", false: fmt.Sprint(len(cursors))}[len(cursors) >= skip])
+	return cursors[at-1], nil
+}
+
+var shipmentsArgs = regexp.MustCompile(`\bshipments\(`)
+
+// deepDoc writes out/app/nested-list.graphql: (a)'s document whose
+// shipments field starts after cursor.
+func deepDoc(queries, cursor, out string) error {
+	if cursor == "" || out == "" {
+		return errors.New("deepdoc needs -cursor and -out")
+	}
+	b, err := os.ReadFile(filepath.Join(queries, "app", "nested-list.graphql"))
+	if err != nil {
+		return err
+	}
+	doc, err := withAfter(string(b), cursor)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Join(out, "app"), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(out, "app", "nested-list.graphql"), []byte(doc), 0o644)
+}
+
+func withAfter(doc, cursor string) (string, error) {
+	if len(shipmentsArgs.FindAllStringIndex(doc, -1)) != 1 {
+		return "", errors.New("deepdoc: the document has no single shipments( field")
+	}
+	lit, err := json.Marshal(cursor) // a GraphQL string literal too: base64 needs no escape
+	if err != nil {
+		return "", err
+	}
+	return shipmentsArgs.ReplaceAllLiteralString(doc, "shipments(after: "+string(lit)+", "), nil
+}
+
+// ---- explain ----
+
+type explainSettings struct {
+	queries, deep string
+	statuses      []string
+	references    int
+	pg, log, who  string
+	out           string
+}
+
+// Statement is one distinct statement the app ran, with the parameters of
+// its first execution, and what EXPLAIN said of it.
+type Statement struct {
+	SQL        string          `json:"sql"`
+	Params     []*string       `json:"params"`
+	Executions int             `json:"executions"`
+	Plan       json.RawMessage `json:"plan,omitempty"`
+	Scans      []string        `json:"scans"`
+	Problems   []string        `json:"problems,omitempty"`
+}
+
+func explain(ctx context.Context, c *client, s explainSettings) error {
+	load := func(dir, file string) (string, error) {
+		b, err := os.ReadFile(filepath.Join(dir, "app", file))
+		return string(b), err
+	}
+	a, err := load(s.queries, "nested-list.graphql")
+	if err != nil {
+		return err
+	}
+	b, err := load(s.queries, "by-reference.graphql")
+	if err != nil {
+		return err
+	}
+	deep, err := load(s.deep, "nested-list.graphql")
+	if err != nil {
+		return err
+	}
+	fi, err := os.Stat(s.log)
+	if err != nil {
+		return err
+	}
+	from := fi.Size()
+	aVars := map[string]any{"statuses": s.statuses}
+	type req struct {
+		name, doc string
+		vars      map[string]any
+	}
+	var reqs []req
+	for range 3 {
+		reqs = append(reqs, req{"a", a, aVars}, req{"deep", deep, aVars})
+	}
+	for _, n := range []int{1, 42, s.references / 2, s.references} {
+		reqs = append(reqs, req{"b", b, map[string]any{"reference": fmt.Sprintf("BENCH-%06d", n)}})
+	}
+	for _, r := range reqs {
+		if err := c.do(ctx, r.doc, r.vars, nil); err != nil {
+			return fmt.Errorf("workload %s: %w", r.name, err)
+		}
+	}
+	// The server writes its log as it goes; give it a moment.
+	time.Sleep(time.Second)
+	f, err := os.Open(s.log)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return err
+	}
+	stmts, err := parseLog(f, s.who)
+	if err != nil {
+		return err
+	}
+	if len(stmts) == 0 {
+		return fmt.Errorf("no statement of %s in %s: is log_min_duration_statement = 0 set for it (ALTER ROLE ... IN DATABASE ... SET)?", s.who, s.log)
+	}
+	conn, err := pgx.Connect(ctx, s.pg)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	// The plan the statement gets with these parameters.
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = force_custom_plan"); err != nil {
+		return err
+	}
+	failed := 0
+	for i, st := range stmts {
+		plan, err := explainOne(ctx, conn, st)
+		if err != nil {
+			return fmt.Errorf("explain %q: %w", st.SQL, err)
+		}
+		st.Plan = plan
+		st.Scans, st.Problems, err = checkPlan(plan)
+		if err != nil {
+			return err
+		}
+		if counts.MatchString(st.SQL) && watched.MatchString(st.SQL) {
+			st.Problems = append(st.Problems, "counts rows, yet the workloads select no totalCount")
+		}
+		verdict := "ok  "
+		if len(st.Problems) > 0 {
+			verdict = "FAIL"
+			failed++
+		}
+		fmt.Printf("%s %2d (%d runs) %s\n       %s\n", verdict, i+1, st.Executions, short(st.SQL, 150), strings.Join(st.Scans, "; "))
+		for _, p := range st.Problems {
+			fmt.Printf("       problem: %s\n", p)
+		}
+	}
+	if s.out != "" {
+		b, err := json.MarshalIndent(stmts, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(s.out, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%d distinct statements, %d with a problem\n", len(stmts), failed)
+	if failed > 0 {
+		return fmt.Errorf("%d of %d statements fail the check", failed, len(stmts))
+	}
+	return nil
+}
+
+var (
+	counts  = regexp.MustCompile(`(?i)\bcount\s*\(`)
+	watched = regexp.MustCompile(`(?i)\b(shipments|tracking_events|files)\b`)
+	// The three tables no plan may read with a sequential scan.
+	big = map[string]bool{"shipments": true, "tracking_events": true, "files": true}
+)
+
+func short(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func explainOne(ctx context.Context, conn *pgx.Conn, st *Statement) (json.RawMessage, error) {
+	if _, err := conn.Exec(ctx, "DEALLOCATE ALL"); err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, "PREPARE benchscale_q AS "+st.SQL); err != nil {
+		return nil, err
+	}
+	q := "EXPLAIN (FORMAT JSON) EXECUTE benchscale_q"
+	if len(st.Params) > 0 {
+		lits := make([]string, len(st.Params))
+		for i, p := range st.Params {
+			if p == nil {
+				lits[i] = "NULL"
+			} else {
+				lits[i] = "'" + strings.ReplaceAll(*p, "'", "''") + "'"
+			}
+		}
+		q += "(" + strings.Join(lits, ", ") + ")"
+	}
+	var plan []byte
+	if err := conn.QueryRow(ctx, q, pgx.QueryExecModeSimpleProtocol).Scan(&plan); err != nil {
+		return nil, err
+	}
+	return plan, nil
+}
+
+// checkPlan lists the scans of an EXPLAIN (FORMAT JSON) output and the
+// problems: a Seq Scan on one of the big tables.
+func checkPlan(plan []byte) (scans, problems []string, err error) {
+	var top []struct {
+		Plan map[string]any `json:"Plan"`
+	}
+	if err := json.Unmarshal(plan, &top); err != nil {
+		return nil, nil, fmt.Errorf("plan: %w", err)
+	}
+	var visit func(n map[string]any)
+	visit = func(n map[string]any) {
+		typ, _ := n["Node Type"].(string)
+		rel, _ := n["Relation Name"].(string)
+		idx, _ := n["Index Name"].(string)
+		if rel != "" {
+			d := typ + " on " + rel
+			if idx != "" {
+				d += " using " + idx
+			}
+			scans = append(scans, d)
+			if typ == "Seq Scan" && big[rel] {
+				problems = append(problems, "Seq Scan on "+rel)
+			}
+		}
+		if kids, ok := n["Plans"].([]any); ok {
+			for _, k := range kids {
+				if m, ok := k.(map[string]any); ok {
+					visit(m)
+				}
+			}
+		}
+	}
+	for _, t := range top {
+		visit(t.Plan)
+	}
+	return scans, problems, nil
+}
