@@ -17,8 +17,9 @@
 //	    ROLE in DB), reads the statements and their parameters back from the
 //	    server log FILE, runs EXPLAIN (FORMAT JSON) on each with its
 //	    parameters and fails if a plan reads shipments, tracking_events or
-//	    files with a Seq Scan, or if a statement counts rows of them (the
-//	    workloads select no totalCount).
+//	    files with a Seq Scan, or if a statement of (a), (b) or the deep page
+//	    counts rows of them (they select no totalCount). Then the same for
+//	    (a)'s filter with totalCount selected: its COUNT must use an index.
 //
 // The statements are those the running app sends, not a copy of its SQL:
 // the read path may change and the check follows it.
@@ -245,6 +246,7 @@ type explainSettings struct {
 // Statement is one distinct statement the app ran, with the parameters of
 // its first execution, and what EXPLAIN said of it.
 type Statement struct {
+	Phase      string          `json:"phase"` // the requests that ran it
 	SQL        string          `json:"sql"`
 	Params     []*string       `json:"params"`
 	Executions int             `json:"executions"`
@@ -270,45 +272,31 @@ func explain(ctx context.Context, c *client, s explainSettings) error {
 	if err != nil {
 		return err
 	}
-	fi, err := os.Stat(s.log)
-	if err != nil {
-		return err
-	}
-	from := fi.Size()
 	aVars := map[string]any{"statuses": s.statuses}
-	type req struct {
-		name, doc string
-		vars      map[string]any
-	}
-	var reqs []req
+	var reqs []request
 	for range 3 {
-		reqs = append(reqs, req{"a", a, aVars}, req{"deep", deep, aVars})
+		reqs = append(reqs, request{"a", a, aVars}, request{"deep", deep, aVars})
 	}
 	for _, n := range []int{1, 42, s.references / 2, s.references} {
-		reqs = append(reqs, req{"b", b, map[string]any{"reference": fmt.Sprintf("BENCH-%06d", n)}})
+		reqs = append(reqs, request{"b", b, map[string]any{"reference": fmt.Sprintf("BENCH-%06d", n)}})
 	}
-	for _, r := range reqs {
-		if err := c.do(ctx, r.doc, r.vars, nil); err != nil {
-			return fmt.Errorf("workload %s: %w", r.name, err)
+	stmts, err := capture(ctx, c, s, "a, b, deep", reqs)
+	if err != nil {
+		return err
+	}
+	// The workloads select no totalCount: a statement that counts rows of
+	// the big tables is a count nobody asked for.
+	for _, st := range stmts {
+		if counts.MatchString(st.SQL) && watched.MatchString(st.SQL) {
+			st.Problems = append(st.Problems, "counts rows, yet the workloads select no totalCount")
 		}
 	}
-	// The server writes its log as it goes; give it a moment.
-	time.Sleep(time.Second)
-	f, err := os.Open(s.log)
+	// Then totalCount, asked for: its statements must use an index too.
+	counted, err := capture(ctx, c, s, "totalCount", []request{{"totalCount", countDoc, aVars}})
 	if err != nil {
 		return err
 	}
-	defer func() { _ = f.Close() }()
-	if _, err := f.Seek(from, io.SeekStart); err != nil {
-		return err
-	}
-	stmts, err := parseLog(f, s.who)
-	if err != nil {
-		return err
-	}
-	if len(stmts) == 0 {
-		return fmt.Errorf("no statement of %s in %s: is log_min_duration_statement = 0 set for it (ALTER ROLE ... IN DATABASE ... SET)?", s.who, s.log)
-	}
+	stmts = append(stmts, counted...)
 	conn, err := pgx.Connect(ctx, s.pg)
 	if err != nil {
 		return err
@@ -325,19 +313,18 @@ func explain(ctx context.Context, c *client, s explainSettings) error {
 			return fmt.Errorf("explain %q: %w", st.SQL, err)
 		}
 		st.Plan = plan
-		st.Scans, st.Problems, err = checkPlan(plan)
+		var problems []string
+		st.Scans, problems, err = checkPlan(plan)
 		if err != nil {
 			return err
 		}
-		if counts.MatchString(st.SQL) && watched.MatchString(st.SQL) {
-			st.Problems = append(st.Problems, "counts rows, yet the workloads select no totalCount")
-		}
+		st.Problems = append(st.Problems, problems...)
 		verdict := "ok  "
 		if len(st.Problems) > 0 {
 			verdict = "FAIL"
 			failed++
 		}
-		fmt.Printf("%s %2d (%d runs) %s\n       %s\n", verdict, i+1, st.Executions, short(st.SQL, 150), strings.Join(st.Scans, "; "))
+		fmt.Printf("%s %2d [%s] (%d runs) %s\n       %s\n", verdict, i+1, st.Phase, st.Executions, short(st.SQL, 150), strings.Join(st.Scans, "; "))
 		for _, p := range st.Problems {
 			fmt.Printf("       problem: %s\n", p)
 		}
@@ -371,6 +358,53 @@ func short(s string, n int) string {
 		return s[:n] + "..."
 	}
 	return s
+}
+
+type request struct {
+	name, doc string
+	vars      map[string]any
+}
+
+// countDoc selects (a)'s totalCount: the one request of the check that
+// asks for a count.
+const countDoc = `query Count($statuses: [ShipmentStatus!]) {
+  shipments(first: 1, where: { statusIn: $statuses }, orderBy: [{ field: CREATED_AT, direction: DESC }]) { totalCount }
+}`
+
+// capture sends reqs and returns the distinct statements the server logged
+// for s.who meanwhile.
+func capture(ctx context.Context, c *client, s explainSettings, phase string, reqs []request) ([]*Statement, error) {
+	fi, err := os.Stat(s.log)
+	if err != nil {
+		return nil, err
+	}
+	from := fi.Size()
+	for _, r := range reqs {
+		if err := c.do(ctx, r.doc, r.vars, nil); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.name, err)
+		}
+	}
+	// The server writes its log as it goes; give it a moment.
+	time.Sleep(time.Second)
+	f, err := os.Open(s.log)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }()
+	if _, err := f.Seek(from, io.SeekStart); err != nil {
+		return nil, err
+	}
+	stmts, err := parseLog(f, s.who)
+	if err != nil {
+		return nil, err
+	}
+	if len(stmts) == 0 {
+		return nil, fmt.Errorf("%s: no statement of %s in %s: is log_min_duration_statement = 0 set for it (ALTER ROLE ... IN DATABASE ... SET)?", phase, s.who, s.log)
+	}
+	for _, st := range stmts {
+		st.Phase = phase
+	}
+	return stmts, nil
 }
 
 func explainOne(ctx context.Context, conn *pgx.Conn, st *Statement) (json.RawMessage, error) {
@@ -413,7 +447,8 @@ func checkPlan(plan []byte) (scans, problems []string, err error) {
 		typ, _ := n["Node Type"].(string)
 		rel, _ := n["Relation Name"].(string)
 		idx, _ := n["Index Name"].(string)
-		if rel != "" {
+		switch {
+		case rel != "":
 			d := typ + " on " + rel
 			if idx != "" {
 				d += " using " + idx
@@ -422,6 +457,11 @@ func checkPlan(plan []byte) (scans, problems []string, err error) {
 			if typ == "Seq Scan" && big[rel] {
 				problems = append(problems, "Seq Scan on "+rel)
 			}
+		case idx != "": // a Bitmap Index Scan under its Bitmap Heap Scan
+			scans = append(scans, typ+" using "+idx)
+		case typ == "Sort" || typ == "Incremental Sort":
+			keys, _ := n["Sort Key"].([]any)
+			scans = append(scans, fmt.Sprintf("%s by %v", typ, keys))
 		}
 		if kids, ok := n["Plans"].([]any); ok {
 			for _, k := range kids {
