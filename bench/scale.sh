@@ -10,9 +10,9 @@
 #          with COPY: benchseed -copy).
 #
 # Each on PostgreSQL with its own Dolibarr on MariaDB, both migrated by the
-# app's migrations (with their indexes). For each size, the app is started as
-# bench/run.sh starts it (APP_ENV=staging, PostgreSQL straight, no proxy) and
-# benchload drives workloads (a) nested list, (b) by reference (references
+# app's migrations (with their indexes). An app per size is started as
+# bench/run.sh starts it (APP_ENV=staging, PostgreSQL straight, no proxy),
+# both at once, and benchload drives, the sizes alternating run by run, workloads (a) nested list, (b) by reference (references
 # spread over the whole set) and "deep", (a)'s document with after: the cursor
 # SCALE_DEEP (100,000) edges into (a)'s ordering, walked through the API
 # (on the small set, which has fewer, the deepest full page): the maximum
@@ -53,7 +53,7 @@ deep="${SCALE_DEEP:-100000}"
 out="${SCALE_OUT:-bench/results/$(date -u +%Y-%m-%d)/scale}"
 mkdir -p "$out" bin
 work="$(mktemp -d)"
-port=18090
+declare -A port=([small]=18090 [large]=18092)
 explain_port=18091
 explain_role=shipmentapp_explain
 
@@ -66,45 +66,48 @@ declare -A seed_args=(
 
 log() { printf 'bench-scale: %s\n' "$*" >&2; }
 
-app_pid=""
+declare -A app_pid=()
+# stop_app NAME: stops the app started as NAME.
 stop_app() {
-  if [ -n "$app_pid" ]; then
-    kill -TERM -- "-$app_pid" 2>/dev/null || kill -TERM "$app_pid" 2>/dev/null || true
-    for _ in $(seq 100); do kill -0 "$app_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL -- "-$app_pid" 2>/dev/null || true
-    app_pid=""
+  local p="${app_pid[$1]:-}"
+  if [ -n "$p" ]; then
+    kill -TERM -- "-$p" 2>/dev/null || kill -TERM "$p" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$p" 2>/dev/null || true
+    unset "app_pid[$1]"
   fi
 }
 reset_role() {
   psql "$pg/postgres?sslmode=disable" -q -c "ALTER ROLE $explain_role IN DATABASE ${db[large]} RESET ALL" >/dev/null 2>&1 || true
 }
 cleanup() {
-  stop_app
+  local n
+  for n in "${!app_pid[@]}"; do stop_app "$n"; done
   reset_role
   rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_app SIZE PORT USER: the app as bench/run.sh starts it, on SIZE's
-# databases, straight to PostgreSQL.
+# start_app NAME SIZE PORT USER: the app as bench/run.sh starts it, on
+# SIZE's databases, straight to PostgreSQL.
 start_app() {
-  local size="$1" p="$2" user="$3"
+  local name="$1" size="$2" p="$3" user="$4"
   setsid env \
-    APP_ENV=staging APP_ADDR="127.0.0.1:$p" APP_URL="http://127.0.0.1:$p" APP_DATA_DIR="$work/app-data-$size" \
+    APP_ENV=staging APP_ADDR="127.0.0.1:$p" APP_URL="http://127.0.0.1:$p" APP_DATA_DIR="$work/app-data-$name" \
     LOG_LEVEL=warn FILE_SIGNING_KEY="bench-signing-key-$(date +%s)-0123456789abcdef" \
     DB_CONNECTION=pgsql DB_HOST=127.0.0.1 DB_PORT=5432 DB_DATABASE="${db[$size]}" DB_USERNAME="$user" DB_SSLMODE=disable \
     DOLIBARR_DB_CONNECTION=mysql DOLIBARR_DB_HOST=127.0.0.1 DOLIBARR_DB_PORT=3306 \
     DOLIBARR_DB_DATABASE="${db[$size]}_dolibarr" DOLIBARR_DB_USERNAME=root \
     CACHE_DRIVER=memory PERSISTED_QUERIES=apq RATE_LIMIT_IP_PER_MINUTE=0 RATE_LIMIT_KEY_PER_MINUTE=0 \
-    bin/shipmentapp serve >"$work/app-$size.log" 2>&1 &
-  app_pid=$!
+    bin/shipmentapp serve >"$work/app-$name.log" 2>&1 &
+  app_pid[$name]=$!
   for _ in $(seq 600); do
     if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$p/livez"; then return 0; fi
-    if ! kill -0 "$app_pid" 2>/dev/null; then log "app exited:"; tail -n 30 "$work/app-$size.log" >&2; exit 1; fi
+    if ! kill -0 "${app_pid[$name]}" 2>/dev/null; then log "app $name exited:"; tail -n 30 "$work/app-$name.log" >&2; exit 1; fi
     sleep 0.1
   done
-  log "app did not answer:"; tail -n 30 "$work/app-$size.log" >&2; exit 1
+  log "app $name did not answer:"; tail -n 30 "$work/app-$name.log" >&2; exit 1
 }
 
 log "building (go build -trimpath)"
@@ -127,8 +130,8 @@ load() {
   local size="$1" w="$2" mode="$3" rate="${4:-0}" file="$out/$1-$2-$3.json"
   local queries=bench/queries workload="$w"
   if [ "$w" = deep ]; then queries="$work/deep-$size" workload=a; fi
-  local args=(-target "http://127.0.0.1:$port/graphql" -workload "$workload" -system app -mode "$mode"
-    -concurrency "$conc" -warmup "$warmup" -duration "$duration" -pid "$app_pid"
+  local args=(-target "http://127.0.0.1:${port[$size]}/graphql" -workload "$workload" -system app -mode "$mode"
+    -concurrency "$conc" -warmup "$warmup" -duration "$duration" -pid "${app_pid[$size]}"
     -key-file "bench/.key.scale-$size" -queries "$queries" -references "${refs[$size]}"
     -out "$file" -label "$size $w $(date -u +%FT%TZ)")
   if [ "$mode" = rate ]; then args+=(-rate "$rate"); fi
@@ -137,23 +140,29 @@ load() {
 }
 
 : >"$out/cursors.txt"
-declare -A base=()
+# Both apps run at once and the sizes alternate run by run, so that the
+# load of a shared machine drifts alike for both.
 for size in "${sizes[@]}"; do
   log "$size: starting the app on ${db[$size]}"
-  start_app "$size" "$port" root
-  cursor="$(bin/benchscale cursor -target "http://127.0.0.1:$port/graphql" -key-file "bench/.key.scale-$size" -skip "$deep" 2> >(tee -a "$out/cursors.txt" >&2))"
+  start_app "$size" "$size" "${port[$size]}" root
+  cursor="$(bin/benchscale cursor -target "http://127.0.0.1:${port[$size]}/graphql" -key-file "bench/.key.scale-$size" -skip "$deep" 2> >(tee -a "$out/cursors.txt" >&2))"
   printf '%s %s\n' "$size" "$cursor" >>"$out/cursors.txt"
   bin/benchscale deepdoc -cursor "$cursor" -out "$work/deep-$size"
-  for w in a b deep; do
+done
+for w in a b deep; do
+  base=""
+  for size in "${sizes[@]}"; do
     r="$(load "$size" "$w" max)"
     log "$size $w: max $r req/s"
-    # the fixed rate: half the small set's maximum, the same on both sizes
-    if [ -z "${base[$w]:-}" ]; then base[$w]="${r:-0}"; fi
-    rate="$(awk -v m="${base[$w]}" 'BEGIN { r = m / 2; if (r < 1) r = 1; printf "%.1f", r }')"
+    # the fixed rate: half the first size's maximum, the same for both
+    if [ -z "$base" ]; then base="${r:-0}"; fi
+  done
+  rate="$(awk -v m="$base" 'BEGIN { r = m / 2; if (r < 1) r = 1; printf "%.1f", r }')"
+  for size in "${sizes[@]}"; do
     load "$size" "$w" rate "$rate" >/dev/null
   done
-  stop_app
 done
+for size in "${sizes[@]}"; do stop_app "$size"; done
 
 bin/benchscale table -dir "$out" | tee "$out/table.md"
 
@@ -183,13 +192,13 @@ GRANT root TO $explain_role;
 ALTER ROLE $explain_role IN DATABASE ${db[large]} SET log_min_duration_statement = 0;
 ALTER ROLE $explain_role IN DATABASE ${db[large]} SET log_parameter_max_length = -1;
 SQL
-  start_app large "$explain_port" "$explain_role"
+  start_app explain large "$explain_port" "$explain_role"
   status=0
   bin/benchscale explain -target "http://127.0.0.1:$explain_port/graphql" -key-file bench/.key.scale-large \
     -deep-queries "$work/deep-large" -references "${refs[large]}" \
     -pg "$pg/${db[large]}?sslmode=disable" -log "$pglog" -who "$explain_role@${db[large]}" \
     -out "$out/explain.json" | tee "$out/explain.txt" || status=$?
-  stop_app
+  stop_app explain
   reset_role
   if [ "$status" != 0 ]; then
     log "EXPLAIN check FAILED (see $out/explain.txt)"

@@ -253,6 +253,13 @@ type Statement struct {
 	Plan       json.RawMessage `json:"plan,omitempty"`
 	Scans      []string        `json:"scans"`
 	Problems   []string        `json:"problems,omitempty"`
+	// Read-only statements are also run under EXPLAIN ANALYZE (after the
+	// check, a warm cache): rows their scans read (returned by the scan
+	// node or removed by its filter), rows the statement returned, time.
+	RowsRead     float64  `json:"rowsRead,omitempty"`
+	RowsReturned float64  `json:"rowsReturned,omitempty"`
+	ExecutionMs  float64  `json:"executionMs,omitempty"`
+	Warnings     []string `json:"warnings,omitempty"`
 }
 
 func explain(ctx context.Context, c *client, s explainSettings) error {
@@ -324,9 +331,20 @@ func explain(ctx context.Context, c *client, s explainSettings) error {
 			verdict = "FAIL"
 			failed++
 		}
+		if readOnly.MatchString(st.SQL) && !writes.MatchString(st.SQL) {
+			if err := analyzeOne(ctx, conn, st); err != nil {
+				return fmt.Errorf("explain analyze %q: %w", st.SQL, err)
+			}
+		}
 		fmt.Printf("%s %2d [%s] (%d runs) %s\n       %s\n", verdict, i+1, st.Phase, st.Executions, short(st.SQL, 150), strings.Join(st.Scans, "; "))
+		if st.ExecutionMs > 0 {
+			fmt.Printf("       analyze: %.0f rows read for %.0f returned, %.2f ms\n", st.RowsRead, st.RowsReturned, st.ExecutionMs)
+		}
 		for _, p := range st.Problems {
 			fmt.Printf("       problem: %s\n", p)
+		}
+		for _, w := range st.Warnings {
+			fmt.Printf("       warning: %s\n", w)
 		}
 	}
 	if s.out != "" {
@@ -338,7 +356,13 @@ func explain(ctx context.Context, c *client, s explainSettings) error {
 			return err
 		}
 	}
-	fmt.Printf("%d distinct statements, %d with a problem\n", len(stmts), failed)
+	warned := 0
+	for _, st := range stmts {
+		if len(st.Warnings) > 0 {
+			warned++
+		}
+	}
+	fmt.Printf("%d distinct statements, %d with a problem, %d with a warning\n", len(stmts), failed, warned)
 	if failed > 0 {
 		return fmt.Errorf("%d of %d statements fail the check", failed, len(stmts))
 	}
@@ -407,6 +431,69 @@ func capture(ctx context.Context, c *client, s explainSettings, phase string, re
 	return stmts, nil
 }
 
+var (
+	readOnly = regexp.MustCompile(`(?is)^\s*(SELECT|WITH)\b`)
+	writes   = regexp.MustCompile(`(?i)\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+UPDATE|FOR\s+SHARE)\b`)
+)
+
+// readWarn: a statement that reads more than this many rows per row it
+// returns (and over a thousand) gets a warning: an index serves it badly.
+const readWarn = 100
+
+// analyzeOne runs a read-only statement under EXPLAIN (ANALYZE) and
+// records how many rows its scans read against how many it returned.
+func analyzeOne(ctx context.Context, conn *pgx.Conn, st *Statement) error {
+	var plan []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE benchscale_q"+st.args(), pgx.QueryExecModeSimpleProtocol).Scan(&plan); err != nil {
+		return err
+	}
+	var top []struct {
+		Plan          map[string]any `json:"Plan"`
+		ExecutionTime float64        `json:"Execution Time"`
+	}
+	if err := json.Unmarshal(plan, &top); err != nil || len(top) != 1 {
+		return fmt.Errorf("plan: %v", err)
+	}
+	num := func(n map[string]any, k string) float64 { f, _ := n[k].(float64); return f }
+	var visit func(n map[string]any)
+	visit = func(n map[string]any) {
+		if _, ok := n["Relation Name"]; ok {
+			loops := max(num(n, "Actual Loops"), 1)
+			st.RowsRead += (num(n, "Actual Rows") + num(n, "Rows Removed by Filter")) * loops
+		}
+		if kids, ok := n["Plans"].([]any); ok {
+			for _, k := range kids {
+				if m, ok := k.(map[string]any); ok {
+					visit(m)
+				}
+			}
+		}
+	}
+	visit(top[0].Plan)
+	st.RowsReturned = num(top[0].Plan, "Actual Rows")
+	st.ExecutionMs = top[0].ExecutionTime
+	if st.RowsRead > 1000 && st.RowsRead > readWarn*max(st.RowsReturned, 1) {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("reads %.0f rows for %.0f returned", st.RowsRead, st.RowsReturned))
+	}
+	return nil
+}
+
+// args is the EXECUTE argument list of the statement's parameters.
+func (st *Statement) args() string {
+	if len(st.Params) == 0 {
+		return ""
+	}
+	lits := make([]string, len(st.Params))
+	for i, p := range st.Params {
+		if p == nil {
+			lits[i] = "NULL"
+		} else {
+			lits[i] = "'" + strings.ReplaceAll(*p, "'", "''") + "'"
+		}
+	}
+	return "(" + strings.Join(lits, ", ") + ")"
+}
+
 func explainOne(ctx context.Context, conn *pgx.Conn, st *Statement) (json.RawMessage, error) {
 	if _, err := conn.Exec(ctx, "DEALLOCATE ALL"); err != nil {
 		return nil, err
@@ -414,18 +501,7 @@ func explainOne(ctx context.Context, conn *pgx.Conn, st *Statement) (json.RawMes
 	if _, err := conn.Exec(ctx, "PREPARE benchscale_q AS "+st.SQL); err != nil {
 		return nil, err
 	}
-	q := "EXPLAIN (FORMAT JSON) EXECUTE benchscale_q"
-	if len(st.Params) > 0 {
-		lits := make([]string, len(st.Params))
-		for i, p := range st.Params {
-			if p == nil {
-				lits[i] = "NULL"
-			} else {
-				lits[i] = "'" + strings.ReplaceAll(*p, "'", "''") + "'"
-			}
-		}
-		q += "(" + strings.Join(lits, ", ") + ")"
-	}
+	q := "EXPLAIN (FORMAT JSON) EXECUTE benchscale_q" + st.args()
 	var plan []byte
 	if err := conn.QueryRow(ctx, q, pgx.QueryExecModeSimpleProtocol).Scan(&plan); err != nil {
 		return nil, err
