@@ -14,8 +14,10 @@
 # bench/run.sh starts it (APP_ENV=staging, PostgreSQL straight, no proxy),
 # both at once, and benchload drives, the sizes alternating run by run, workloads (a) nested list, (b) by reference (references
 # spread over the whole set) and "deep", (a)'s document with after: the cursor
-# SCALE_DEEP (100,000) edges into (a)'s ordering, walked through the API
-# (on the small set, which has fewer, the deepest full page): the maximum
+# of the edge SCALE_DEEP (100,000) edges into (a)'s ordering, built as the API
+# builds its cursors from that row and checked against the API (the page
+# after it starts with the next row; on the small set, which has fewer
+# edges, the deepest full page): the maximum
 # (closed loop), then the latency at a fixed rate, half the small set's
 # maximum for that workload, the same rate on both sizes. Then the EXPLAIN
 # check on the large set (benchscale explain): every statement the app runs
@@ -145,7 +147,8 @@ load() {
 for size in "${sizes[@]}"; do
   log "$size: starting the app on ${db[$size]}"
   start_app "$size" "$size" "${port[$size]}" root
-  cursor="$(bin/benchscale cursor -target "http://127.0.0.1:${port[$size]}/graphql" -key-file "bench/.key.scale-$size" -skip "$deep" 2> >(tee -a "$out/cursors.txt" >&2))"
+  cursor="$(bin/benchscale cursor -target "http://127.0.0.1:${port[$size]}/graphql" -key-file "bench/.key.scale-$size" -skip "$deep" \
+    -pg "$pg/${db[$size]}?sslmode=disable" 2> >(tee -a "$out/cursors.txt" >&2))"
   printf '%s %s\n' "$size" "$cursor" >>"$out/cursors.txt"
   bin/benchscale deepdoc -cursor "$cursor" -out "$work/deep-$size"
 done

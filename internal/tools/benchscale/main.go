@@ -1,14 +1,20 @@
 // Command benchscale holds the steps of make bench-scale (issue 17, "Cost as
 // the data grows", bench/scale.sh) that the load generator does not:
 //
-//	benchscale cursor -target URL -key-file F [-skip 100000]
+//	benchscale cursor -target URL -key-file F [-skip 100000] [-pg DSN]
 //	    prints the cursor of the -skip'th edge of workload (a)'s ordering
-//	    (where statusIn, newest first), walked page by page through the API.
+//	    (where statusIn, newest first). With -pg, the cursor is built as the
+//	    API builds it (entgql: the row's id and its created_at) from the
+//	    row at that position in the database, then checked against the API:
+//	    the page after it must start with the next row. Without -pg, the
+//	    API's own edge cursors are walked page by page (a thousand pages
+//	    for 100,000 edges, each dearer than the last: see
+//	    docs/BENCHMARKS.md). When the ordering holds fewer edges, the cursor
+//	    50 edges before its end (the deepest full page); stderr says which
+//	    position.
 //	benchscale deepdoc -queries bench/queries -cursor C -out DIR
 //	    writes DIR/app/nested-list.graphql: (a)'s document with after: C,
 //	    the deep page, for benchload -queries DIR.
-//	    When the ordering holds fewer edges, the cursor 50 edges before its
-//	    end (the deepest full page); stderr says which position.
 //	benchscale table -dir DIR
 //	    prints the results of bench/scale.sh in DIR side by side (markdown).
 //	benchscale explain -target URL -key-file F -deep-queries DIR -pg DSN -log FILE -who ROLE@DB
@@ -41,6 +47,7 @@ import (
 	"strings"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -59,7 +66,7 @@ func main() {
 	cursor := fs.String("cursor", "", "deepdoc: the cursor")
 	out := fs.String("out", "", "deepdoc: directory to write; explain: JSON report file")
 	deep := fs.String("deep-queries", "", "explain: directory deepdoc wrote")
-	pgDSN := fs.String("pg", "", "explain: URL of the database to run EXPLAIN on")
+	pgDSN := fs.String("pg", "", "explain: URL of the database to run EXPLAIN on; cursor: of the database to build the cursor from")
 	logFile := fs.String("log", "", "explain: the PostgreSQL server log")
 	who := fs.String("who", "", "explain: ROLE@DB of the logged app, as the log line prefix (%u@%d) shows them")
 	dir := fs.String("dir", "", "table: the results directory")
@@ -73,7 +80,12 @@ func main() {
 	switch os.Args[1] {
 	case "cursor":
 		var c string
-		if c, err = walk(ctx, newClient(*target, *keyFile), st, *skip); err == nil {
+		if *pgDSN != "" {
+			c, err = build(ctx, newClient(*target, *keyFile), *pgDSN, st, *skip)
+		} else {
+			c, err = walk(ctx, newClient(*target, *keyFile), st, *skip)
+		}
+		if err == nil {
 			fmt.Println(c)
 		}
 	case "table":
@@ -199,6 +211,74 @@ func walk(ctx context.Context, c *client, statuses []string, skip int) (string, 
 	log.Printf("cursor of edge %d of %s", at, map[bool]string{true: "the ordering", false: fmt.Sprint(len(cursors))}[len(cursors) >= skip])
 	return cursors[at-1], nil
 }
+
+// build returns the cursor of the skip'th edge of (a)'s ordering made as
+// the API makes it (ent/gql_pagination.go, toCursor: the id and the values
+// of the order fields) from the row at that position, after checking with
+// the API that the page after it starts with the row after it.
+func build(ctx context.Context, c *client, dsn string, statuses []string, skip int) (string, error) {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = conn.Close(ctx) }()
+	var total int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM shipments WHERE status = ANY($1)`, statuses).Scan(&total); err != nil {
+		return "", err
+	}
+	at := min(skip, total-50)
+	if at < 1 {
+		return "", fmt.Errorf("cursor: only %d edges", total)
+	}
+	// The ordering of (a): CREATED_AT DESC, then the id tiebreak ascending.
+	rows, err := conn.Query(ctx, `SELECT id, created_at, reference FROM shipments WHERE status = ANY($1)
+		ORDER BY created_at DESC, id OFFSET $2 LIMIT 2`, statuses, at-1)
+	if err != nil {
+		return "", err
+	}
+	type row struct {
+		id  int
+		at  time.Time
+		ref string
+	}
+	got, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (row, error) {
+		var x row
+		return x, r.Scan(&x.id, &x.at, &x.ref)
+	})
+	if err != nil || len(got) != 2 {
+		return "", fmt.Errorf("cursor: rows %d and %d: %v", at, at+1, err)
+	}
+	var buf bytes.Buffer
+	entgql.Cursor[int]{ID: got[0].id, Value: []any{got[0].at}}.MarshalGQL(&buf)
+	var cursor string
+	if err := json.Unmarshal(buf.Bytes(), &cursor); err != nil {
+		return "", err
+	}
+	var r struct {
+		Shipments struct {
+			Edges []struct {
+				Node struct {
+					Reference string `json:"reference"`
+				} `json:"node"`
+			} `json:"edges"`
+		} `json:"shipments"`
+	}
+	if err := c.do(ctx, checkDoc, map[string]any{"statuses": statuses, "after": cursor}, &r); err != nil {
+		return "", fmt.Errorf("cursor: check: %w", err)
+	}
+	if len(r.Shipments.Edges) != 1 || r.Shipments.Edges[0].Node.Reference != got[1].ref {
+		return "", fmt.Errorf("cursor: the API's page after edge %d starts with %+v, not %s", at, r.Shipments.Edges, got[1].ref)
+	}
+	log.Printf("cursor of edge %d of %d (built; the API's next edge is %s, as in the database)", at, total, got[1].ref)
+	return cursor, nil
+}
+
+// checkDoc asks for the first edge after a cursor in (a)'s ordering.
+const checkDoc = `query Check($statuses: [ShipmentStatus!], $after: Cursor) {
+  shipments(first: 1, after: $after, where: { statusIn: $statuses }, orderBy: [{ field: CREATED_AT, direction: DESC }]) {
+    edges { node { reference } }
+  }
+}`
 
 var shipmentsArgs = regexp.MustCompile(`\bshipments\(`)
 
