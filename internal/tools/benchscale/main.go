@@ -395,6 +395,12 @@ func explain(ctx context.Context, c *client, s explainSettings) error {
 	}
 	failed := 0
 	for i, st := range stmts {
+		if !explainable.MatchString(stripComments(st.SQL)) {
+			// pgx's liveness check ("-- ping"), BEGIN, COMMIT...: no plan.
+			fmt.Printf("skip %2d [%s] (%d runs) %s\n", i+1, st.Phase, st.Executions, short(st.SQL, 150))
+			st.Scans = []string{"not a plannable statement"}
+			continue
+		}
 		plan, err := explainOne(ctx, conn, st)
 		if err != nil {
 			return fmt.Errorf("explain %q: %w", st.SQL, err)
@@ -511,9 +517,23 @@ func capture(ctx context.Context, c *client, s explainSettings, phase string, re
 	return stmts, nil
 }
 
+// stripComments drops the -- comments of a statement.
+func stripComments(sql string) string {
+	var sb strings.Builder
+	for line := range strings.Lines(sql) {
+		if i := strings.Index(line, "--"); i >= 0 && !strings.Contains(line[:i], "'") {
+			line = line[:i]
+		}
+		sb.WriteString(line)
+	}
+	return strings.TrimSpace(sb.String())
+}
+
 var (
-	readOnly = regexp.MustCompile(`(?is)^\s*(SELECT|WITH)\b`)
-	writes   = regexp.MustCompile(`(?i)\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+UPDATE|FOR\s+SHARE)\b`)
+	// Statements EXPLAIN takes.
+	explainable = regexp.MustCompile(`(?is)^(SELECT|WITH|INSERT|UPDATE|DELETE|VALUES)\b`)
+	readOnly    = regexp.MustCompile(`(?is)^\s*(SELECT|WITH)\b`)
+	writes      = regexp.MustCompile(`(?i)\b(INSERT|UPDATE|DELETE|MERGE|FOR\s+UPDATE|FOR\s+SHARE)\b`)
 )
 
 // readWarn: a statement that reads more than this many rows per row it

@@ -113,3 +113,18 @@ func TestTable(t *testing.T) {
 		t.Error("table of an empty directory: no error")
 	}
 }
+
+func TestExplainable(t *testing.T) {
+	for sql, want := range map[string]bool{
+		"-- ping":                         false,
+		"BEGIN":                           false,
+		"SELECT 1":                        true,
+		"-- a comment\nSELECT id FROM x":  true,
+		"  with q as (select 1) select *": true,
+		"UPDATE sequences SET value = 1":  true,
+	} {
+		if got := explainable.MatchString(stripComments(sql)); got != want {
+			t.Errorf("explainable(%q) = %v", sql, got)
+		}
+	}
+}
