@@ -36,7 +36,7 @@ SOAK_TIMEOUT ?= 30m
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-go bench-subscriptions soak deploy-check clean
+.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-scale bench-go bench-subscriptions soak deploy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -102,6 +102,9 @@ bench: ## The load benchmark: a private PostgreSQL cluster and MariaDB (primary 
 
 bench-quick: ## make bench as a smoke run (3 s windows; figures are noisy)
 	BENCH_QUICK=1 bench/run.sh
+
+bench-scale: ## Cost as the data grows: (a), (b) and a deep page on 10,000 and 1,000,000 shipments side by side, then the EXPLAIN check (docs/BENCHMARKS.md; SCALE_QUICK=1, SCALE_SKIP_SEED=1)
+	bench/scale.sh
 
 bench-go: ## Run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

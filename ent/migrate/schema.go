@@ -126,9 +126,9 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "file_shipment_id_uploaded_at",
+				Name:    "file_shipment_id_uploaded_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{FilesColumns[9], FilesColumns[7]},
+				Columns: []*schema.Column{FilesColumns[9], FilesColumns[7], FilesColumns[0]},
 			},
 		},
 	}
@@ -202,19 +202,49 @@ var (
 				Columns: []*schema.Column{ShipmentsColumns[4], ShipmentsColumns[6]},
 			},
 			{
-				Name:    "shipment_customer_id_created_at",
+				Name:    "shipment_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ShipmentsColumns[2], ShipmentsColumns[14]},
+				Columns: []*schema.Column{ShipmentsColumns[14], ShipmentsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						ShipmentsColumns[14].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "shipment_status_created_at",
+				Name:    "shipment_status_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ShipmentsColumns[3], ShipmentsColumns[14]},
+				Columns: []*schema.Column{ShipmentsColumns[3], ShipmentsColumns[14], ShipmentsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						ShipmentsColumns[14].Name: true,
+					},
+				},
 			},
 			{
-				Name:    "shipment_created_at",
+				Name:    "shipment_customer_id_created_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{ShipmentsColumns[14]},
+				Columns: []*schema.Column{ShipmentsColumns[2], ShipmentsColumns[14], ShipmentsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						ShipmentsColumns[14].Name: true,
+					},
+				},
+			},
+			{
+				Name:    "shipment_updated_at_id",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentsColumns[15], ShipmentsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						ShipmentsColumns[15].Name: true,
+					},
+				},
+			},
+			{
+				Name:    "shipment_tracking_number",
+				Unique:  false,
+				Columns: []*schema.Column{ShipmentsColumns[6]},
 			},
 		},
 	}
@@ -260,9 +290,14 @@ var (
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "trackingevent_shipment_id_occurred_at",
+				Name:    "trackingevent_shipment_id_occurred_at_id",
 				Unique:  false,
-				Columns: []*schema.Column{TrackingEventsColumns[9], TrackingEventsColumns[3]},
+				Columns: []*schema.Column{TrackingEventsColumns[9], TrackingEventsColumns[3], TrackingEventsColumns[0]},
+				Annotation: &entsql.IndexAnnotation{
+					DescColumns: map[string]bool{
+						TrackingEventsColumns[3].Name: true,
+					},
+				},
 			},
 		},
 	}

@@ -65,7 +65,8 @@ func (File) Edges() []ent.Edge {
 // Indexes of the File.
 func (File) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("shipment_id", "uploaded_at"),
+		// Shipment.files, oldest first: ORDER BY uploaded_at, id.
+		index.Fields("shipment_id", "uploaded_at", "id"),
 	}
 }
 

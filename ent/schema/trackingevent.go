@@ -3,6 +3,7 @@ package schema
 import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
@@ -68,7 +69,10 @@ func (TrackingEvent) Edges() []ent.Edge {
 // Indexes of the TrackingEvent.
 func (TrackingEvent) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("shipment_id", "occurred_at"),
+		// Shipment.events, newest first: ORDER BY occurred_at DESC, id
+		// within each shipment (graph/loader's window, entgql's pager).
+		index.Fields("shipment_id", "occurred_at", "id").
+			Annotations(entsql.DescColumns("occurred_at")),
 	}
 }
 

@@ -35,6 +35,9 @@ type Options struct {
 	Files     int // file records in total (about 2 a shipment)
 	// Until is when the seeded year ends (DefaultUntil when zero).
 	Until time.Time
+	// Years of history the shipments' creation times spread over, ending
+	// at Until (1 when zero).
+	Years int
 }
 
 // DefaultOptions is the data set of the benchmark.
@@ -340,7 +343,7 @@ func Generate(customers []Customer, o Options) (*Data, error) {
 		codes[c.ID] = c.Code
 	}
 	rng := rand.New(rand.NewPCG(9, 2))
-	start := o.Until.Add(-365 * 24 * time.Hour)
+	start := o.Until.Add(-time.Duration(max(o.Years, 1)) * 365 * 24 * time.Hour)
 	d := &Data{Customers: customers}
 	histories := make([][]domain.Status, o.Shipments)
 	for i := range histories {

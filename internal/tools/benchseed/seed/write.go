@@ -145,30 +145,24 @@ func Main(ctx context.Context, sqlDB *sql.DB, postgres bool, d *Data) error {
 	}
 	defer func() { _ = tx.Rollback() }()
 	rows := make([][]any, len(d.Shipments))
-	for i, s := range d.Shipments {
-		rows[i] = []any{s.ID, s.Reference, s.CustomerID, string(s.Status), s.Carrier, s.ServiceLevel, s.TrackingNumber,
-			string(s.Origin), string(s.Destination), string(s.Parcels), s.EstimatedDeliveryAt, s.DeliveredAt, s.CancelReason,
-			s.Version, s.CreatedAt, s.UpdatedAt, Actor, Actor}
+	for i := range d.Shipments {
+		rows[i] = shipmentRow(&d.Shipments[i])
 	}
-	if err := insertRows(ctx, tx, postgres, "shipments", []string{"id", "reference", "customer_id", "status", "carrier",
-		"service_level", "tracking_number", "origin", "destination", "parcels", "estimated_delivery_at", "delivered_at",
-		"cancel_reason", "version", "created_at", "updated_at", "created_by", "updated_by"}, rows); err != nil {
+	if err := insertRows(ctx, tx, postgres, "shipments", shipmentColumns, rows); err != nil {
 		return err
 	}
 	rows = make([][]any, len(d.Events))
-	for i, e := range d.Events {
-		rows[i] = []any{e.ID, e.Seq, e.ShipmentID, string(e.Status), e.OccurredAt, e.Description, string(e.Location), "carrier", e.CreatedAt, Actor}
+	for i := range d.Events {
+		rows[i] = eventRow(&d.Events[i])
 	}
-	if err := insertRows(ctx, tx, postgres, "tracking_events", []string{"id", "seq", "shipment_id", "status", "occurred_at",
-		"description", "location", "source", "created_at", "created_by"}, rows); err != nil {
+	if err := insertRows(ctx, tx, postgres, "tracking_events", eventColumns, rows); err != nil {
 		return err
 	}
 	rows = make([][]any, len(d.Files))
-	for i, f := range d.Files {
-		rows[i] = []any{f.ID, f.ShipmentID, f.Kind, f.Name, f.ContentType, f.Size, f.SHA256, f.StorageKey, f.UploadedAt, Actor}
+	for i := range d.Files {
+		rows[i] = fileRow(&d.Files[i])
 	}
-	if err := insertRows(ctx, tx, postgres, "files", []string{"id", "shipment_id", "kind", "name", "content_type",
-		"size", "sha256", "storage_key", "uploaded_at", "uploaded_by"}, rows); err != nil {
+	if err := insertRows(ctx, tx, postgres, "files", fileColumns, rows); err != nil {
 		return err
 	}
 	update := "UPDATE sequences SET value = ? WHERE id = 'tracking_events'"
