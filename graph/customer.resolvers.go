@@ -64,7 +64,7 @@ func (r *customerResolver) Shipments(ctx context.Context, obj *ent.Customer, aft
 		r.prefetchShipments(ctx, page.Nodes)
 		return shipmentConnection(page, orderBy)
 	}
-	return r.paginateShipments(ctx, r.Client.Shipment.Query().Where(shipment.CustomerID(obj.ID)), after, first, before, last, opts...)
+	return r.paginateShipments(withPageBound(ctx, after, before, orderBy, last), r.Client.Shipment.Query().Where(shipment.CustomerID(obj.ID)), after, first, before, last, opts...)
 }
 
 // Customers is the resolver for the customers field.

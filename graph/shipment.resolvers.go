@@ -86,7 +86,7 @@ func (r *queryResolver) Shipments(ctx context.Context, after *entgql.Cursor[int]
 	if err != nil {
 		return nil, err
 	}
-	return r.paginateShipments(ctx, r.Client.Shipment.Query(), after, first, before, last, opts...)
+	return r.paginateShipments(withPageBound(ctx, after, before, orderBy, last), r.Client.Shipment.Query(), after, first, before, last, opts...)
 }
 
 // Shipment is the resolver for the shipment field.

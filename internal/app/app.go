@@ -24,6 +24,7 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/replicationheartbeat"
+	"github.com/shipmentapp/shipmentapp/graph"
 	// The schema's defaults, validators and privacy policies are registered
 	// by ent/runtime: without it, no policy would apply.
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
@@ -137,6 +138,8 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		return nil, err
 	}
 	a.Client = ent.NewClient(ent.Driver(a.Router))
+	// Deep pages of shipments read from their cursor on (graph.PageBound).
+	a.Client.Shipment.Intercept(graph.PageBound())
 	a.Dolibarr, err = dolibarr.Open(ctx, cfg.Dolibarr, metrics, a.pool().Tracing)
 	if err != nil {
 		return nil, err
