@@ -3,6 +3,7 @@ package graph
 import (
 	"context"
 	"encoding/json"
+	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -90,6 +91,27 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 	for i, s := range shipments {
 		ids[i] = s.ID
 	}
+	// The customers live in Dolibarr, another database: they are read while
+	// the main database reads the events and files, not after.
+	var dolibarr sync.WaitGroup
+	for _, f := range fields {
+		if f.Name != "customer" {
+			continue
+		}
+		cids := make([]int, 0, len(shipments))
+		for _, s := range shipments {
+			cids = append(cids, s.CustomerID)
+		}
+		countries := selects(subFields(ctx, f, "Customer"), "country")
+		dolibarr.Go(func() {
+			customers := l.PrefetchCustomers(ctx, cids)
+			if countries {
+				r.prefetchCountries(ctx, customers)
+			}
+		})
+		break
+	}
+	defer dolibarr.Wait()
 	// The first events field and the files, when both are selected, come
 	// with one statement where the database allows (the rest as below).
 	together := false
@@ -109,15 +131,6 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 	}
 	for _, f := range fields {
 		switch f.Name {
-		case "customer":
-			cids := make([]int, 0, len(shipments))
-			for _, s := range shipments {
-				cids = append(cids, s.CustomerID)
-			}
-			customers := l.PrefetchCustomers(ctx, cids)
-			if selects(subFields(ctx, f, "Customer"), "country") {
-				r.prefetchCountries(ctx, customers)
-			}
 		case "files":
 			if !together {
 				l.PrefetchFiles(ctx, ids)

@@ -31,6 +31,7 @@ type plannedCase struct {
 	query   string
 	vars    map[string]any
 	outcome string
+	errors  bool // the answer has errors (a planned one too)
 }
 
 const plannedShipment = `id reference status carrier serviceLevel trackingNumber version
@@ -82,7 +83,7 @@ func plannedCorpus(t *testing.T, e *env) []plannedCase {
 		{name: "ordered by two fields", query: `{ shipments(first: 6, orderBy: [{field: STATUS}, {field: CREATED_AT, direction: DESC}]) { edges { node { reference status } } } }`, outcome: "planned"},
 		{name: "events pages", query: `{ shipments(first: 5) { edges { node { a: events(first: 1) { totalCount edges { node { status } } } b: events(last: 2) { pageInfo { hasPreviousPage startCursor } edges { cursor node { status occurredAt } } } c: events(orderBy: [{field: OCCURRED_AT, direction: ASC}]) { edges { node { occurredAt } } } } } } }`, outcome: "planned"},
 		{name: "files by kind", query: `{ shipments(first: 10) { edges { node { labels: files(kind: LABEL) { name kind } all: files { __typename id name } } } } }`, outcome: "planned"},
-		{name: "a customer gone from Dolibarr", query: `{ shipments(first: 50, orderBy: [{field: REFERENCE, direction: ASC}]) { edges { node { reference customer { name } } } } }`, outcome: "planned"},
+		{name: "a customer gone from Dolibarr", query: `{ shipments(first: 50, orderBy: [{field: REFERENCE, direction: ASC}]) { edges { node { reference customer { name } } } } }`, outcome: "planned", errors: true},
 		{name: "page too large", query: `{ shipments(first: 1000) { edges { node { id } } } }`, outcome: "fallback"},
 		{name: "bad cursor", query: `{ shipments(first: 2, after: "bm90IGEgY3Vyc29y") { edges { node { id } } } }`, outcome: "fallback"},
 		{name: "wrong ID type", query: `query($id: ID) { shipment(id: $id) { id } }`, vars: map[string]any{"id": customerID(activeCustomer)}, outcome: "fallback"},
@@ -113,52 +114,100 @@ func readBenchQuery(t *testing.T, name string) string {
 func TestPlannedSameJSON(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
 		mainDB := testutil.NewDatabase(t, b)
-		dolibarrDB := testutil.NewDolibarr(t, b)
-		start := func(extra ...string) *app.App {
-			// One signing key: File.url is signed the same by both.
-			extra = append(extra, "FILE_SIGNING_KEY=planned-test-signing-key-0123456789abcdef")
-			a, err := app.New(context.Background(), testutil.Config(t, mainDB, dolibarrDB, extra...), slog.New(slog.NewTextHandler(io.Discard, nil)))
-			if err != nil {
-				t.Fatalf("start app on %s: %v", b.Name, err)
-			}
-			t.Cleanup(a.Close)
-			return a
-		}
-		planned := start()
-		generic := start("GRAPHQL_PLANNED=false")
-		e := &env{t: t, app: planned, db: mainDB}
-		e.adminKey = e.key(auth.RoleAdmin)
-		e.gql = testutil.NewClient(t, planned.Handler).As(e.adminKey)
+		e, clients, metrics := plannedPair(t, mainDB, testutil.NewDolibarr(t, b))
 		seedPlanned(t, e)
-		partnerKey := e.key(auth.RolePartner, activeCustomer, otherActiveCustomer)
-		clients := map[string][2]*testutil.Client{
-			"admin":   {e.gql, testutil.NewClient(t, generic.Handler).As(e.adminKey)},
-			"partner": {testutil.NewClient(t, planned.Handler).As(partnerKey), testutil.NewClient(t, generic.Handler).As(partnerKey)},
+		comparePlanned(t, clients, metrics, plannedCorpus(t, e))
+	})
+}
+
+// TestPlannedSameJSONDolibarrDown is TestPlannedSameJSON with Dolibarr
+// unreachable (MariaDB, as in production): every customer is null with its
+// own DOLIBARR_UNAVAILABLE error, on both executors alike.
+func TestPlannedSameJSONDolibarrDown(t *testing.T) {
+	m := testutil.All()[1]
+	testutil.Require(t, m)
+	proxy := testutil.NewProxy(t, fmt.Sprintf("%s:%d", m.Host, m.Port))
+	e, clients, metrics := plannedPair(t, testutil.NewDatabase(t, m), through(testutil.NewDolibarr(t, m), proxy), "DOLIBARR_DB_TIMEOUT=1s")
+	seedPlanned(t, e)
+	corpus := plannedCorpus(t, e)
+	proxy.Cut()
+	var cases []plannedCase
+	for _, c := range corpus {
+		switch c.name {
+		case "workload a", "workload b", "every field", "fragments", "merged fields", "one shipment by id":
+			c.name += ", Dolibarr down"
+			c.errors = true
+			cases = append(cases, c)
 		}
-		metrics := testutil.NewClient(t, planned.Handler)
-		for _, c := range plannedCorpus(t, e) {
-			for _, who := range []string{"admin", "partner"} {
-				before := plannedCount(t, metrics, c.outcome)
-				got := clients[who][0].Do(c.query, c.vars)
-				want := clients[who][1].Do(c.query, c.vars)
-				if after := plannedCount(t, metrics, c.outcome); after != before+1 {
-					t.Errorf("%s (%s): not %s (counter %d -> %d)", c.name, who, c.outcome, before, after)
-				}
-				if got.Status != want.Status {
-					t.Errorf("%s (%s): HTTP %d, want %d", c.name, who, got.Status, want.Status)
-				}
-				if !bytes.Equal(got.Data, want.Data) {
-					t.Errorf("%s (%s): data differs\nplanned: %.2000s\ngeneric: %.2000s", c.name, who, got.Data, want.Data)
-				}
-				if g, w := errorSet(t, got), errorSet(t, want); !slices.Equal(g, w) {
-					t.Errorf("%s (%s): errors differ\nplanned: %q\ngeneric: %q", c.name, who, g, w)
-				}
-				if c.outcome == "planned" && c.name != "a customer gone from Dolibarr" && c.name != "no such shipment" && (len(got.Errors) > 0 || bytes.Equal(got.Data, []byte("null"))) {
-					t.Errorf("%s (%s): planned answer with errors: %s", c.name, who, got.Raw)
+	}
+	got := comparePlanned(t, clients, metrics, cases)
+	if got["admin"] == 0 {
+		t.Errorf("no DOLIBARR_UNAVAILABLE error with Dolibarr down")
+	}
+}
+
+// plannedPair starts two apps on the same databases, one with the planned
+// executor and one without, and returns an env on the first and, by viewer
+// ("admin", "partner"), a client of each.
+func plannedPair(t *testing.T, mainDB, dolibarrDB testutil.Database, extra ...string) (*env, map[string][2]*testutil.Client, *testutil.Client) {
+	t.Helper()
+	start := func(more ...string) *app.App {
+		// One signing key: File.url is signed the same by both.
+		settings := append([]string{"FILE_SIGNING_KEY=planned-test-signing-key-0123456789abcdef"}, extra...)
+		a, err := app.New(context.Background(), testutil.Config(t, mainDB, dolibarrDB, append(settings, more...)...), slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatalf("start app: %v", err)
+		}
+		t.Cleanup(a.Close)
+		return a
+	}
+	planned := start()
+	generic := start("GRAPHQL_PLANNED=false")
+	e := &env{t: t, app: planned, db: mainDB}
+	e.adminKey = e.key(auth.RoleAdmin)
+	e.gql = testutil.NewClient(t, planned.Handler).As(e.adminKey)
+	partnerKey := e.key(auth.RolePartner, activeCustomer, otherActiveCustomer)
+	clients := map[string][2]*testutil.Client{
+		"admin":   {e.gql, testutil.NewClient(t, generic.Handler).As(e.adminKey)},
+		"partner": {testutil.NewClient(t, planned.Handler).As(partnerKey), testutil.NewClient(t, generic.Handler).As(partnerKey)},
+	}
+	return e, clients, testutil.NewClient(t, planned.Handler)
+}
+
+// comparePlanned runs each case on both executors as each viewer and
+// compares the answers; it returns, by viewer, how many DOLIBARR_UNAVAILABLE
+// errors the planned answers had.
+func comparePlanned(t *testing.T, clients map[string][2]*testutil.Client, metrics *testutil.Client, cases []plannedCase) map[string]int {
+	t.Helper()
+	unavailable := map[string]int{}
+	for _, c := range cases {
+		for _, who := range []string{"admin", "partner"} {
+			before := plannedCount(t, metrics, c.outcome)
+			got := clients[who][0].Do(c.query, c.vars)
+			want := clients[who][1].Do(c.query, c.vars)
+			if after := plannedCount(t, metrics, c.outcome); after != before+1 {
+				t.Errorf("%s (%s): not %s (counter %d -> %d)", c.name, who, c.outcome, before, after)
+			}
+			if got.Status != want.Status {
+				t.Errorf("%s (%s): HTTP %d, want %d", c.name, who, got.Status, want.Status)
+			}
+			if !bytes.Equal(got.Data, want.Data) {
+				t.Errorf("%s (%s): data differs\nplanned: %.2000s\ngeneric: %.2000s", c.name, who, got.Data, want.Data)
+			}
+			if g, w := errorSet(t, got), errorSet(t, want); !slices.Equal(g, w) {
+				t.Errorf("%s (%s): errors differ\nplanned: %q\ngeneric: %q", c.name, who, g, w)
+			}
+			for _, code := range got.Codes() {
+				if code == "DOLIBARR_UNAVAILABLE" {
+					unavailable[who]++
 				}
 			}
+			if c.outcome == "planned" && !c.errors && (len(got.Errors) > 0 || bytes.Equal(got.Data, []byte("null"))) {
+				t.Errorf("%s (%s): planned answer with errors: %s", c.name, who, got.Raw)
+			}
 		}
-	})
+	}
+	return unavailable
 }
 
 // errorSet is the errors of r, each as its JSON, sorted.
