@@ -212,6 +212,26 @@ func (r *run) cursor(c *entgql.Cursor[int]) {
 	paging.MarshalCursor(*c).MarshalGQL(&r.w)
 }
 
+// object writes an object: a key per node of nodes, its value by write,
+// but for __typename, which is typename. Once the run is aborted the rest
+// is skipped: the answer is dropped anyway.
+func (r *run) object(nodes []*node, typename string, write func(n *node)) {
+	r.w = append(r.w, '{')
+	for i, n := range nodes {
+		r.key(i, n)
+		if n.id == fTypename {
+			r.str(typename)
+		} else {
+			write(n)
+		}
+		r.pop()
+		if r.abort != nil {
+			return
+		}
+	}
+	r.w = append(r.w, '}')
+}
+
 // list writes n elements with write, entering each index in the path.
 func (r *run) list(n int, write func(i int)) {
 	r.w = append(r.w, '[')
@@ -263,12 +283,8 @@ func (r *run) shipmentRoot(n *node) {
 }
 
 func (r *run) shipmentConnection(nodes []*node, conn *ent.ShipmentConnection) {
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "ShipmentConnection", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("ShipmentConnection")
 		case connEdges:
 			if conn.Edges == nil {
 				r.null()
@@ -280,9 +296,7 @@ func (r *run) shipmentConnection(nodes []*node, conn *ent.ShipmentConnection) {
 		case connTotalCount:
 			r.int(int64(conn.TotalCount))
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) shipmentEdge(nodes []*node, e *ent.ShipmentEdge) {
@@ -290,29 +304,19 @@ func (r *run) shipmentEdge(nodes []*node, e *ent.ShipmentEdge) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "ShipmentEdge", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("ShipmentEdge")
 		case edgeNode:
 			r.shipment(n.children, e.Node)
 		case edgeCursor:
 			r.cursor(&e.Cursor)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) pageInfo(nodes []*node, p *entgql.PageInfo[int]) {
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "PageInfo", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("PageInfo")
 		case piHasNextPage:
 			r.bool(p.HasNextPage)
 		case piHasPreviousPage:
@@ -322,9 +326,7 @@ func (r *run) pageInfo(nodes []*node, p *entgql.PageInfo[int]) {
 		case piEndCursor:
 			r.cursor(p.EndCursor)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) shipment(nodes []*node, s *ent.Shipment) {
@@ -332,12 +334,8 @@ func (r *run) shipment(nodes []*node, s *ent.Shipment) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "Shipment", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("Shipment")
 		case sID:
 			r.id(s.GlobalID())
 		case sReference:
@@ -391,21 +389,12 @@ func (r *run) shipment(nodes []*node, s *ent.Shipment) {
 			}
 			r.list(len(statuses), func(i int) { r.marshal(statuses[i]) })
 		}
-		r.pop()
-		if r.abort != nil {
-			return
-		}
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) address(nodes []*node, a *domain.Address) {
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "Address", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("Address")
 		case aName:
 			r.str(a.Name)
 		case aCompany:
@@ -427,18 +416,12 @@ func (r *run) address(nodes []*node, a *domain.Address) {
 		case aEmail:
 			r.str(a.Email)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) parcel(nodes []*node, p *domain.Parcel) {
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "Parcel", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("Parcel")
 		case pWeightGrams:
 			r.int(int64(p.WeightGrams))
 		case pLengthMm:
@@ -448,9 +431,7 @@ func (r *run) parcel(nodes []*node, p *domain.Parcel) {
 		case pHeightMm:
 			r.int(int64(p.HeightMm))
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) location(nodes []*node, l *domain.Location) {
@@ -458,12 +439,8 @@ func (r *run) location(nodes []*node, l *domain.Location) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "Location", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("Location")
 		case lCity:
 			r.str(l.City)
 		case lRegion:
@@ -473,9 +450,7 @@ func (r *run) location(nodes []*node, l *domain.Location) {
 		case lCountryCode:
 			r.str(l.CountryCode)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 // customerOf writes Shipment.customer, nullable: a customer that cannot be
@@ -499,12 +474,8 @@ func (r *run) customer(nodes []*node, c *ent.Customer) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "Customer", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("Customer")
 		case cID:
 			r.id(c.GlobalID())
 		case cName:
@@ -544,9 +515,7 @@ func (r *run) customer(nodes []*node, c *ent.Customer) {
 			}
 			r.country(n.children, co)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) country(nodes []*node, c *ent.Country) {
@@ -554,12 +523,8 @@ func (r *run) country(nodes []*node, c *ent.Country) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "Country", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("Country")
 		case coCode:
 			r.str(c.Code)
 		case coCodeIso:
@@ -567,9 +532,7 @@ func (r *run) country(nodes []*node, c *ent.Country) {
 		case coLabel:
 			r.str(c.Label)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 // events writes Shipment.events, non-null: an error goes to the generic
@@ -588,12 +551,8 @@ func (r *run) events(n *node, s *ent.Shipment) {
 		r.abort = fmt.Errorf("events: %w", errors.Join(err, errNull))
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range n.children {
-		r.key(i, n)
+	r.object(n.children, "TrackingEventConnection", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("TrackingEventConnection")
 		case connEdges:
 			if conn.Edges == nil {
 				r.null()
@@ -605,9 +564,7 @@ func (r *run) events(n *node, s *ent.Shipment) {
 		case connTotalCount:
 			r.int(int64(conn.TotalCount))
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) eventEdge(nodes []*node, e *ent.TrackingEventEdge) {
@@ -615,20 +572,14 @@ func (r *run) eventEdge(nodes []*node, e *ent.TrackingEventEdge) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "TrackingEventEdge", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("TrackingEventEdge")
 		case edgeNode:
 			r.event(n.children, e.Node)
 		case edgeCursor:
 			r.cursor(&e.Cursor)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 func (r *run) event(nodes []*node, e *ent.TrackingEvent) {
@@ -636,12 +587,8 @@ func (r *run) event(nodes []*node, e *ent.TrackingEvent) {
 		r.null()
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "TrackingEvent", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("TrackingEvent")
 		case eID:
 			r.id(e.GlobalID())
 		case eStatus:
@@ -659,9 +606,7 @@ func (r *run) event(nodes []*node, e *ent.TrackingEvent) {
 		case eCreatedBy:
 			r.str(e.CreatedBy)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }
 
 // files writes Shipment.files, non-null: an error goes to the generic
@@ -687,12 +632,8 @@ func (r *run) file(nodes []*node, f *ent.File) {
 		r.abort = errNull
 		return
 	}
-	r.w = append(r.w, '{')
-	for i, n := range nodes {
-		r.key(i, n)
+	r.object(nodes, "File", func(n *node) {
 		switch n.id {
-		case fTypename:
-			r.str("File")
 		case fID:
 			r.id(f.GlobalID())
 		case fKind:
@@ -710,7 +651,5 @@ func (r *run) file(nodes []*node, f *ent.File) {
 		case fUploadedBy:
 			r.str(f.UploadedBy)
 		}
-		r.pop()
-	}
-	r.w = append(r.w, '}')
+	})
 }

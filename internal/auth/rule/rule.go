@@ -68,14 +68,23 @@ func ScopeTrackingEvents() privacy.QueryRule {
 // files together): nil when the viewer sees every event, an error without a
 // viewer.
 func TrackingEventScope(ctx context.Context) (predicate.TrackingEvent, error) {
+	return viewerScope(ctx, func(customers []int) predicate.TrackingEvent {
+		return trackingevent.HasShipmentWith(shipment.CustomerIDIn(customers...))
+	})
+}
+
+// viewerScope is the predicate scoped(customers) for a partner's viewer,
+// nil for a viewer who sees everything, errNoViewer without one.
+func viewerScope[P any](ctx context.Context, scoped func(customers []int) P) (P, error) {
+	var none P
 	v := auth.FromContext(ctx)
 	if v == nil {
-		return nil, errNoViewer
+		return none, errNoViewer
 	}
 	if v.Scoped() {
-		return trackingevent.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)), nil
+		return scoped(v.Customers), nil
 	}
-	return nil, nil
+	return none, nil
 }
 
 var errNoViewer = errors.New("no viewer")
@@ -110,14 +119,9 @@ func ScopeFiles() privacy.QueryRule {
 
 // FileScope is ScopeFiles as a predicate (see TrackingEventScope).
 func FileScope(ctx context.Context) (predicate.File, error) {
-	v := auth.FromContext(ctx)
-	if v == nil {
-		return nil, errNoViewer
-	}
-	if v.Scoped() {
-		return file.HasShipmentWith(shipment.CustomerIDIn(v.Customers...)), nil
-	}
-	return nil, nil
+	return viewerScope(ctx, func(customers []int) predicate.File {
+		return file.HasShipmentWith(shipment.CustomerIDIn(customers...))
+	})
 }
 
 // AllowPartnerFileCreate lets a partner add a file to a shipment of one of
