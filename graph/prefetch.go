@@ -6,7 +6,6 @@ import (
 	"sync"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
@@ -113,36 +112,27 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 	}
 	defer dolibarr.Wait()
 	// The first events field and the files, when both are selected, come
-	// with one statement where the database allows (the rest as below).
-	together := false
-	var combined *ast.Field // the events field read with the files
-	if selects(fields, "files") {
-		for _, f := range fields {
-			if f.Name != "events" {
-				continue
-			}
-			if keys := r.eventKeys(ctx, f, ids); keys != nil && keys[0].Light {
-				if together = l.PrefetchEventsAndFiles(ctx, keys, ids); together {
-					combined = f.Field
-				}
-			}
-			break
-		}
-	}
+	// with one statement where the database allows; the rest apart.
+	files := selects(fields, "files")
+	tried, together := !files, false
 	for _, f := range fields {
-		switch f.Name {
-		case "files":
-			if !together {
-				l.PrefetchFiles(ctx, ids)
-			}
-		case "events":
-			if f.Field == combined {
-				continue
-			}
-			if keys := r.eventKeys(ctx, f, ids); keys != nil {
-				l.PrefetchEvents(ctx, keys)
-			}
+		if f.Name != "events" {
+			continue
 		}
+		keys := r.eventKeys(ctx, f, ids)
+		first := !tried
+		tried = true
+		if keys == nil {
+			continue
+		}
+		if first && keys[0].Light && l.PrefetchEventsAndFiles(ctx, keys, ids) {
+			together = true
+			continue
+		}
+		l.PrefetchEvents(ctx, keys)
+	}
+	if files && !together {
+		l.PrefetchFiles(ctx, ids)
 	}
 }
 
