@@ -113,6 +113,21 @@ func TestWhereEmptyLists(t *testing.T) {
 				if len(all) < 2 {
 					t.Fatalf("%s: the fixture has %d rows, want at least 2", c.name, len(all))
 				}
+				// An empty where is no filter; an empty where nested in
+				// not/and/or says nothing and is the client's mistake.
+				if got := whereRows(t, e.gql, c, fields, map[string]any{}); !slices.Equal(mapKeys(got), mapKeys(all)) {
+					t.Errorf("%s: where {} gave %d rows, want all %d", c.name, len(got), len(all))
+				}
+				for _, w := range []map[string]any{{"not": map[string]any{}}, {"or": []any{map[string]any{}}}, {"and": []any{map[string]any{}, map[string]any{}}}} {
+					q := fmt.Sprintf(c.query, "")
+					vars := map[string]any{"w": w}
+					for k, v := range c.vars {
+						vars[k] = v
+					}
+					if r := e.gql.MustFail(q, vars, "BAD_USER_INPUT"); !strings.Contains(r.Errors[0].Message, input) {
+						t.Errorf("%s where %v: message %q does not name %s", c.name, w, r.Errors[0].Message, input)
+					}
+				}
 				for _, f := range filters {
 					field := filterField(f)
 					notIn := strings.HasSuffix(f, "NotIn")
