@@ -293,10 +293,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.NameNEQ != nil {
 		predicates = append(predicates, customer.NameNEQ(*i.NameNEQ))
 	}
-	if len(i.NameIn) > 0 {
+	if i.NameIn != nil {
 		predicates = append(predicates, customer.NameIn(i.NameIn...))
 	}
-	if len(i.NameNotIn) > 0 {
+	if i.NameNotIn != nil {
 		predicates = append(predicates, customer.NameNotIn(i.NameNotIn...))
 	}
 	if i.NameGT != nil {
@@ -338,10 +338,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.AliasNEQ != nil {
 		predicates = append(predicates, customer.AliasNEQ(*i.AliasNEQ))
 	}
-	if len(i.AliasIn) > 0 {
+	if i.AliasIn != nil {
 		predicates = append(predicates, customer.AliasIn(i.AliasIn...))
 	}
-	if len(i.AliasNotIn) > 0 {
+	if i.AliasNotIn != nil {
 		predicates = append(predicates, customer.AliasNotIn(i.AliasNotIn...))
 	}
 	if i.AliasGT != nil {
@@ -383,10 +383,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.CodeNEQ != nil {
 		predicates = append(predicates, customer.CodeNEQ(*i.CodeNEQ))
 	}
-	if len(i.CodeIn) > 0 {
+	if i.CodeIn != nil {
 		predicates = append(predicates, customer.CodeIn(i.CodeIn...))
 	}
-	if len(i.CodeNotIn) > 0 {
+	if i.CodeNotIn != nil {
 		predicates = append(predicates, customer.CodeNotIn(i.CodeNotIn...))
 	}
 	if i.CodeGT != nil {
@@ -428,10 +428,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.AddressNEQ != nil {
 		predicates = append(predicates, customer.AddressNEQ(*i.AddressNEQ))
 	}
-	if len(i.AddressIn) > 0 {
+	if i.AddressIn != nil {
 		predicates = append(predicates, customer.AddressIn(i.AddressIn...))
 	}
-	if len(i.AddressNotIn) > 0 {
+	if i.AddressNotIn != nil {
 		predicates = append(predicates, customer.AddressNotIn(i.AddressNotIn...))
 	}
 	if i.AddressGT != nil {
@@ -473,10 +473,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.PostalCodeNEQ != nil {
 		predicates = append(predicates, customer.PostalCodeNEQ(*i.PostalCodeNEQ))
 	}
-	if len(i.PostalCodeIn) > 0 {
+	if i.PostalCodeIn != nil {
 		predicates = append(predicates, customer.PostalCodeIn(i.PostalCodeIn...))
 	}
-	if len(i.PostalCodeNotIn) > 0 {
+	if i.PostalCodeNotIn != nil {
 		predicates = append(predicates, customer.PostalCodeNotIn(i.PostalCodeNotIn...))
 	}
 	if i.PostalCodeGT != nil {
@@ -518,10 +518,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.CityNEQ != nil {
 		predicates = append(predicates, customer.CityNEQ(*i.CityNEQ))
 	}
-	if len(i.CityIn) > 0 {
+	if i.CityIn != nil {
 		predicates = append(predicates, customer.CityIn(i.CityIn...))
 	}
-	if len(i.CityNotIn) > 0 {
+	if i.CityNotIn != nil {
 		predicates = append(predicates, customer.CityNotIn(i.CityNotIn...))
 	}
 	if i.CityGT != nil {
@@ -563,10 +563,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.PhoneNEQ != nil {
 		predicates = append(predicates, customer.PhoneNEQ(*i.PhoneNEQ))
 	}
-	if len(i.PhoneIn) > 0 {
+	if i.PhoneIn != nil {
 		predicates = append(predicates, customer.PhoneIn(i.PhoneIn...))
 	}
-	if len(i.PhoneNotIn) > 0 {
+	if i.PhoneNotIn != nil {
 		predicates = append(predicates, customer.PhoneNotIn(i.PhoneNotIn...))
 	}
 	if i.PhoneGT != nil {
@@ -608,10 +608,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.EmailNEQ != nil {
 		predicates = append(predicates, customer.EmailNEQ(*i.EmailNEQ))
 	}
-	if len(i.EmailIn) > 0 {
+	if i.EmailIn != nil {
 		predicates = append(predicates, customer.EmailIn(i.EmailIn...))
 	}
-	if len(i.EmailNotIn) > 0 {
+	if i.EmailNotIn != nil {
 		predicates = append(predicates, customer.EmailNotIn(i.EmailNotIn...))
 	}
 	if i.EmailGT != nil {
@@ -653,10 +653,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.URLNEQ != nil {
 		predicates = append(predicates, customer.URLNEQ(*i.URLNEQ))
 	}
-	if len(i.URLIn) > 0 {
+	if i.URLIn != nil {
 		predicates = append(predicates, customer.URLIn(i.URLIn...))
 	}
-	if len(i.URLNotIn) > 0 {
+	if i.URLNotIn != nil {
 		predicates = append(predicates, customer.URLNotIn(i.URLNotIn...))
 	}
 	if i.URLGT != nil {
@@ -698,10 +698,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.VatNumberNEQ != nil {
 		predicates = append(predicates, customer.VatNumberNEQ(*i.VatNumberNEQ))
 	}
-	if len(i.VatNumberIn) > 0 {
+	if i.VatNumberIn != nil {
 		predicates = append(predicates, customer.VatNumberIn(i.VatNumberIn...))
 	}
-	if len(i.VatNumberNotIn) > 0 {
+	if i.VatNumberNotIn != nil {
 		predicates = append(predicates, customer.VatNumberNotIn(i.VatNumberNotIn...))
 	}
 	if i.VatNumberGT != nil {
@@ -743,10 +743,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.CreatedAtNEQ != nil {
 		predicates = append(predicates, customer.CreatedAtNEQ(*i.CreatedAtNEQ))
 	}
-	if len(i.CreatedAtIn) > 0 {
+	if i.CreatedAtIn != nil {
 		predicates = append(predicates, customer.CreatedAtIn(i.CreatedAtIn...))
 	}
-	if len(i.CreatedAtNotIn) > 0 {
+	if i.CreatedAtNotIn != nil {
 		predicates = append(predicates, customer.CreatedAtNotIn(i.CreatedAtNotIn...))
 	}
 	if i.CreatedAtGT != nil {
@@ -773,10 +773,10 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.UpdatedAtNEQ != nil {
 		predicates = append(predicates, customer.UpdatedAtNEQ(*i.UpdatedAtNEQ))
 	}
-	if len(i.UpdatedAtIn) > 0 {
+	if i.UpdatedAtIn != nil {
 		predicates = append(predicates, customer.UpdatedAtIn(i.UpdatedAtIn...))
 	}
-	if len(i.UpdatedAtNotIn) > 0 {
+	if i.UpdatedAtNotIn != nil {
 		predicates = append(predicates, customer.UpdatedAtNotIn(i.UpdatedAtNotIn...))
 	}
 	if i.UpdatedAtGT != nil {
@@ -1034,10 +1034,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.ReferenceNEQ != nil {
 		predicates = append(predicates, shipment.ReferenceNEQ(*i.ReferenceNEQ))
 	}
-	if len(i.ReferenceIn) > 0 {
+	if i.ReferenceIn != nil {
 		predicates = append(predicates, shipment.ReferenceIn(i.ReferenceIn...))
 	}
-	if len(i.ReferenceNotIn) > 0 {
+	if i.ReferenceNotIn != nil {
 		predicates = append(predicates, shipment.ReferenceNotIn(i.ReferenceNotIn...))
 	}
 	if i.ReferenceGT != nil {
@@ -1073,10 +1073,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.StatusNEQ != nil {
 		predicates = append(predicates, shipment.StatusNEQ(*i.StatusNEQ))
 	}
-	if len(i.StatusIn) > 0 {
+	if i.StatusIn != nil {
 		predicates = append(predicates, shipment.StatusIn(i.StatusIn...))
 	}
-	if len(i.StatusNotIn) > 0 {
+	if i.StatusNotIn != nil {
 		predicates = append(predicates, shipment.StatusNotIn(i.StatusNotIn...))
 	}
 	if i.Carrier != nil {
@@ -1085,10 +1085,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.CarrierNEQ != nil {
 		predicates = append(predicates, shipment.CarrierNEQ(*i.CarrierNEQ))
 	}
-	if len(i.CarrierIn) > 0 {
+	if i.CarrierIn != nil {
 		predicates = append(predicates, shipment.CarrierIn(i.CarrierIn...))
 	}
-	if len(i.CarrierNotIn) > 0 {
+	if i.CarrierNotIn != nil {
 		predicates = append(predicates, shipment.CarrierNotIn(i.CarrierNotIn...))
 	}
 	if i.CarrierGT != nil {
@@ -1124,10 +1124,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.ServiceLevelNEQ != nil {
 		predicates = append(predicates, shipment.ServiceLevelNEQ(*i.ServiceLevelNEQ))
 	}
-	if len(i.ServiceLevelIn) > 0 {
+	if i.ServiceLevelIn != nil {
 		predicates = append(predicates, shipment.ServiceLevelIn(i.ServiceLevelIn...))
 	}
-	if len(i.ServiceLevelNotIn) > 0 {
+	if i.ServiceLevelNotIn != nil {
 		predicates = append(predicates, shipment.ServiceLevelNotIn(i.ServiceLevelNotIn...))
 	}
 	if i.ServiceLevelGT != nil {
@@ -1169,10 +1169,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.TrackingNumberNEQ != nil {
 		predicates = append(predicates, shipment.TrackingNumberNEQ(*i.TrackingNumberNEQ))
 	}
-	if len(i.TrackingNumberIn) > 0 {
+	if i.TrackingNumberIn != nil {
 		predicates = append(predicates, shipment.TrackingNumberIn(i.TrackingNumberIn...))
 	}
-	if len(i.TrackingNumberNotIn) > 0 {
+	if i.TrackingNumberNotIn != nil {
 		predicates = append(predicates, shipment.TrackingNumberNotIn(i.TrackingNumberNotIn...))
 	}
 	if i.TrackingNumberGT != nil {
@@ -1214,10 +1214,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.EstimatedDeliveryAtNEQ != nil {
 		predicates = append(predicates, shipment.EstimatedDeliveryAtNEQ(*i.EstimatedDeliveryAtNEQ))
 	}
-	if len(i.EstimatedDeliveryAtIn) > 0 {
+	if i.EstimatedDeliveryAtIn != nil {
 		predicates = append(predicates, shipment.EstimatedDeliveryAtIn(i.EstimatedDeliveryAtIn...))
 	}
-	if len(i.EstimatedDeliveryAtNotIn) > 0 {
+	if i.EstimatedDeliveryAtNotIn != nil {
 		predicates = append(predicates, shipment.EstimatedDeliveryAtNotIn(i.EstimatedDeliveryAtNotIn...))
 	}
 	if i.EstimatedDeliveryAtGT != nil {
@@ -1244,10 +1244,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.DeliveredAtNEQ != nil {
 		predicates = append(predicates, shipment.DeliveredAtNEQ(*i.DeliveredAtNEQ))
 	}
-	if len(i.DeliveredAtIn) > 0 {
+	if i.DeliveredAtIn != nil {
 		predicates = append(predicates, shipment.DeliveredAtIn(i.DeliveredAtIn...))
 	}
-	if len(i.DeliveredAtNotIn) > 0 {
+	if i.DeliveredAtNotIn != nil {
 		predicates = append(predicates, shipment.DeliveredAtNotIn(i.DeliveredAtNotIn...))
 	}
 	if i.DeliveredAtGT != nil {
@@ -1274,10 +1274,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.CancelReasonNEQ != nil {
 		predicates = append(predicates, shipment.CancelReasonNEQ(*i.CancelReasonNEQ))
 	}
-	if len(i.CancelReasonIn) > 0 {
+	if i.CancelReasonIn != nil {
 		predicates = append(predicates, shipment.CancelReasonIn(i.CancelReasonIn...))
 	}
-	if len(i.CancelReasonNotIn) > 0 {
+	if i.CancelReasonNotIn != nil {
 		predicates = append(predicates, shipment.CancelReasonNotIn(i.CancelReasonNotIn...))
 	}
 	if i.CancelReasonGT != nil {
@@ -1319,10 +1319,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.VersionNEQ != nil {
 		predicates = append(predicates, shipment.VersionNEQ(*i.VersionNEQ))
 	}
-	if len(i.VersionIn) > 0 {
+	if i.VersionIn != nil {
 		predicates = append(predicates, shipment.VersionIn(i.VersionIn...))
 	}
-	if len(i.VersionNotIn) > 0 {
+	if i.VersionNotIn != nil {
 		predicates = append(predicates, shipment.VersionNotIn(i.VersionNotIn...))
 	}
 	if i.VersionGT != nil {
@@ -1343,10 +1343,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.CreatedAtNEQ != nil {
 		predicates = append(predicates, shipment.CreatedAtNEQ(*i.CreatedAtNEQ))
 	}
-	if len(i.CreatedAtIn) > 0 {
+	if i.CreatedAtIn != nil {
 		predicates = append(predicates, shipment.CreatedAtIn(i.CreatedAtIn...))
 	}
-	if len(i.CreatedAtNotIn) > 0 {
+	if i.CreatedAtNotIn != nil {
 		predicates = append(predicates, shipment.CreatedAtNotIn(i.CreatedAtNotIn...))
 	}
 	if i.CreatedAtGT != nil {
@@ -1367,10 +1367,10 @@ func (i *ShipmentWhereInput) P() (predicate.Shipment, error) {
 	if i.UpdatedAtNEQ != nil {
 		predicates = append(predicates, shipment.UpdatedAtNEQ(*i.UpdatedAtNEQ))
 	}
-	if len(i.UpdatedAtIn) > 0 {
+	if i.UpdatedAtIn != nil {
 		predicates = append(predicates, shipment.UpdatedAtIn(i.UpdatedAtIn...))
 	}
-	if len(i.UpdatedAtNotIn) > 0 {
+	if i.UpdatedAtNotIn != nil {
 		predicates = append(predicates, shipment.UpdatedAtNotIn(i.UpdatedAtNotIn...))
 	}
 	if i.UpdatedAtGT != nil {
@@ -1539,10 +1539,10 @@ func (i *TrackingEventWhereInput) P() (predicate.TrackingEvent, error) {
 	if i.StatusNEQ != nil {
 		predicates = append(predicates, trackingevent.StatusNEQ(*i.StatusNEQ))
 	}
-	if len(i.StatusIn) > 0 {
+	if i.StatusIn != nil {
 		predicates = append(predicates, trackingevent.StatusIn(i.StatusIn...))
 	}
-	if len(i.StatusNotIn) > 0 {
+	if i.StatusNotIn != nil {
 		predicates = append(predicates, trackingevent.StatusNotIn(i.StatusNotIn...))
 	}
 	if i.OccurredAt != nil {
@@ -1551,10 +1551,10 @@ func (i *TrackingEventWhereInput) P() (predicate.TrackingEvent, error) {
 	if i.OccurredAtNEQ != nil {
 		predicates = append(predicates, trackingevent.OccurredAtNEQ(*i.OccurredAtNEQ))
 	}
-	if len(i.OccurredAtIn) > 0 {
+	if i.OccurredAtIn != nil {
 		predicates = append(predicates, trackingevent.OccurredAtIn(i.OccurredAtIn...))
 	}
-	if len(i.OccurredAtNotIn) > 0 {
+	if i.OccurredAtNotIn != nil {
 		predicates = append(predicates, trackingevent.OccurredAtNotIn(i.OccurredAtNotIn...))
 	}
 	if i.OccurredAtGT != nil {
@@ -1575,10 +1575,10 @@ func (i *TrackingEventWhereInput) P() (predicate.TrackingEvent, error) {
 	if i.DescriptionNEQ != nil {
 		predicates = append(predicates, trackingevent.DescriptionNEQ(*i.DescriptionNEQ))
 	}
-	if len(i.DescriptionIn) > 0 {
+	if i.DescriptionIn != nil {
 		predicates = append(predicates, trackingevent.DescriptionIn(i.DescriptionIn...))
 	}
-	if len(i.DescriptionNotIn) > 0 {
+	if i.DescriptionNotIn != nil {
 		predicates = append(predicates, trackingevent.DescriptionNotIn(i.DescriptionNotIn...))
 	}
 	if i.DescriptionGT != nil {
@@ -1620,10 +1620,10 @@ func (i *TrackingEventWhereInput) P() (predicate.TrackingEvent, error) {
 	if i.SourceNEQ != nil {
 		predicates = append(predicates, trackingevent.SourceNEQ(*i.SourceNEQ))
 	}
-	if len(i.SourceIn) > 0 {
+	if i.SourceIn != nil {
 		predicates = append(predicates, trackingevent.SourceIn(i.SourceIn...))
 	}
-	if len(i.SourceNotIn) > 0 {
+	if i.SourceNotIn != nil {
 		predicates = append(predicates, trackingevent.SourceNotIn(i.SourceNotIn...))
 	}
 	if i.SourceGT != nil {
@@ -1659,10 +1659,10 @@ func (i *TrackingEventWhereInput) P() (predicate.TrackingEvent, error) {
 	if i.CreatedAtNEQ != nil {
 		predicates = append(predicates, trackingevent.CreatedAtNEQ(*i.CreatedAtNEQ))
 	}
-	if len(i.CreatedAtIn) > 0 {
+	if i.CreatedAtIn != nil {
 		predicates = append(predicates, trackingevent.CreatedAtIn(i.CreatedAtIn...))
 	}
-	if len(i.CreatedAtNotIn) > 0 {
+	if i.CreatedAtNotIn != nil {
 		predicates = append(predicates, trackingevent.CreatedAtNotIn(i.CreatedAtNotIn...))
 	}
 	if i.CreatedAtGT != nil {
