@@ -21,19 +21,19 @@ type Contact struct {
 	// Entity holds the value of the "entity" field.
 	Entity int `json:"entity,omitempty"`
 	// Civility holds the value of the "civility" field.
-	Civility string `json:"civility,omitempty"`
+	Civility *string `json:"civility,omitempty"`
 	// LastName holds the value of the "last_name" field.
-	LastName string `json:"last_name,omitempty"`
+	LastName *string `json:"last_name,omitempty"`
 	// FirstName holds the value of the "first_name" field.
-	FirstName string `json:"first_name,omitempty"`
+	FirstName *string `json:"first_name,omitempty"`
 	// JobTitle holds the value of the "job_title" field.
-	JobTitle string `json:"job_title,omitempty"`
+	JobTitle *string `json:"job_title,omitempty"`
 	// Email holds the value of the "email" field.
-	Email string `json:"email,omitempty"`
+	Email *string `json:"email,omitempty"`
 	// Phone holds the value of the "phone" field.
-	Phone string `json:"phone,omitempty"`
+	Phone *string `json:"phone,omitempty"`
 	// MobilePhone holds the value of the "mobile_phone" field.
-	MobilePhone string `json:"mobile_phone,omitempty"`
+	MobilePhone *string `json:"mobile_phone,omitempty"`
 	// Private holds the value of the "private" field.
 	Private int16 `json:"private,omitempty"`
 	// Status holds the value of the "status" field.
@@ -87,43 +87,50 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field civility", values[i])
 			} else if value.Valid {
-				_m.Civility = value.String
+				_m.Civility = new(string)
+				*_m.Civility = value.String
 			}
 		case contact.FieldLastName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field last_name", values[i])
 			} else if value.Valid {
-				_m.LastName = value.String
+				_m.LastName = new(string)
+				*_m.LastName = value.String
 			}
 		case contact.FieldFirstName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field first_name", values[i])
 			} else if value.Valid {
-				_m.FirstName = value.String
+				_m.FirstName = new(string)
+				*_m.FirstName = value.String
 			}
 		case contact.FieldJobTitle:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field job_title", values[i])
 			} else if value.Valid {
-				_m.JobTitle = value.String
+				_m.JobTitle = new(string)
+				*_m.JobTitle = value.String
 			}
 		case contact.FieldEmail:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field email", values[i])
 			} else if value.Valid {
-				_m.Email = value.String
+				_m.Email = new(string)
+				*_m.Email = value.String
 			}
 		case contact.FieldPhone:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field phone", values[i])
 			} else if value.Valid {
-				_m.Phone = value.String
+				_m.Phone = new(string)
+				*_m.Phone = value.String
 			}
 		case contact.FieldMobilePhone:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field mobile_phone", values[i])
 			} else if value.Valid {
-				_m.MobilePhone = value.String
+				_m.MobilePhone = new(string)
+				*_m.MobilePhone = value.String
 			}
 		case contact.FieldPrivate:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -179,26 +186,40 @@ func (_m *Contact) String() string {
 	builder.WriteString("entity=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Entity))
 	builder.WriteString(", ")
-	builder.WriteString("civility=")
-	builder.WriteString(_m.Civility)
+	if v := _m.Civility; v != nil {
+		builder.WriteString("civility=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("last_name=")
-	builder.WriteString(_m.LastName)
+	if v := _m.LastName; v != nil {
+		builder.WriteString("last_name=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("first_name=")
-	builder.WriteString(_m.FirstName)
+	if v := _m.FirstName; v != nil {
+		builder.WriteString("first_name=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("job_title=")
-	builder.WriteString(_m.JobTitle)
+	if v := _m.JobTitle; v != nil {
+		builder.WriteString("job_title=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("email=")
-	builder.WriteString(_m.Email)
+	if v := _m.Email; v != nil {
+		builder.WriteString("email=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("phone=")
-	builder.WriteString(_m.Phone)
+	if v := _m.Phone; v != nil {
+		builder.WriteString("phone=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("mobile_phone=")
-	builder.WriteString(_m.MobilePhone)
+	if v := _m.MobilePhone; v != nil {
+		builder.WriteString("mobile_phone=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("private=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Private))

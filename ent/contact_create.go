@@ -284,31 +284,31 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.Civility(); ok {
 		_spec.SetField(contact.FieldCivility, field.TypeString, value)
-		_node.Civility = value
+		_node.Civility = &value
 	}
 	if value, ok := _c.mutation.LastName(); ok {
 		_spec.SetField(contact.FieldLastName, field.TypeString, value)
-		_node.LastName = value
+		_node.LastName = &value
 	}
 	if value, ok := _c.mutation.FirstName(); ok {
 		_spec.SetField(contact.FieldFirstName, field.TypeString, value)
-		_node.FirstName = value
+		_node.FirstName = &value
 	}
 	if value, ok := _c.mutation.JobTitle(); ok {
 		_spec.SetField(contact.FieldJobTitle, field.TypeString, value)
-		_node.JobTitle = value
+		_node.JobTitle = &value
 	}
 	if value, ok := _c.mutation.Email(); ok {
 		_spec.SetField(contact.FieldEmail, field.TypeString, value)
-		_node.Email = value
+		_node.Email = &value
 	}
 	if value, ok := _c.mutation.Phone(); ok {
 		_spec.SetField(contact.FieldPhone, field.TypeString, value)
-		_node.Phone = value
+		_node.Phone = &value
 	}
 	if value, ok := _c.mutation.MobilePhone(); ok {
 		_spec.SetField(contact.FieldMobilePhone, field.TypeString, value)
-		_node.MobilePhone = value
+		_node.MobilePhone = &value
 	}
 	if value, ok := _c.mutation.Private(); ok {
 		_spec.SetField(contact.FieldPrivate, field.TypeInt16, value)

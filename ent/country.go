@@ -19,7 +19,7 @@ type Country struct {
 	// ISO 3166 alpha-2
 	Code string `json:"code,omitempty"`
 	// ISO 3166 alpha-3
-	CodeIso string `json:"code_iso,omitempty"`
+	CodeIso *string `json:"code_iso,omitempty"`
 	// Label holds the value of the "label" field.
 	Label string `json:"label,omitempty"`
 	// Active holds the value of the "active" field.
@@ -67,7 +67,8 @@ func (_m *Country) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field code_iso", values[i])
 			} else if value.Valid {
-				_m.CodeIso = value.String
+				_m.CodeIso = new(string)
+				*_m.CodeIso = value.String
 			}
 		case country.FieldLabel:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -120,8 +121,10 @@ func (_m *Country) String() string {
 	builder.WriteString("code=")
 	builder.WriteString(_m.Code)
 	builder.WriteString(", ")
-	builder.WriteString("code_iso=")
-	builder.WriteString(_m.CodeIso)
+	if v := _m.CodeIso; v != nil {
+		builder.WriteString("code_iso=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("label=")
 	builder.WriteString(_m.Label)

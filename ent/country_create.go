@@ -158,7 +158,7 @@ func (_c *CountryCreate) createSpec() (*Country, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.CodeIso(); ok {
 		_spec.SetField(country.FieldCodeIso, field.TypeString, value)
-		_node.CodeIso = value
+		_node.CodeIso = &value
 	}
 	if value, ok := _c.mutation.Label(); ok {
 		_spec.SetField(country.FieldLabel, field.TypeString, value)

@@ -20,7 +20,7 @@ type Customer struct {
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Alias holds the value of the "alias" field.
-	Alias string `json:"alias,omitempty"`
+	Alias *string `json:"alias,omitempty"`
 	// Dolibarr customer code, unique per entity
 	Code string `json:"code,omitempty"`
 	// Entity holds the value of the "entity" field.
@@ -30,23 +30,23 @@ type Customer struct {
 	// 0 none, 1 customer, 2 prospect, 3 customer and prospect
 	Client int8 `json:"client,omitempty"`
 	// Address holds the value of the "address" field.
-	Address string `json:"address,omitempty"`
+	Address *string `json:"address,omitempty"`
 	// PostalCode holds the value of the "postal_code" field.
-	PostalCode string `json:"postal_code,omitempty"`
+	PostalCode *string `json:"postal_code,omitempty"`
 	// City holds the value of the "city" field.
-	City string `json:"city,omitempty"`
+	City *string `json:"city,omitempty"`
 	// CountryID holds the value of the "country_id" field.
 	CountryID int `json:"country_id,omitempty"`
 	// preferred shipping method, llx_c_shipment_mode.rowid
 	ShippingMethodID int `json:"shipping_method_id,omitempty"`
 	// Phone holds the value of the "phone" field.
-	Phone string `json:"phone,omitempty"`
+	Phone *string `json:"phone,omitempty"`
 	// Email holds the value of the "email" field.
-	Email string `json:"email,omitempty"`
+	Email *string `json:"email,omitempty"`
 	// URL holds the value of the "url" field.
-	URL string `json:"url,omitempty"`
+	URL *string `json:"url,omitempty"`
 	// VatNumber holds the value of the "vat_number" field.
-	VatNumber string `json:"vat_number,omitempty"`
+	VatNumber *string `json:"vat_number,omitempty"`
 	// CreatedAt holds the value of the "created_at" field.
 	CreatedAt *time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
@@ -96,7 +96,8 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field alias", values[i])
 			} else if value.Valid {
-				_m.Alias = value.String
+				_m.Alias = new(string)
+				*_m.Alias = value.String
 			}
 		case customer.FieldCode:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -126,19 +127,22 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field address", values[i])
 			} else if value.Valid {
-				_m.Address = value.String
+				_m.Address = new(string)
+				*_m.Address = value.String
 			}
 		case customer.FieldPostalCode:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field postal_code", values[i])
 			} else if value.Valid {
-				_m.PostalCode = value.String
+				_m.PostalCode = new(string)
+				*_m.PostalCode = value.String
 			}
 		case customer.FieldCity:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field city", values[i])
 			} else if value.Valid {
-				_m.City = value.String
+				_m.City = new(string)
+				*_m.City = value.String
 			}
 		case customer.FieldCountryID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -156,25 +160,29 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field phone", values[i])
 			} else if value.Valid {
-				_m.Phone = value.String
+				_m.Phone = new(string)
+				*_m.Phone = value.String
 			}
 		case customer.FieldEmail:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field email", values[i])
 			} else if value.Valid {
-				_m.Email = value.String
+				_m.Email = new(string)
+				*_m.Email = value.String
 			}
 		case customer.FieldURL:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field url", values[i])
 			} else if value.Valid {
-				_m.URL = value.String
+				_m.URL = new(string)
+				*_m.URL = value.String
 			}
 		case customer.FieldVatNumber:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field vat_number", values[i])
 			} else if value.Valid {
-				_m.VatNumber = value.String
+				_m.VatNumber = new(string)
+				*_m.VatNumber = value.String
 			}
 		case customer.FieldCreatedAt:
 			if value, ok := values[i].(*sql.NullTime); !ok {
@@ -229,8 +237,10 @@ func (_m *Customer) String() string {
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
 	builder.WriteString(", ")
-	builder.WriteString("alias=")
-	builder.WriteString(_m.Alias)
+	if v := _m.Alias; v != nil {
+		builder.WriteString("alias=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("code=")
 	builder.WriteString(_m.Code)
@@ -244,14 +254,20 @@ func (_m *Customer) String() string {
 	builder.WriteString("client=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Client))
 	builder.WriteString(", ")
-	builder.WriteString("address=")
-	builder.WriteString(_m.Address)
+	if v := _m.Address; v != nil {
+		builder.WriteString("address=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("postal_code=")
-	builder.WriteString(_m.PostalCode)
+	if v := _m.PostalCode; v != nil {
+		builder.WriteString("postal_code=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("city=")
-	builder.WriteString(_m.City)
+	if v := _m.City; v != nil {
+		builder.WriteString("city=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("country_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CountryID))
@@ -259,17 +275,25 @@ func (_m *Customer) String() string {
 	builder.WriteString("shipping_method_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.ShippingMethodID))
 	builder.WriteString(", ")
-	builder.WriteString("phone=")
-	builder.WriteString(_m.Phone)
+	if v := _m.Phone; v != nil {
+		builder.WriteString("phone=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("email=")
-	builder.WriteString(_m.Email)
+	if v := _m.Email; v != nil {
+		builder.WriteString("email=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("url=")
-	builder.WriteString(_m.URL)
+	if v := _m.URL; v != nil {
+		builder.WriteString("url=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
-	builder.WriteString("vat_number=")
-	builder.WriteString(_m.VatNumber)
+	if v := _m.VatNumber; v != nil {
+		builder.WriteString("vat_number=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	if v := _m.CreatedAt; v != nil {
 		builder.WriteString("created_at=")

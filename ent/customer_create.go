@@ -368,7 +368,7 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.Alias(); ok {
 		_spec.SetField(customer.FieldAlias, field.TypeString, value)
-		_node.Alias = value
+		_node.Alias = &value
 	}
 	if value, ok := _c.mutation.Code(); ok {
 		_spec.SetField(customer.FieldCode, field.TypeString, value)
@@ -388,15 +388,15 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.Address(); ok {
 		_spec.SetField(customer.FieldAddress, field.TypeString, value)
-		_node.Address = value
+		_node.Address = &value
 	}
 	if value, ok := _c.mutation.PostalCode(); ok {
 		_spec.SetField(customer.FieldPostalCode, field.TypeString, value)
-		_node.PostalCode = value
+		_node.PostalCode = &value
 	}
 	if value, ok := _c.mutation.City(); ok {
 		_spec.SetField(customer.FieldCity, field.TypeString, value)
-		_node.City = value
+		_node.City = &value
 	}
 	if value, ok := _c.mutation.CountryID(); ok {
 		_spec.SetField(customer.FieldCountryID, field.TypeInt, value)
@@ -408,19 +408,19 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 	}
 	if value, ok := _c.mutation.Phone(); ok {
 		_spec.SetField(customer.FieldPhone, field.TypeString, value)
-		_node.Phone = value
+		_node.Phone = &value
 	}
 	if value, ok := _c.mutation.Email(); ok {
 		_spec.SetField(customer.FieldEmail, field.TypeString, value)
-		_node.Email = value
+		_node.Email = &value
 	}
 	if value, ok := _c.mutation.URL(); ok {
 		_spec.SetField(customer.FieldURL, field.TypeString, value)
-		_node.URL = value
+		_node.URL = &value
 	}
 	if value, ok := _c.mutation.VatNumber(); ok {
 		_spec.SetField(customer.FieldVatNumber, field.TypeString, value)
-		_node.VatNumber = value
+		_node.VatNumber = &value
 	}
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(customer.FieldCreatedAt, field.TypeTime, value)

@@ -1230,7 +1230,7 @@ func (m *ContactMutation) Civility() (r string, exists bool) {
 // OldCivility returns the old "civility" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldCivility(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldCivility(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCivility is only allowed on UpdateOne operations")
 	}
@@ -1279,7 +1279,7 @@ func (m *ContactMutation) LastName() (r string, exists bool) {
 // OldLastName returns the old "last_name" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldLastName(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldLastName(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldLastName is only allowed on UpdateOne operations")
 	}
@@ -1328,7 +1328,7 @@ func (m *ContactMutation) FirstName() (r string, exists bool) {
 // OldFirstName returns the old "first_name" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldFirstName(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldFirstName(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldFirstName is only allowed on UpdateOne operations")
 	}
@@ -1377,7 +1377,7 @@ func (m *ContactMutation) JobTitle() (r string, exists bool) {
 // OldJobTitle returns the old "job_title" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldJobTitle(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldJobTitle(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldJobTitle is only allowed on UpdateOne operations")
 	}
@@ -1426,7 +1426,7 @@ func (m *ContactMutation) Email() (r string, exists bool) {
 // OldEmail returns the old "email" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldEmail(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldEmail(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
 	}
@@ -1475,7 +1475,7 @@ func (m *ContactMutation) Phone() (r string, exists bool) {
 // OldPhone returns the old "phone" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldPhone(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldPhone(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
 	}
@@ -1524,7 +1524,7 @@ func (m *ContactMutation) MobilePhone() (r string, exists bool) {
 // OldMobilePhone returns the old "mobile_phone" field's value of the Contact entity.
 // If the Contact object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ContactMutation) OldMobilePhone(ctx context.Context) (v string, err error) {
+func (m *ContactMutation) OldMobilePhone(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldMobilePhone is only allowed on UpdateOne operations")
 	}
@@ -2293,7 +2293,7 @@ func (m *CountryMutation) CodeIso() (r string, exists bool) {
 // OldCodeIso returns the old "code_iso" field's value of the Country entity.
 // If the Country object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CountryMutation) OldCodeIso(ctx context.Context) (v string, err error) {
+func (m *CountryMutation) OldCodeIso(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCodeIso is only allowed on UpdateOne operations")
 	}
@@ -2875,7 +2875,7 @@ func (m *CustomerMutation) Alias() (r string, exists bool) {
 // OldAlias returns the old "alias" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldAlias(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldAlias(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldAlias is only allowed on UpdateOne operations")
 	}
@@ -3141,7 +3141,7 @@ func (m *CustomerMutation) Address() (r string, exists bool) {
 // OldAddress returns the old "address" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldAddress(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldAddress(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
 	}
@@ -3190,7 +3190,7 @@ func (m *CustomerMutation) PostalCode() (r string, exists bool) {
 // OldPostalCode returns the old "postal_code" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldPostalCode(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldPostalCode(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldPostalCode is only allowed on UpdateOne operations")
 	}
@@ -3239,7 +3239,7 @@ func (m *CustomerMutation) City() (r string, exists bool) {
 // OldCity returns the old "city" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldCity(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldCity(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCity is only allowed on UpdateOne operations")
 	}
@@ -3428,7 +3428,7 @@ func (m *CustomerMutation) Phone() (r string, exists bool) {
 // OldPhone returns the old "phone" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldPhone(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldPhone(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldPhone is only allowed on UpdateOne operations")
 	}
@@ -3477,7 +3477,7 @@ func (m *CustomerMutation) Email() (r string, exists bool) {
 // OldEmail returns the old "email" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldEmail(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldEmail(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
 	}
@@ -3526,7 +3526,7 @@ func (m *CustomerMutation) URL() (r string, exists bool) {
 // OldURL returns the old "url" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldURL(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldURL(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldURL is only allowed on UpdateOne operations")
 	}
@@ -3575,7 +3575,7 @@ func (m *CustomerMutation) VatNumber() (r string, exists bool) {
 // OldVatNumber returns the old "vat_number" field's value of the Customer entity.
 // If the Customer object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *CustomerMutation) OldVatNumber(ctx context.Context) (v string, err error) {
+func (m *CustomerMutation) OldVatNumber(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldVatNumber is only allowed on UpdateOne operations")
 	}
@@ -8189,7 +8189,7 @@ func (m *ShippingMethodMutation) TrackingURL() (r string, exists bool) {
 // OldTrackingURL returns the old "tracking_url" field's value of the ShippingMethod entity.
 // If the ShippingMethod object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *ShippingMethodMutation) OldTrackingURL(ctx context.Context) (v string, err error) {
+func (m *ShippingMethodMutation) OldTrackingURL(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldTrackingURL is only allowed on UpdateOne operations")
 	}
@@ -8859,7 +8859,7 @@ func (m *TrackingEventMutation) Description() (r string, exists bool) {
 // OldDescription returns the old "description" field's value of the TrackingEvent entity.
 // If the TrackingEvent object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *TrackingEventMutation) OldDescription(ctx context.Context) (v string, err error) {
+func (m *TrackingEventMutation) OldDescription(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
 	}

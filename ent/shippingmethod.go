@@ -21,7 +21,7 @@ type ShippingMethod struct {
 	// Label holds the value of the "label" field.
 	Label string `json:"label,omitempty"`
 	// URL template with {TRACKID}
-	TrackingURL string `json:"tracking_url,omitempty"`
+	TrackingURL *string `json:"tracking_url,omitempty"`
 	// Active holds the value of the "active" field.
 	Active       int8 `json:"active,omitempty"`
 	selectValues sql.SelectValues
@@ -73,7 +73,8 @@ func (_m *ShippingMethod) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field tracking_url", values[i])
 			} else if value.Valid {
-				_m.TrackingURL = value.String
+				_m.TrackingURL = new(string)
+				*_m.TrackingURL = value.String
 			}
 		case shippingmethod.FieldActive:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -123,8 +124,10 @@ func (_m *ShippingMethod) String() string {
 	builder.WriteString("label=")
 	builder.WriteString(_m.Label)
 	builder.WriteString(", ")
-	builder.WriteString("tracking_url=")
-	builder.WriteString(_m.TrackingURL)
+	if v := _m.TrackingURL; v != nil {
+		builder.WriteString("tracking_url=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("active=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Active))

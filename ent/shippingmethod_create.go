@@ -150,7 +150,7 @@ func (_c *ShippingMethodCreate) createSpec() (*ShippingMethod, *sqlgraph.CreateS
 	}
 	if value, ok := _c.mutation.TrackingURL(); ok {
 		_spec.SetField(shippingmethod.FieldTrackingURL, field.TypeString, value)
-		_node.TrackingURL = value
+		_node.TrackingURL = &value
 	}
 	if value, ok := _c.mutation.Active(); ok {
 		_spec.SetField(shippingmethod.FieldActive, field.TypeInt8, value)

@@ -29,7 +29,7 @@ type TrackingEvent struct {
 	// OccurredAt holds the value of the "occurred_at" field.
 	OccurredAt time.Time `json:"occurred_at,omitempty"`
 	// Description holds the value of the "description" field.
-	Description string `json:"description,omitempty"`
+	Description *string `json:"description,omitempty"`
 	// Location holds the value of the "location" field.
 	Location *domain.Location `json:"location,omitempty"`
 	// Source holds the value of the "source" field.
@@ -128,7 +128,8 @@ func (_m *TrackingEvent) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
-				_m.Description = value.String
+				_m.Description = new(string)
+				*_m.Description = value.String
 			}
 		case trackingevent.FieldLocation:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -209,8 +210,10 @@ func (_m *TrackingEvent) String() string {
 	builder.WriteString("occurred_at=")
 	builder.WriteString(_m.OccurredAt.Format(time.ANSIC))
 	builder.WriteString(", ")
-	builder.WriteString("description=")
-	builder.WriteString(_m.Description)
+	if v := _m.Description; v != nil {
+		builder.WriteString("description=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("location=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Location))

@@ -257,7 +257,7 @@ func (_c *TrackingEventCreate) createSpec() (*TrackingEvent, *sqlgraph.CreateSpe
 	}
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(trackingevent.FieldDescription, field.TypeString, value)
-		_node.Description = value
+		_node.Description = &value
 	}
 	if value, ok := _c.mutation.Location(); ok {
 		_spec.SetField(trackingevent.FieldLocation, field.TypeJSON, value)

@@ -22,7 +22,7 @@ import (
 
 // Name is the resolver for the name field.
 func (r *contactResolver) Name(ctx context.Context, obj *ent.Contact) (string, error) {
-	return strings.TrimSpace(strings.Join(strings.Fields(obj.FirstName+" "+obj.LastName), " ")), nil
+	return strings.TrimSpace(strings.Join(strings.Fields(deref(obj.FirstName)+" "+deref(obj.LastName)), " ")), nil
 }
 
 // Contacts is the resolver for the contacts field.

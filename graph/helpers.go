@@ -209,14 +209,16 @@ func orderFields[O any](orderBy []*O, name func(*O) string) []string {
 	return out
 }
 
+// address maps an AddressInput to the domain type as given; the shipping
+// service normalises it (domain.NormalizeAddress: blank is absent).
 func address(in *model.AddressInput) domain.Address {
 	if in == nil {
 		return domain.Address{}
 	}
 	return domain.Address{
-		Name: in.Name, Company: deref(in.Company), Line1: in.Line1, Line2: deref(in.Line2),
-		City: in.City, Region: deref(in.Region), PostalCode: in.PostalCode,
-		CountryCode: in.CountryCode, Phone: deref(in.Phone), Email: deref(in.Email),
+		Name: in.Name, Company: in.Company, Line1: in.Line1, Line2: in.Line2,
+		City: in.City, Region: in.Region, PostalCode: in.PostalCode,
+		CountryCode: in.CountryCode, Phone: in.Phone, Email: in.Email,
 	}
 }
 
@@ -245,7 +247,7 @@ func location(in *model.LocationInput) *domain.Location {
 	if in == nil {
 		return nil
 	}
-	return &domain.Location{City: deref(in.City), Region: deref(in.Region), PostalCode: deref(in.PostalCode), CountryCode: deref(in.CountryCode)}
+	return &domain.Location{City: in.City, Region: in.Region, PostalCode: in.PostalCode, CountryCode: in.CountryCode}
 }
 
 func optional[T any](o interface {

@@ -16,7 +16,10 @@ type Customer struct {
 	ent.Schema
 }
 
-// Fields of the Customer.
+// Fields of the Customer. Optional text is Nillable, so that absent answers
+// null: Dolibarr's "" is made absent by internal/dolibarr as rows are read.
+// name and code stay plain strings: they are order fields, and a cursor
+// cannot page across NULLs consistently on all three databases.
 func (Customer) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("id").
@@ -26,7 +29,7 @@ func (Customer) Fields() []ent.Field {
 			StorageKey("nom").Optional().
 			Annotations(entgql.OrderField("NAME")),
 		field.String("alias").
-			StorageKey("name_alias").Optional(),
+			StorageKey("name_alias").Optional().Nillable(),
 		field.String("code").
 			StorageKey("code_client").Optional().
 			Comment("Dolibarr customer code, unique per entity").
@@ -43,11 +46,11 @@ func (Customer) Fields() []ent.Field {
 			Comment("0 none, 1 customer, 2 prospect, 3 customer and prospect").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("address").
-			Optional(),
+			Optional().Nillable(),
 		field.String("postal_code").
-			StorageKey("zip").Optional(),
+			StorageKey("zip").Optional().Nillable(),
 		field.String("city").
-			StorageKey("town").Optional(),
+			StorageKey("town").Optional().Nillable(),
 		field.Int("country_id").
 			StorageKey("fk_pays").Optional().
 			Annotations(entgql.Skip(entgql.SkipAll)),
@@ -56,13 +59,13 @@ func (Customer) Fields() []ent.Field {
 			Comment("preferred shipping method, llx_c_shipment_mode.rowid").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("phone").
-			Optional(),
+			Optional().Nillable(),
 		field.String("email").
-			Optional(),
+			Optional().Nillable(),
 		field.String("url").
-			Optional(),
+			Optional().Nillable(),
 		field.String("vat_number").
-			StorageKey("tva_intra").Optional(),
+			StorageKey("tva_intra").Optional().Nillable(),
 		field.Time("created_at").
 			StorageKey("datec").Optional().Nillable(),
 		field.Time("updated_at").
@@ -90,7 +93,7 @@ func (Country) Fields() []ent.Field {
 	return []ent.Field{
 		field.Int("id").StorageKey("rowid"),
 		field.String("code").Comment("ISO 3166 alpha-2"),
-		field.String("code_iso").Optional().Comment("ISO 3166 alpha-3"),
+		field.String("code_iso").Optional().Nillable().Comment("ISO 3166 alpha-3"),
 		field.String("label"),
 		field.Int8("active").Default(1),
 	}
@@ -116,13 +119,13 @@ func (Contact) Fields() []ent.Field {
 		field.Int("id").StorageKey("rowid"),
 		field.Int("customer_id").StorageKey("fk_soc").Optional(),
 		field.Int("entity").Default(1),
-		field.String("civility").Optional(),
-		field.String("last_name").StorageKey("lastname").Optional(),
-		field.String("first_name").StorageKey("firstname").Optional(),
-		field.String("job_title").StorageKey("poste").Optional(),
-		field.String("email").Optional(),
-		field.String("phone").Optional(),
-		field.String("mobile_phone").StorageKey("phone_mobile").Optional(),
+		field.String("civility").Optional().Nillable(),
+		field.String("last_name").StorageKey("lastname").Optional().Nillable(),
+		field.String("first_name").StorageKey("firstname").Optional().Nillable(),
+		field.String("job_title").StorageKey("poste").Optional().Nillable(),
+		field.String("email").Optional().Nillable(),
+		field.String("phone").Optional().Nillable(),
+		field.String("mobile_phone").StorageKey("phone_mobile").Optional().Nillable(),
 		field.Int16("private").StorageKey("priv").Default(0),
 		field.Int8("status").StorageKey("statut").Default(1),
 	}
@@ -148,7 +151,7 @@ func (ShippingMethod) Fields() []ent.Field {
 		field.Int("id").StorageKey("rowid"),
 		field.String("code"),
 		field.String("label").StorageKey("libelle"),
-		field.String("tracking_url").StorageKey("tracking").Optional().
+		field.String("tracking_url").StorageKey("tracking").Optional().Nillable().
 			Comment("URL template with {TRACKID}"),
 		field.Int8("active").Optional(),
 	}

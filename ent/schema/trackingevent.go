@@ -39,8 +39,9 @@ func (TrackingEvent) Fields() []ent.Field {
 		field.Time("occurred_at").SchemaType(timeSchema).
 			Immutable().
 			Annotations(entgql.OrderField("OCCURRED_AT")),
+		// Absent is NULL, never "" (internal/shipping, domain.Text).
 		field.String("description").
-			Optional().MaxLen(500).Immutable(),
+			Optional().Nillable().MaxLen(500).Immutable(),
 		field.JSON("location", &domain.Location{}).
 			Optional().
 			Annotations(entgql.Type("Location")),

@@ -215,7 +215,7 @@ func (l *Loaders) readChildren(ctx context.Context, query string, args []any, pa
 				continue
 			}
 			e := &ent.TrackingEvent{ID: id, ShipmentID: parent, Seq: n, Status: domain.Status(s1), OccurredAt: t1,
-				Description: s2.String, Source: s3, CreatedAt: t2, CreatedBy: s4}
+				Description: nullable(s2), Source: s3, CreatedAt: t2, CreatedBy: s4}
 			if s5.Valid && s5.String != "" {
 				if err := json.Unmarshal([]byte(s5.String), &e.Location); err != nil {
 					return nil, nil, fmt.Errorf("load events and files: location of event %d: %w", id, err)
@@ -233,4 +233,12 @@ func (l *Loaders) readChildren(ctx context.Context, query string, args []any, pa
 		return nil, nil, fmt.Errorf("load events and files: %w", err)
 	}
 	return pages, files, nil
+}
+
+// nullable is a nullable column's value: nil for NULL, as Ent scans it.
+func nullable(s stdsql.NullString) *string {
+	if !s.Valid {
+		return nil
+	}
+	return &s.String
 }

@@ -398,23 +398,23 @@ func (r *run) address(nodes []*node, a *domain.Address) {
 		case aName:
 			r.str(a.Name)
 		case aCompany:
-			r.str(a.Company)
+			r.optStr(a.Company)
 		case aLine1:
 			r.str(a.Line1)
 		case aLine2:
-			r.str(a.Line2)
+			r.optStr(a.Line2)
 		case aCity:
 			r.str(a.City)
 		case aRegion:
-			r.str(a.Region)
+			r.optStr(a.Region)
 		case aPostalCode:
 			r.str(a.PostalCode)
 		case aCountryCode:
 			r.str(a.CountryCode)
 		case aPhone:
-			r.str(a.Phone)
+			r.optStr(a.Phone)
 		case aEmail:
-			r.str(a.Email)
+			r.optStr(a.Email)
 		}
 	})
 }
@@ -442,13 +442,13 @@ func (r *run) location(nodes []*node, l *domain.Location) {
 	r.object(nodes, "Location", func(n *node) {
 		switch n.id {
 		case lCity:
-			r.str(l.City)
+			r.optStr(l.City)
 		case lRegion:
-			r.str(l.Region)
+			r.optStr(l.Region)
 		case lPostalCode:
-			r.str(l.PostalCode)
+			r.optStr(l.PostalCode)
 		case lCountryCode:
-			r.str(l.CountryCode)
+			r.optStr(l.CountryCode)
 		}
 	})
 }
@@ -481,23 +481,23 @@ func (r *run) customer(nodes []*node, c *ent.Customer) {
 		case cName:
 			r.str(c.Name)
 		case cAlias:
-			r.str(c.Alias)
+			r.optStr(c.Alias)
 		case cCode:
 			r.str(c.Code)
 		case cAddress:
-			r.str(c.Address)
+			r.optStr(c.Address)
 		case cPostalCode:
-			r.str(c.PostalCode)
+			r.optStr(c.PostalCode)
 		case cCity:
-			r.str(c.City)
+			r.optStr(c.City)
 		case cPhone:
-			r.str(c.Phone)
+			r.optStr(c.Phone)
 		case cEmail:
-			r.str(c.Email)
+			r.optStr(c.Email)
 		case cURL:
-			r.str(c.URL)
+			r.optStr(c.URL)
 		case cVatNumber:
-			r.str(c.VatNumber)
+			r.optStr(c.VatNumber)
 		case cCreatedAt:
 			r.optTime(c.CreatedAt)
 		case cUpdatedAt:
@@ -528,7 +528,7 @@ func (r *run) country(nodes []*node, c *ent.Country) {
 		case coCode:
 			r.str(c.Code)
 		case coCodeIso:
-			r.str(c.CodeIso)
+			r.optStr(c.CodeIso)
 		case coLabel:
 			r.str(c.Label)
 		}
@@ -596,7 +596,7 @@ func (r *run) event(nodes []*node, e *ent.TrackingEvent) {
 		case eOccurredAt:
 			r.time(e.OccurredAt)
 		case eDescription:
-			r.str(e.Description)
+			r.optStr(e.Description)
 		case eLocation:
 			r.location(n.children, e.Location)
 		case eSource:

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"os/exec"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -250,7 +251,7 @@ func TestSubscriptionResumeAfterKill(t *testing.T) {
 					t.Fatalf("event %d received twice", i)
 				}
 				seen[edge.Cursor] = true
-				if edge.Node.Status != string(committed[i].Status) || edge.Node.Description != committed[i].Description {
+				if edge.Node.Status != string(committed[i].Status) || !reflect.DeepEqual(edge.Node.Description, committed[i].Description) {
 					t.Fatalf("event %d: got %s, committed %s (order or gap)", i, edge.Node.Status, committed[i].Status)
 				}
 			}

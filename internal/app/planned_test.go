@@ -260,7 +260,7 @@ func seedPlanned(t *testing.T, e *env) {
 		u := e.app.Client.Shipment.UpdateOne(s)
 		if i%3 == 0 {
 			u.SetServiceLevel("Express").SetTrackingNumber(fmt.Sprintf("1Z%06d", i)).SetEstimatedDeliveryAt(eta).
-				SetOrigin(domain.Address{Name: "Quai \"7\" <dock>", Company: "ACME & Co", Line1: "1 rue de la Paix", Line2: "Bât. B\tétage 2", City: "Lyon", Region: "ARA", PostalCode: "69001", CountryCode: "FR", Phone: "+33 1", Email: "a@example.com"})
+				SetOrigin(domain.Address{Name: "Quai \"7\" <dock>", Company: domain.TextOf("ACME & Co"), Line1: "1 rue de la Paix", Line2: domain.TextOf("Bât. B\tétage 2"), City: "Lyon", Region: domain.TextOf("ARA"), PostalCode: "69001", CountryCode: "FR", Phone: domain.TextOf("+33 1"), Email: domain.TextOf("a@example.com")})
 		}
 		if i%4 == 1 {
 			u.SetCarrier("DHL")
@@ -283,7 +283,7 @@ func seedPlanned(t *testing.T, e *env) {
 	svc := shipping.New(e.app.Client, e.app.Dolibarr)
 	for i, s := range shipments {
 		if s.Status == domain.StatusInTransit && i%2 == 1 {
-			in := shipping.EventInput{Status: domain.StatusInTransit, OccurredAt: time.Now().UTC().Add(-time.Duration(i) * time.Minute).Truncate(time.Microsecond), Description: "scan \u2028 \"ok\"", Location: &domain.Location{City: "Köln", CountryCode: "DE"}}
+			in := shipping.EventInput{Status: domain.StatusInTransit, OccurredAt: time.Now().UTC().Add(-time.Duration(i) * time.Minute).Truncate(time.Microsecond), Description: "scan \u2028 \"ok\"", Location: &domain.Location{City: domain.TextOf("Köln"), CountryCode: domain.TextOf("DE")}}
 			if _, err := svc.AddEvent(ctx, s.ID, in); err != nil {
 				t.Fatal(err)
 			}

@@ -25,8 +25,8 @@ const eventsSubscription = `subscription($after: Cursor, $where: ShipmentEventsW
 type eventEdge struct {
 	Cursor string `json:"cursor"`
 	Node   struct {
-		Status      string `json:"status"`
-		Description string `json:"description"`
+		Status      string  `json:"status"`
+		Description *string `json:"description"`
 		Shipment    struct {
 			ID        string `json:"id"`
 			Reference string `json:"reference"`

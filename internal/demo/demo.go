@@ -37,20 +37,24 @@ var Carriers = []Carrier{
 }
 
 var Warehouses = []domain.Address{
-	{Name: "Dispatch team", Company: "Shipmentapp Fulfilment Lyon", Line1: "140 avenue Jean Mermoz", City: "Lyon", PostalCode: "69008", CountryCode: "FR", Phone: "+33 4 72 00 00 00"},
-	{Name: "Versand", Company: "Shipmentapp Fulfilment Köln", Line1: "Robert-Bosch-Straße 9", City: "Köln", PostalCode: "50769", CountryCode: "DE", Phone: "+49 221 000 000"},
+	{Name: "Dispatch team", Company: domain.TextOf("Shipmentapp Fulfilment Lyon"), Line1: "140 avenue Jean Mermoz", City: "Lyon", PostalCode: "69008", CountryCode: "FR", Phone: domain.TextOf("+33 4 72 00 00 00")},
+	{Name: "Versand", Company: domain.TextOf("Shipmentapp Fulfilment Köln"), Line1: "Robert-Bosch-Straße 9", City: "Köln", PostalCode: "50769", CountryCode: "DE", Phone: domain.TextOf("+49 221 000 000")},
 }
 
 // Hubs are the places a parcel passes through.
 var Hubs = []domain.Location{
-	{City: "Paris", Region: "Île-de-France", PostalCode: "95700", CountryCode: "FR"},
-	{City: "Köln", Region: "Nordrhein-Westfalen", PostalCode: "51147", CountryCode: "DE"},
-	{City: "Liège", Region: "Wallonie", PostalCode: "4460", CountryCode: "BE"},
-	{City: "Leipzig", Region: "Sachsen", PostalCode: "04435", CountryCode: "DE"},
-	{City: "Madrid", Region: "Comunidad de Madrid", PostalCode: "28042", CountryCode: "ES"},
-	{City: "Milano", Region: "Lombardia", PostalCode: "20054", CountryCode: "IT"},
-	{City: "East Midlands", Region: "Leicestershire", PostalCode: "DE74 2SA", CountryCode: "GB"},
-	{City: "Louisville", Region: "Kentucky", PostalCode: "40209", CountryCode: "US"},
+	hub("Paris", "Île-de-France", "95700", "FR"),
+	hub("Köln", "Nordrhein-Westfalen", "51147", "DE"),
+	hub("Liège", "Wallonie", "4460", "BE"),
+	hub("Leipzig", "Sachsen", "04435", "DE"),
+	hub("Madrid", "Comunidad de Madrid", "28042", "ES"),
+	hub("Milano", "Lombardia", "20054", "IT"),
+	hub("East Midlands", "Leicestershire", "DE74 2SA", "GB"),
+	hub("Louisville", "Kentucky", "40209", "US"),
+}
+
+func hub(city, region, postalCode, countryCode string) domain.Location {
+	return domain.Location{City: &city, Region: &region, PostalCode: &postalCode, CountryCode: &countryCode}
 }
 
 // Seed creates n shipments if the database has none. It goes through the
@@ -112,9 +116,9 @@ func seedOne(ctx context.Context, svc *shipping.Service, rng *rand.Rand, cu *ent
 		CustomerID: cu.ID, Carrier: c.Name, ServiceLevel: c.Service, TrackingNumber: &tracking,
 		Origin: Warehouses[rng.IntN(len(Warehouses))],
 		Destination: domain.Address{
-			Name: "Receiving", Company: cu.Name, Line1: orDefault(cu.Address, "1 Main Street"),
+			Name: "Receiving", Company: domain.TextOf(cu.Name), Line1: orDefault(cu.Address, "1 Main Street"),
 			City: orDefault(cu.City, "Paris"), PostalCode: orDefault(cu.PostalCode, "75001"),
-			CountryCode: orDefault(countries[cu.CountryID], "FR"), Phone: cu.Phone, Email: cu.Email,
+			CountryCode: orDefault(domain.TextOf(countries[cu.CountryID]), "FR"), Phone: cu.Phone, Email: cu.Email,
 		},
 		Parcels: parcels, EstimatedDeliveryAt: &eta, Reference: &ref,
 	})
@@ -170,9 +174,9 @@ func history(rng *rand.Rand) []step {
 	}
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
+func orDefault(s *string, def string) string {
+	if s == nil {
 		return def
 	}
-	return s
+	return *s
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
+	"github.com/shipmentapp/shipmentapp/internal/domain"
 )
 
 // ErrReadOnly is returned for every attempt to write to the Dolibarr database.
@@ -108,6 +109,18 @@ func New(sqlDB *sql.DB, driver string, opts Options) *Client {
 	client.Contact.Intercept(intercept.TraverseContact(func(_ context.Context, q *ent.ContactQuery) error {
 		q.Where(contact.Entity(entity), contact.Status(1), contact.Private(0))
 		return nil
+	}))
+	// Dolibarr writes "" (or blanks) as often as NULL for a value it does not
+	// have: every optional text read from it is normalised to absent here,
+	// once, for every reader (resolvers, loaders, both executors).
+	client.Intercept(ent.InterceptFunc(func(next ent.Querier) ent.Querier {
+		return ent.QuerierFunc(func(ctx context.Context, q ent.Query) (ent.Value, error) {
+			v, err := next.Query(ctx, q)
+			if err == nil {
+				normalize(v)
+			}
+			return v, err
+		})
 	}))
 	c := &Client{ent: client, drv: drv, sqlDB: sqlDB, entity: entity}
 	c.countries = &countryCache{ttl: CountryCacheTTL, now: time.Now, load: c.loadCountries}
@@ -231,3 +244,30 @@ func SearchTerm(s string) (string, error) {
 // Driver returns the read-only driver under the Ent client: it refuses every
 // statement but SELECT, whoever builds it.
 func (c *Client) Driver() dialect.Driver { return c.drv }
+
+// normalize makes every optional text of the Dolibarr rows in v that is
+// empty or blank absent (nil), with domain.Text: the schema's null, never "".
+func normalize(v ent.Value) {
+	switch rows := v.(type) {
+	case []*ent.Customer:
+		for _, c := range rows {
+			for _, f := range []**string{&c.Alias, &c.Address, &c.PostalCode, &c.City, &c.Phone, &c.Email, &c.URL, &c.VatNumber} {
+				*f = domain.Text(*f)
+			}
+		}
+	case []*ent.Contact:
+		for _, c := range rows {
+			for _, f := range []**string{&c.Civility, &c.FirstName, &c.LastName, &c.JobTitle, &c.Email, &c.Phone, &c.MobilePhone} {
+				*f = domain.Text(*f)
+			}
+		}
+	case []*ent.Country:
+		for _, c := range rows {
+			c.CodeIso = domain.Text(c.CodeIso)
+		}
+	case []*ent.ShippingMethod:
+		for _, m := range rows {
+			m.TrackingURL = domain.Text(m.TrackingURL)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // Status is the lifecycle status of a shipment and of a tracking event.
@@ -101,17 +102,32 @@ func NextStatuses(s Status) []Status {
 }
 
 // Address is a postal address with a contact, stored as JSON on a shipment.
+// Its optional fields are nil when absent, never "": build one from input
+// with NormalizeAddress, which owns that rule.
 type Address struct {
-	Name        string `json:"name"`
-	Company     string `json:"company,omitempty"`
-	Line1       string `json:"line1"`
-	Line2       string `json:"line2,omitempty"`
-	City        string `json:"city"`
-	Region      string `json:"region,omitempty"`
-	PostalCode  string `json:"postalCode"`
-	CountryCode string `json:"countryCode"`
-	Phone       string `json:"phone,omitempty"`
-	Email       string `json:"email,omitempty"`
+	Name        string  `json:"name"`
+	Company     *string `json:"company,omitempty"`
+	Line1       string  `json:"line1"`
+	Line2       *string `json:"line2,omitempty"`
+	City        string  `json:"city"`
+	Region      *string `json:"region,omitempty"`
+	PostalCode  string  `json:"postalCode"`
+	CountryCode string  `json:"countryCode"`
+	Phone       *string `json:"phone,omitempty"`
+	Email       *string `json:"email,omitempty"`
+}
+
+// NormalizeAddress returns a with every field trimmed, the country code in
+// upper case and every optional field that is blank absent (nil).
+func NormalizeAddress(a Address) Address {
+	return Address{
+		Name: strings.TrimSpace(a.Name), Company: Text(a.Company),
+		Line1: strings.TrimSpace(a.Line1), Line2: Text(a.Line2),
+		City: strings.TrimSpace(a.City), Region: Text(a.Region),
+		PostalCode:  strings.TrimSpace(a.PostalCode),
+		CountryCode: strings.ToUpper(strings.TrimSpace(a.CountryCode)),
+		Phone:       Text(a.Phone), Email: Text(a.Email),
+	}
 }
 
 // Parcel is one package of a shipment with explicit units.
@@ -122,10 +138,49 @@ type Parcel struct {
 	HeightMm    int `json:"heightMm"`
 }
 
-// Location is where a tracking event happened.
+// Location is where a tracking event happened. Every field is optional: nil
+// when absent, never "" (see NormalizeLocation).
 type Location struct {
-	City        string `json:"city,omitempty"`
-	Region      string `json:"region,omitempty"`
-	PostalCode  string `json:"postalCode,omitempty"`
-	CountryCode string `json:"countryCode,omitempty"`
+	City        *string `json:"city,omitempty"`
+	Region      *string `json:"region,omitempty"`
+	PostalCode  *string `json:"postalCode,omitempty"`
+	CountryCode *string `json:"countryCode,omitempty"`
 }
+
+// NormalizeLocation returns l with its fields trimmed, blank ones absent and
+// the country code in upper case, or nil when no field is left: a location
+// that says nothing is no location.
+func NormalizeLocation(l *Location) *Location {
+	if l == nil {
+		return nil
+	}
+	out := Location{City: Text(l.City), Region: Text(l.Region), PostalCode: Text(l.PostalCode), CountryCode: Text(l.CountryCode)}
+	if out.CountryCode != nil {
+		up := strings.ToUpper(*out.CountryCode)
+		out.CountryCode = &up
+	}
+	if out == (Location{}) {
+		return nil
+	}
+	return &out
+}
+
+// Text is the one rule for optional text, from any source (GraphQL input,
+// Dolibarr's columns, stored rows): s trimmed, or nil when s is nil, empty or
+// only white space. Absent is nil, never "".
+func Text(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	if t == "" {
+		return nil
+	}
+	if t == *s {
+		return s
+	}
+	return &t
+}
+
+// TextOf is Text of a plain string: nil when s is blank.
+func TextOf(s string) *string { return Text(&s) }

@@ -87,3 +87,43 @@ func TestStatusGQL(t *testing.T) {
 		t.Error("Values out of sync")
 	}
 }
+
+func TestText(t *testing.T) {
+	text := func(s string) *string { return &s }
+	cases := []struct {
+		name string
+		in   *string
+		want *string
+	}{
+		{"absent", nil, nil},
+		{"empty", text(""), nil},
+		{"blanks", text(" \t\n"), nil},
+		{"trimmed", text("  ACME "), text("ACME")},
+		{"kept", text("ACME"), text("ACME")},
+	}
+	for _, c := range cases {
+		got := domain.Text(c.in)
+		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+			t.Errorf("%s: Text = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	spaces := "  "
+	a := domain.NormalizeAddress(domain.Address{Name: " A ", Company: new(string), Line1: "1", Line2: &spaces, City: "Lyon", Region: nil,
+		PostalCode: "69001", CountryCode: " fr ", Phone: new(string), Email: func() *string { s := " a@b.c "; return &s }()})
+	if a.Company != nil || a.Line2 != nil || a.Region != nil || a.Phone != nil || a.Name != "A" || a.CountryCode != "FR" || a.Email == nil || *a.Email != "a@b.c" {
+		t.Errorf("NormalizeAddress = %+v", a)
+	}
+	empty := ""
+	for _, l := range []*domain.Location{nil, {}, {City: &empty, Region: &empty, PostalCode: &empty, CountryCode: &empty}} {
+		if got := domain.NormalizeLocation(l); got != nil {
+			t.Errorf("NormalizeLocation(%+v) = %+v, want nil", l, *got)
+		}
+	}
+	city, cc := " Paris ", "fr"
+	if got := domain.NormalizeLocation(&domain.Location{City: &city, Region: &empty, CountryCode: &cc}); got == nil || *got.City != "Paris" || got.Region != nil || *got.CountryCode != "FR" {
+		t.Errorf("NormalizeLocation = %+v", got)
+	}
+}

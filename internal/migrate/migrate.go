@@ -100,6 +100,16 @@ func (m *Migrator) Up(ctx context.Context) ([]Result, error) {
 	return results(res), nil
 }
 
+// UpTo applies the pending migrations up to and including version: a test
+// writes rows in the shape of an older schema, then migrates the rest.
+func (m *Migrator) UpTo(ctx context.Context, version int64) ([]Result, error) {
+	res, err := m.p.UpTo(ctx, version)
+	if err != nil {
+		return nil, fmt.Errorf("migrate up to %d: %w", version, err)
+	}
+	return results(res), nil
+}
+
 // Down reverts the last applied migration.
 func (m *Migrator) Down(ctx context.Context) (Result, error) {
 	res, err := m.p.Down(ctx)

@@ -92,12 +92,12 @@ const maxReferenceAttempts = 5
 // Create validates in, checks the customer in Dolibarr and inserts a DRAFT shipment.
 func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Shipment, error) {
 	in.Carrier = strings.TrimSpace(in.Carrier)
-	in.ServiceLevel = strings.TrimSpace(in.ServiceLevel)
-	in.TrackingNumber = trimPtr(in.TrackingNumber)
-	in.Reference = trimPtr(in.Reference)
+	serviceLevel := domain.TextOf(in.ServiceLevel)
+	in.TrackingNumber = domain.Text(in.TrackingNumber)
+	in.Reference = domain.Text(in.Reference)
 	v := &validator{}
 	v.carrier("input.carrier", in.Carrier)
-	v.maxLen("input.serviceLevel", in.ServiceLevel, 64)
+	v.optMaxLen("input.serviceLevel", serviceLevel, 64)
 	if in.TrackingNumber != nil {
 		v.trackingNumber("input.trackingNumber", *in.TrackingNumber)
 	}
@@ -129,7 +129,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.Shipment, er
 			SetCustomerID(in.CustomerID).
 			SetStatus(domain.StatusDraft).
 			SetCarrier(in.Carrier).
-			SetNillableServiceLevel(nilIfEmpty(in.ServiceLevel)).
+			SetNillableServiceLevel(serviceLevel).
 			SetNillableTrackingNumber(in.TrackingNumber).
 			SetOrigin(in.Origin).
 			SetDestination(in.Destination).
@@ -208,7 +208,7 @@ func (s *Service) Update(ctx context.Context, id, version int, in UpdateInput) (
 		upd.SetCarrier(c)
 	}
 	if in.ServiceLevel.Set {
-		if sl := trimPtr(in.ServiceLevel.Value); sl != nil {
+		if sl := domain.Text(in.ServiceLevel.Value); sl != nil {
 			v.maxLen("input.serviceLevel", *sl, 64)
 			upd.SetServiceLevel(*sl)
 		} else {
@@ -216,7 +216,7 @@ func (s *Service) Update(ctx context.Context, id, version int, in UpdateInput) (
 		}
 	}
 	if in.TrackingNumber.Set {
-		if tn := trimPtr(in.TrackingNumber.Value); tn != nil {
+		if tn := domain.Text(in.TrackingNumber.Value); tn != nil {
 			v.trackingNumber("input.trackingNumber", *tn)
 			upd.SetTrackingNumber(*tn)
 		} else {
@@ -307,22 +307,20 @@ func (s *Service) AddEvent(ctx context.Context, shipmentID int, in EventInput) (
 
 // Cancel moves a shipment to CANCELLED with a tracking event saying why.
 func (s *Service) Cancel(ctx context.Context, id int, reason *string) (*ent.Shipment, error) {
-	r := ""
-	if reason != nil {
-		r = strings.TrimSpace(*reason)
-	}
+	// A blank reason is no reason: cancelReason stays absent (null).
+	r := domain.Text(reason)
 	v := &validator{}
-	v.maxLen("reason", r, 500)
+	v.optMaxLen("reason", r, 500)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
 	desc := "Shipment cancelled"
-	if r != "" {
-		desc += ": " + r
+	if r != nil {
+		desc += ": " + *r
 	}
 	_, sh, err := s.transition(ctx, id, EventInput{
 		Status: domain.StatusCancelled, OccurredAt: s.clock(), Description: desc, Source: "system",
-	}, &r)
+	}, r)
 	return sh, err
 }
 
@@ -343,10 +341,7 @@ func (s *Service) transition(ctx context.Context, id int, in EventInput, cancelR
 		v.add("input.occurredAt", "occurredAt is in the future")
 	}
 	v.maxLen("input.description", in.Description, 500)
-	if in.Location != nil {
-		loc := v.location("input.location", *in.Location)
-		in.Location = &loc
-	}
+	in.Location = v.location("input.location", in.Location)
 	if err := v.err(); err != nil {
 		return nil, nil, err
 	}
@@ -438,7 +433,8 @@ func (s *Service) transitionOnce(ctx context.Context, id int, in EventInput, can
 		SetSeq(seq).
 		SetStatus(in.Status).
 		SetOccurredAt(in.OccurredAt).
-		SetDescription(in.Description).
+		// No description is absent (null), not "".
+		SetNillableDescription(domain.TextOf(in.Description)).
 		SetSource(in.Source).
 		SetCreatedAt(now).
 		SetCreatedBy(actor)
@@ -504,24 +500,6 @@ func constraintConflict(err error, ref, carrier string) error {
 	}
 	e.Err = err
 	return e
-}
-
-func trimPtr(s *string) *string {
-	if s == nil {
-		return nil
-	}
-	t := strings.TrimSpace(*s)
-	if t == "" {
-		return nil
-	}
-	return &t
-}
-
-func nilIfEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -31,7 +31,7 @@ func TestNewReference(t *testing.T) {
 }
 
 func TestValidator(t *testing.T) {
-	good := domain.Address{Name: "A", Line1: "1 rue", City: "Lyon", PostalCode: "69001", CountryCode: "fr", Email: "a@example.com"}
+	good := domain.Address{Name: "A", Line1: "1 rue", City: "Lyon", PostalCode: "69001", CountryCode: "fr", Email: domain.TextOf("a@example.com")}
 	cases := []struct {
 		name   string
 		run    func(v *validator)
@@ -41,7 +41,7 @@ func TestValidator(t *testing.T) {
 		{"blank address", func(v *validator) { v.address("a", domain.Address{}) }, []string{"a.name", "a.line1", "a.city", "a.postalCode", "a.countryCode"}},
 		{"display-name email", func(v *validator) {
 			a := good
-			a.Email = "Bob <bob@example.com>"
+			a.Email = domain.TextOf("Bob <bob@example.com>")
 			v.address("a", a)
 		}, []string{"a.email"}},
 		{"long name", func(v *validator) {
@@ -56,7 +56,7 @@ func TestValidator(t *testing.T) {
 		{"too many parcels", func(v *validator) { v.parcels("p", make([]domain.Parcel, 101)) }, []string{"p"}},
 		{"tracking number", func(v *validator) { v.trackingNumber("t", "1Z 999/AA-1.0_1") }, nil},
 		{"tracking number with a quote", func(v *validator) { v.trackingNumber("t", `1Z"`) }, []string{"t"}},
-		{"location", func(v *validator) { v.location("l", domain.Location{CountryCode: "FRA"}) }, []string{"l.countryCode"}},
+		{"location", func(v *validator) { v.location("l", &domain.Location{CountryCode: domain.TextOf("FRA")}) }, []string{"l.countryCode"}},
 	}
 	for _, c := range cases {
 		v := &validator{}

@@ -81,44 +81,48 @@ func (v *validator) trackingNumber(field, s string) {
 	}
 }
 
-func (v *validator) address(field string, a domain.Address) domain.Address {
-	a = domain.Address{
-		Name: strings.TrimSpace(a.Name), Company: strings.TrimSpace(a.Company),
-		Line1: strings.TrimSpace(a.Line1), Line2: strings.TrimSpace(a.Line2),
-		City: strings.TrimSpace(a.City), Region: strings.TrimSpace(a.Region),
-		PostalCode:  strings.TrimSpace(a.PostalCode),
-		CountryCode: strings.ToUpper(strings.TrimSpace(a.CountryCode)),
-		Phone:       strings.TrimSpace(a.Phone), Email: strings.TrimSpace(a.Email),
+// optMaxLen is maxLen of an optional value.
+func (v *validator) optMaxLen(field string, s *string, n int) {
+	if s != nil {
+		v.maxLen(field, *s, n)
 	}
+}
+
+// address validates a, normalised by domain.NormalizeAddress (blank optional
+// fields become absent), and returns it normalised.
+func (v *validator) address(field string, a domain.Address) domain.Address {
+	a = domain.NormalizeAddress(a)
 	v.required(field+".name", a.Name, 128)
-	v.maxLen(field+".company", a.Company, 128)
+	v.optMaxLen(field+".company", a.Company, 128)
 	v.required(field+".line1", a.Line1, 255)
-	v.maxLen(field+".line2", a.Line2, 255)
+	v.optMaxLen(field+".line2", a.Line2, 255)
 	v.required(field+".city", a.City, 128)
-	v.maxLen(field+".region", a.Region, 128)
+	v.optMaxLen(field+".region", a.Region, 128)
 	v.required(field+".postalCode", a.PostalCode, 32)
 	if !countryPattern.MatchString(a.CountryCode) {
 		v.add(field+".countryCode", "must be an ISO 3166-1 alpha-2 code such as FR")
 	}
-	v.maxLen(field+".phone", a.Phone, 32)
-	if a.Email != "" {
-		if addr, err := mail.ParseAddress(a.Email); err != nil || addr.Address != a.Email || len(a.Email) > 254 {
+	v.optMaxLen(field+".phone", a.Phone, 32)
+	if a.Email != nil {
+		email := *a.Email
+		if addr, err := mail.ParseAddress(email); err != nil || addr.Address != email || len(email) > 254 {
 			v.add(field+".email", "must be an email address")
 		}
 	}
 	return a
 }
 
-func (v *validator) location(field string, l domain.Location) domain.Location {
-	l = domain.Location{
-		City: strings.TrimSpace(l.City), Region: strings.TrimSpace(l.Region),
-		PostalCode:  strings.TrimSpace(l.PostalCode),
-		CountryCode: strings.ToUpper(strings.TrimSpace(l.CountryCode)),
+// location validates l, normalised by domain.NormalizeLocation, and returns
+// it normalised: nil when it says nothing.
+func (v *validator) location(field string, l *domain.Location) *domain.Location {
+	l = domain.NormalizeLocation(l)
+	if l == nil {
+		return nil
 	}
-	v.maxLen(field+".city", l.City, 128)
-	v.maxLen(field+".region", l.Region, 128)
-	v.maxLen(field+".postalCode", l.PostalCode, 32)
-	if l.CountryCode != "" && !countryPattern.MatchString(l.CountryCode) {
+	v.optMaxLen(field+".city", l.City, 128)
+	v.optMaxLen(field+".region", l.Region, 128)
+	v.optMaxLen(field+".postalCode", l.PostalCode, 32)
+	if l.CountryCode != nil && !countryPattern.MatchString(*l.CountryCode) {
 		v.add(field+".countryCode", "must be an ISO 3166-1 alpha-2 code such as FR")
 	}
 	return l

@@ -630,7 +630,7 @@ func (s *Server) ShipmentByReference(ctx context.Context, reference string) ([]b
 		b = append(b, `,"occurredAt":`...)
 		b = appendNullTime(b, e.t1)
 		b = append(b, `,"description":`...)
-		b = quote(b, e.a.String)
+		b = quoteNull(b, e.a)
 		b = append(b, `,"location":`...)
 		if e.j1 == nil || string(e.j1) == "null" {
 			b = append(b, "null"...)
@@ -640,9 +640,9 @@ func (s *Server) ShipmentByReference(ctx context.Context, reference string) ([]b
 				return nil, fmt.Errorf("event %d location: %w", eventIDs[i], err)
 			}
 			b = append(b, `{"city":`...)
-			b = quote(b, l.City)
+			b = quotePtr(b, l.City)
 			b = append(b, `,"countryCode":`...)
-			b = quote(b, l.CountryCode)
+			b = quotePtr(b, l.CountryCode)
 			b = append(b, '}')
 		}
 		b = append(b, "}}"...)
@@ -674,11 +674,11 @@ func appendAddress(b []byte, a domain.Address) []byte {
 	b = append(b, `{"name":`...)
 	b = quote(b, a.Name)
 	b = append(b, `,"company":`...)
-	b = quote(b, a.Company)
+	b = quotePtr(b, a.Company)
 	b = append(b, `,"line1":`...)
 	b = quote(b, a.Line1)
 	b = append(b, `,"line2":`...)
-	b = quote(b, a.Line2)
+	b = quotePtr(b, a.Line2)
 	b = append(b, `,"city":`...)
 	b = quote(b, a.City)
 	b = append(b, `,"postalCode":`...)
@@ -719,6 +719,14 @@ func quoteNull(b []byte, s sql.NullString) []byte {
 		return append(b, "null"...)
 	}
 	return quote(b, s.String)
+}
+
+// quotePtr is quote of an optional value: null when absent.
+func quotePtr(b []byte, s *string) []byte {
+	if s == nil {
+		return append(b, "null"...)
+	}
+	return quote(b, *s)
 }
 
 const hexDigits = "0123456789abcdef"

@@ -369,11 +369,11 @@ func Generate(customers []Customer, o Options) (*Data, error) {
 			Add(time.Duration(rng.Int64N(int64(step/2)) + 1)).
 			Truncate(time.Microsecond)
 		parcels := demo.Parcels(rng)
-		dest := domain.Address{Name: "Receiving", Company: cu.Name, Line1: or(cu.Address, "1 Main Street"),
+		dest := domain.Address{Name: "Receiving", Company: domain.TextOf(cu.Name), Line1: or(cu.Address, "1 Main Street"),
 			City: or(cu.Town, "Paris"), PostalCode: or(cu.Zip, "75001"), CountryCode: or(codes[cu.CountryID], "FR"),
-			Phone: cu.Phone, Email: cu.Email}
+			Phone: domain.TextOf(cu.Phone), Email: domain.TextOf(cu.Email)}
 		if rng.IntN(5) == 0 {
-			dest.Line2 = fmt.Sprintf("Bâtiment %c", 'A'+rng.IntN(4))
+			dest.Line2 = domain.TextOf(fmt.Sprintf("Bâtiment %c", 'A'+rng.IntN(4)))
 		}
 		sh := Shipment{
 			ID: i + 1, Reference: fmt.Sprintf("BENCH-%06d", i+1), CustomerID: cu.ID,
@@ -406,7 +406,7 @@ func Generate(customers []Customer, o Options) (*Data, error) {
 				Location:    mustJSON(demo.Hubs[rng.IntN(len(demo.Hubs))]),
 				CreatedAt:   at.Add(time.Duration(1+rng.IntN(600)) * time.Second).Truncate(time.Microsecond)}
 			if st == domain.StatusOutForDelivery || st == domain.StatusDelivered || st == domain.StatusAvailableForPickup {
-				ev.Location = mustJSON(domain.Location{City: dest.City, PostalCode: dest.PostalCode, CountryCode: dest.CountryCode})
+				ev.Location = mustJSON(domain.Location{City: &dest.City, PostalCode: &dest.PostalCode, CountryCode: &dest.CountryCode})
 			}
 			d.Events = append(d.Events, ev)
 			sh.Status = st
