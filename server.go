@@ -367,7 +367,9 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 // state) is auth.Keys's, the same service the GraphQL API calls.
 func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Create, list and revoke API keys"}
-	withKeys := func(run func(context.Context, *auth.Keys) error) func(*cobra.Command, []string) error {
+	// withKeys runs run with the keys service; checkCustomers also opens
+	// Dolibarr, which only creating a key needs.
+	withKeys := func(checkCustomers bool, run func(context.Context, *auth.Keys) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := load()
 			if err != nil {
@@ -378,17 +380,21 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 				return err
 			}
 			defer func() { _ = client.Close() }()
-			// Dolibarr's pool opens lazily: only a PARTNER key's customer
-			// check connects.
-			customers, err := dolibarr.Open(cmd.Context(), cfg.Dolibarr, nil, nil)
-			if err != nil {
-				return err
+			var opts []auth.KeysOption
+			if checkCustomers {
+				// Its pool opens lazily: only a PARTNER key's customer
+				// check connects.
+				customers, err := dolibarr.Open(cmd.Context(), cfg.Dolibarr, nil, nil)
+				if err != nil {
+					return err
+				}
+				defer func() { _ = customers.Close() }()
+				opts = append(opts, auth.WithCustomers(customers))
 			}
-			defer func() { _ = customers.Close() }()
 			// The command line is an operator with database access: it is
 			// not subject to the API's roles.
 			ctx := privacy.DecisionContext(cmd.Context(), privacy.Allow)
-			return run(ctx, auth.NewKeys(client, auth.WithCustomers(customers)))
+			return run(ctx, auth.NewKeys(client, opts...))
 		}
 	}
 	var name, role, customers, expires string
@@ -396,7 +402,7 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 		Use:   "create",
 		Short: "Create a key; its secret is printed once, alone on the last line",
 		Args:  cobra.NoArgs,
-		RunE: withKeys(func(ctx context.Context, keys *auth.Keys) error {
+		RunE: withKeys(true, func(ctx context.Context, keys *auth.Keys) error {
 			in := auth.CreateInput{Name: name, Role: auth.Role(strings.ToUpper(role)), CreatedBy: "cli"}
 			var given []string
 			for _, c := range strings.Split(customers, ",") {
@@ -437,7 +443,7 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 	_ = create.MarkFlagRequired("role")
 	list := &cobra.Command{
 		Use: "list", Short: "List keys, newest first, with their state (never their secrets)", Args: cobra.NoArgs,
-		RunE: withKeys(func(ctx context.Context, keys *auth.Keys) error {
+		RunE: withKeys(false, func(ctx context.Context, keys *auth.Keys) error {
 			rows, err := keys.List(ctx)
 			if err != nil {
 				return err
@@ -459,7 +465,7 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 		Use: "revoke ID", Short: "Revoke a key (by the ID that list shows)", Args: cobra.ExactArgs(1),
 	}
 	revoke.RunE = func(cmd *cobra.Command, args []string) error {
-		return withKeys(func(ctx context.Context, keys *auth.Keys) error {
+		return withKeys(false, func(ctx context.Context, keys *auth.Keys) error {
 			n, err := gid.ParseAs(gid.TypeAPIKey, args[0])
 			if err != nil {
 				return fmt.Errorf("%q is not an API key ID: %w", args[0], err)
