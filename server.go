@@ -31,7 +31,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipmentapp/shipmentapp/ent"
-	"github.com/shipmentapp/shipmentapp/ent/apikey"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	_ "github.com/shipmentapp/shipmentapp/ent/runtime" // the schema's defaults and policies
 	"github.com/shipmentapp/shipmentapp/graph/generated"
@@ -363,10 +362,14 @@ func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
 }
 
 // apikeyCmd manages API keys from the command line (the first admin key of
-// an environment, key rotation in scripts).
+// an environment, key rotation in scripts). It parses flags and prints: every
+// rule (what a valid key is, that its customers exist in Dolibarr, a key's
+// state) is auth.Keys's, the same service the GraphQL API calls.
 func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{Use: "apikey", Short: "Create, list and revoke API keys"}
-	withKeys := func(run func(context.Context, *auth.Keys, *ent.Client) error) func(*cobra.Command, []string) error {
+	// withKeys runs run with the keys service; checkCustomers also opens
+	// Dolibarr, which only creating a key needs.
+	withKeys := func(checkCustomers bool, run func(context.Context, *auth.Keys) error) func(*cobra.Command, []string) error {
 		return func(cmd *cobra.Command, _ []string) error {
 			cfg, _, err := load()
 			if err != nil {
@@ -377,10 +380,21 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 				return err
 			}
 			defer func() { _ = client.Close() }()
+			var opts []auth.KeysOption
+			if checkCustomers {
+				// Its pool opens lazily: only a PARTNER key's customer
+				// check connects.
+				customers, err := dolibarr.Open(cmd.Context(), cfg.Dolibarr, nil, nil)
+				if err != nil {
+					return err
+				}
+				defer func() { _ = customers.Close() }()
+				opts = append(opts, auth.WithCustomers(customers))
+			}
 			// The command line is an operator with database access: it is
 			// not subject to the API's roles.
 			ctx := privacy.DecisionContext(cmd.Context(), privacy.Allow)
-			return run(ctx, auth.NewKeys(client), client)
+			return run(ctx, auth.NewKeys(client, opts...))
 		}
 	}
 	var name, role, customers, expires string
@@ -388,8 +402,9 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 		Use:   "create",
 		Short: "Create a key; its secret is printed once, alone on the last line",
 		Args:  cobra.NoArgs,
-		RunE: withKeys(func(ctx context.Context, keys *auth.Keys, _ *ent.Client) error {
+		RunE: withKeys(true, func(ctx context.Context, keys *auth.Keys) error {
 			in := auth.CreateInput{Name: name, Role: auth.Role(strings.ToUpper(role)), CreatedBy: "cli"}
+			var given []string
 			for _, c := range strings.Split(customers, ",") {
 				if c = strings.TrimSpace(c); c == "" {
 					continue
@@ -399,16 +414,20 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 					return fmt.Errorf("--customers: %q is not a Customer ID as the API returns them: %w", c, err)
 				}
 				in.Customers = append(in.Customers, n)
+				given = append(given, c)
 			}
 			if expires != "" {
 				d, err := time.ParseDuration(expires)
 				if err != nil || d <= 0 {
 					return fmt.Errorf("--expires: a positive duration such as 720h, got %q", expires)
 				}
-				t := time.Now().Add(d).UTC().Truncate(time.Microsecond)
+				t := time.Now().Add(d)
 				in.ExpiresAt = &t
 			}
 			key, secret, err := keys.Create(ctx, in)
+			if bad := (*auth.InputError)(nil); errors.As(err, &bad) && bad.Customer >= 0 {
+				return fmt.Errorf("--customers: %s (customer %d): %s", given[bad.Customer], in.Customers[bad.Customer], bad.Msg)
+			}
 			if err != nil {
 				return err
 			}
@@ -418,33 +437,26 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 	}
 	create.Flags().StringVar(&name, "name", "", "what the key is for (required)")
 	create.Flags().StringVar(&role, "role", "", "ADMIN, STAFF or PARTNER (required)")
-	create.Flags().StringVar(&customers, "customers", "", "PARTNER keys: comma-separated Customer IDs")
+	create.Flags().StringVar(&customers, "customers", "", "PARTNER keys: comma-separated Customer IDs (each must exist in Dolibarr)")
 	create.Flags().StringVar(&expires, "expires", "", "optional lifetime, e.g. 2160h")
 	_ = create.MarkFlagRequired("name")
 	_ = create.MarkFlagRequired("role")
 	list := &cobra.Command{
-		Use: "list", Short: "List keys (never their secrets)", Args: cobra.NoArgs,
-		RunE: withKeys(func(ctx context.Context, _ *auth.Keys, client *ent.Client) error {
-			rows, err := client.APIKey.Query().Order(ent.Asc(apikey.FieldID)).All(ctx)
+		Use: "list", Short: "List keys, newest first, with their state (never their secrets)", Args: cobra.NoArgs,
+		RunE: withKeys(false, func(ctx context.Context, keys *auth.Keys) error {
+			rows, err := keys.List(ctx)
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tNAME\tROLE\tCUSTOMERS\tCREATED\tLAST USED\tSTATE")
 			for _, k := range rows {
-				state := "active"
-				switch {
-				case k.RevokedAt != nil:
-					state = "revoked"
-				case k.ExpiresAt != nil && time.Now().After(*k.ExpiresAt):
-					state = "expired"
-				}
 				used := "never"
 				if k.LastUsedAt != nil {
 					used = k.LastUsedAt.Format(time.RFC3339)
 				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", gid.New(gid.TypeAPIKey, k.ID), k.Name, k.Role,
-					len(k.CustomerIds), k.CreatedAt.Format(time.RFC3339), used, state)
+					len(k.CustomerIds), k.CreatedAt.Format(time.RFC3339), used, strings.ToLower(string(keys.State(k))))
 			}
 			return tw.Flush()
 		}),
@@ -453,12 +465,15 @@ func apikeyCmd(load loader, stdout io.Writer) *cobra.Command {
 		Use: "revoke ID", Short: "Revoke a key (by the ID that list shows)", Args: cobra.ExactArgs(1),
 	}
 	revoke.RunE = func(cmd *cobra.Command, args []string) error {
-		return withKeys(func(ctx context.Context, keys *auth.Keys, _ *ent.Client) error {
+		return withKeys(false, func(ctx context.Context, keys *auth.Keys) error {
 			n, err := gid.ParseAs(gid.TypeAPIKey, args[0])
 			if err != nil {
 				return fmt.Errorf("%q is not an API key ID: %w", args[0], err)
 			}
 			k, err := keys.Revoke(ctx, n)
+			if ent.IsNotFound(err) {
+				return fmt.Errorf("no API key %s", args[0])
+			}
 			if err != nil {
 				return err
 			}

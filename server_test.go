@@ -71,6 +71,7 @@ func TestVersion(t *testing.T) {
 
 func TestAPIKeyCommands(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keys.db")
+	t.Setenv("APP_DATA_DIR", t.TempDir()) // the demo Dolibarr the customers are checked in
 	t.Setenv("DB_CONNECTION", "sqlite")
 	t.Setenv("DB_DATABASE", db)
 	t.Setenv("LOG_LEVEL", "error")

@@ -9,10 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/shipmentapp/shipmentapp/ent"
-	"github.com/shipmentapp/shipmentapp/ent/apikey"
 	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/graph/model"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
@@ -28,13 +26,18 @@ func (r *aPIKeyResolver) ID(ctx context.Context, obj *ent.APIKey) (*gid.ID, erro
 }
 
 // Role is the resolver for the role field.
-func (r *aPIKeyResolver) Role(ctx context.Context, obj *ent.APIKey) (auth.Role, error) {
-	return auth.Role(obj.Role), nil
+func (r *aPIKeyResolver) Role(ctx context.Context, obj *ent.APIKey) (viewer.Role, error) {
+	return viewer.Role(obj.Role), nil
 }
 
 // CustomerIds is the resolver for the customerIds field.
 func (r *aPIKeyResolver) CustomerIds(ctx context.Context, obj *ent.APIKey) ([]*gid.ID, error) {
 	return customerGIDs(obj.CustomerIds), nil
+}
+
+// State is the resolver for the state field.
+func (r *aPIKeyResolver) State(ctx context.Context, obj *ent.APIKey) (auth.KeyState, error) {
+	return r.Keys.State(obj), nil
 }
 
 // CreateAPIKey is the resolver for the createAPIKey field.
@@ -45,19 +48,18 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateA
 		if err != nil {
 			return nil, err
 		}
-		if _, err := r.Dolibarr.Customer(ctx, n); ent.IsNotFound(err) {
-			return nil, apperr.Invalid(fmt.Sprintf("input.customerIds.%d", i), "no customer with this ID in Dolibarr")
-		} else if err != nil {
-			return nil, err
-		}
 		customers = append(customers, n)
 	}
 	key, secret, err := r.Keys.Create(ctx, auth.CreateInput{
 		Name: input.Name, Role: input.Role, Customers: customers, ExpiresAt: input.ExpiresAt,
 		CreatedBy: viewer.Actor(ctx),
 	})
-	if errors.Is(err, auth.ErrBadKeyInput) {
-		return nil, apperr.Invalid("input", "%s", strings.TrimPrefix(err.Error(), auth.ErrBadKeyInput.Error()+": "))
+	if bad := (*auth.InputError)(nil); errors.As(err, &bad) {
+		field := "input"
+		if bad.Customer >= 0 {
+			field = fmt.Sprintf("input.customerIds.%d", bad.Customer)
+		}
+		return nil, apperr.Invalid(field, "%s", bad.Msg)
 	}
 	if err != nil {
 		return nil, err
@@ -79,8 +81,8 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id gid.ID) (*ent.AP
 }
 
 // Viewer is the resolver for the viewer field.
-func (r *queryResolver) Viewer(ctx context.Context) (*auth.Viewer, error) {
-	v := auth.FromContext(ctx)
+func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
+	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, apperr.New(apperr.Unauthenticated, "credentials required")
 	}
@@ -89,11 +91,11 @@ func (r *queryResolver) Viewer(ctx context.Context) (*auth.Viewer, error) {
 
 // APIKeys is the resolver for the apiKeys field.
 func (r *queryResolver) APIKeys(ctx context.Context) ([]*ent.APIKey, error) {
-	return r.Client.APIKey.Query().Order(ent.Desc(apikey.FieldCreatedAt), ent.Desc(apikey.FieldID)).All(ctx)
+	return r.Keys.List(ctx)
 }
 
 // CustomerIds is the resolver for the customerIds field.
-func (r *viewerResolver) CustomerIds(ctx context.Context, obj *auth.Viewer) ([]*gid.ID, error) {
+func (r *viewerResolver) CustomerIds(ctx context.Context, obj *viewer.Viewer) ([]*gid.ID, error) {
 	return customerGIDs(obj.Customers), nil
 }
 

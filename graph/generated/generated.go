@@ -23,6 +23,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/paging"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -62,6 +63,7 @@ type ComplexityRoot struct {
 		Name        func(childComplexity int) int
 		RevokedAt   func(childComplexity int) int
 		Role        func(childComplexity int) int
+		State       func(childComplexity int) int
 	}
 
 	Address struct {
@@ -272,8 +274,10 @@ type ComplexityRoot struct {
 type APIKeyResolver interface {
 	ID(ctx context.Context, obj *ent.APIKey) (*gid.ID, error)
 
-	Role(ctx context.Context, obj *ent.APIKey) (auth.Role, error)
+	Role(ctx context.Context, obj *ent.APIKey) (viewer.Role, error)
 	CustomerIds(ctx context.Context, obj *ent.APIKey) ([]*gid.ID, error)
+
+	State(ctx context.Context, obj *ent.APIKey) (auth.KeyState, error)
 }
 type ContactResolver interface {
 	Name(ctx context.Context, obj *ent.Contact) (string, error)
@@ -302,7 +306,7 @@ type MutationResolver interface {
 type QueryResolver interface {
 	Node(ctx context.Context, id gid.ID) (ent.Noder, error)
 	Nodes(ctx context.Context, ids []*gid.ID) ([]ent.Noder, error)
-	Viewer(ctx context.Context) (*auth.Viewer, error)
+	Viewer(ctx context.Context) (*viewer.Viewer, error)
 	APIKeys(ctx context.Context) ([]*ent.APIKey, error)
 	Customers(ctx context.Context, after *entgql.Cursor[int], first *int, before *entgql.Cursor[int], last *int, orderBy []*ent.CustomerOrder, where *ent.CustomerWhereInput, search *string) (*ent.CustomerConnection, error)
 	Customer(ctx context.Context, id gid.ID) (*ent.Customer, error)
@@ -321,7 +325,7 @@ type SubscriptionResolver interface {
 	TrackingEventAdded(ctx context.Context, shipmentID gid.ID) (<-chan *ent.TrackingEvent, error)
 }
 type ViewerResolver interface {
-	CustomerIds(ctx context.Context, obj *auth.Viewer) ([]*gid.ID, error)
+	CustomerIds(ctx context.Context, obj *viewer.Viewer) ([]*gid.ID, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -396,6 +400,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APIKey.Role(childComplexity), true
+	case "APIKey.state":
+		if e.ComplexityRoot.APIKey.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.APIKey.State(childComplexity), true
 
 	case "Address.city":
 		if e.ComplexityRoot.Address.City == nil {
@@ -1474,6 +1484,18 @@ type APIKey {
   "Recorded within a minute of use."
   lastUsedAt: Time
   revokedAt: Time
+  "Whether the key authenticates now, by the rule authentication applies (shipmentapp apikey list shows the same)."
+  state: APIKeyState!
+}
+
+"Where an API key stands."
+enum APIKeyState {
+  "It authenticates."
+  ACTIVE
+  "It reached its expiresAt (from that instant on, it no longer authenticates)."
+  EXPIRED
+  "It was revoked (whether or not it also expired)."
+  REVOKED
 }
 
 type CreatedAPIKey {
@@ -2565,6 +2587,8 @@ func (ec *executionContext) childFields_APIKey(ctx context.Context, field graphq
 		return ec.fieldContext_APIKey_lastUsedAt(ctx, field)
 	case "revokedAt":
 		return ec.fieldContext_APIKey_revokedAt(ctx, field)
+	case "state":
+		return ec.fieldContext_APIKey_state(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APIKey", field.Name)
 }
@@ -3699,8 +3723,8 @@ func (ec *executionContext) _APIKey_role(ctx context.Context, field graphql.Coll
 			return ec.Resolvers.APIKey().Role(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -3846,6 +3870,29 @@ func (ec *executionContext) _APIKey_revokedAt(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_APIKey_revokedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APIKey", field, false, false, "Time")
+}
+
+func (ec *executionContext) _APIKey_state(ctx context.Context, field graphql.CollectedField, obj *ent.APIKey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_APIKey_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.APIKey().State(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v auth.KeyState) graphql.Marshaler {
+			return ec.marshalNAPIKeyState2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐKeyState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_APIKey_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("APIKey", field, true, true, "APIKeyState")
 }
 
 func (ec *executionContext) _Address_name(ctx context.Context, field graphql.CollectedField, obj *domain.Address) (ret graphql.Marshaler) {
@@ -5990,8 +6037,8 @@ func (ec *executionContext) _Query_viewer(ctx context.Context, field graphql.Col
 			return ec.Resolvers.Query().Viewer(ctx)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *auth.Viewer) graphql.Marshaler {
-			return ec.marshalNViewer2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐViewer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
+			return ec.marshalNViewer2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐViewer(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7565,7 +7612,7 @@ func (ec *executionContext) fieldContext_TrackingEventEdge_cursor(_ context.Cont
 	return graphql.NewScalarFieldContext("TrackingEventEdge", field, false, false, "Cursor")
 }
 
-func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *auth.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_kind(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7588,7 +7635,7 @@ func (ec *executionContext) fieldContext_Viewer_kind(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
-func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *auth.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_name(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7611,7 +7658,7 @@ func (ec *executionContext) fieldContext_Viewer_name(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "String")
 }
 
-func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *auth.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7623,8 +7670,8 @@ func (ec *executionContext) _Viewer_role(ctx context.Context, field graphql.Coll
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v auth.Role) graphql.Marshaler {
-			return ec.marshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐRole(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v viewer.Role) graphql.Marshaler {
+			return ec.marshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
@@ -7634,7 +7681,7 @@ func (ec *executionContext) fieldContext_Viewer_role(_ context.Context, field gr
 	return graphql.NewScalarFieldContext("Viewer", field, false, false, "Role")
 }
 
-func (ec *executionContext) _Viewer_customerIds(ctx context.Context, field graphql.CollectedField, obj *auth.Viewer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Viewer_customerIds(ctx context.Context, field graphql.CollectedField, obj *viewer.Viewer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8848,7 +8895,7 @@ func (ec *executionContext) unmarshalInputCreateAPIKeyInput(ctx context.Context,
 			it.Name = data
 		case "role":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
-			data, err := ec.unmarshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐRole(ctx, v)
+			data, err := ec.unmarshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐRole(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -12139,6 +12186,12 @@ func (ec *executionContext) _APIKey(ctx context.Context, sel ast.SelectionSet, o
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "state":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._APIKey_state(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -13445,7 +13498,7 @@ func (ec *executionContext) _TrackingEventEdge(ctx context.Context, sel ast.Sele
 
 var viewerImplementors = []string{"Viewer"}
 
-func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *auth.Viewer) graphql.Marshaler {
+func (ec *executionContext) _Viewer(ctx context.Context, sel ast.SelectionSet, obj *viewer.Viewer) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, viewerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -13878,6 +13931,16 @@ func (ec *executionContext) marshalNAPIKey2ᚖgithubᚗcomᚋshipmentappᚋshipm
 	return ec._APIKey(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNAPIKeyState2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐKeyState(ctx context.Context, v any) (auth.KeyState, error) {
+	var res auth.KeyState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAPIKeyState2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐKeyState(ctx context.Context, sel ast.SelectionSet, v auth.KeyState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNAddress2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋdomainᚐAddress(ctx context.Context, sel ast.SelectionSet, v domain.Address) graphql.Marshaler {
 	return ec._Address(ctx, sel, &v)
 }
@@ -14186,13 +14249,13 @@ func (ec *executionContext) unmarshalNParcelInput2ᚖgithubᚗcomᚋshipmentapp�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) unmarshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
-	var res auth.Role
+func (ec *executionContext) unmarshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐRole(ctx context.Context, v any) (viewer.Role, error) {
+	var res viewer.Role
 	err := res.UnmarshalGQL(v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
-func (ec *executionContext) marshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐRole(ctx context.Context, sel ast.SelectionSet, v auth.Role) graphql.Marshaler {
+func (ec *executionContext) marshalNRole2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐRole(ctx context.Context, sel ast.SelectionSet, v viewer.Role) graphql.Marshaler {
 	return v
 }
 
@@ -14376,7 +14439,7 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋshipmentappᚋshipment
 	return res
 }
 
-func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋauthᚐViewer(ctx context.Context, sel ast.SelectionSet, v *auth.Viewer) graphql.Marshaler {
+func (ec *executionContext) marshalNViewer2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋviewerᚐViewer(ctx context.Context, sel ast.SelectionSet, v *viewer.Viewer) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Viewer!")
 		return graphql.Null

@@ -8,10 +8,10 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/file"
-	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 type AddressInput struct {
@@ -29,8 +29,8 @@ type AddressInput struct {
 }
 
 type CreateAPIKeyInput struct {
-	Name string    `json:"name"`
-	Role auth.Role `json:"role"`
+	Name string      `json:"name"`
+	Role viewer.Role `json:"role"`
 	// Customer global IDs, required for (and only for) PARTNER keys.
 	CustomerIds []*gid.ID  `json:"customerIds,omitempty"`
 	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`

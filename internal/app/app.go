@@ -155,7 +155,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 		Poll: cfg.Subs.PollInterval, Buffer: cfg.Subs.Buffer,
 	})
 	a.Shipping = shipping.New(a.Client, a.Dolibarr, shipping.WithNotifier(a.Live))
-	a.Keys = auth.NewKeys(a.Client)
+	a.Keys = auth.NewKeys(a.Client, auth.WithCustomers(a.Dolibarr))
 	a.Keys.OnRevoke = a.Live.Revoked
 	store, err := OpenStorage(ctx, cfg)
 	if err != nil {

@@ -65,7 +65,7 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 }
 
 // verify returns the viewer of an API key or token.
-func (a *App) verify(ctx context.Context, token string) (*auth.Viewer, error) {
+func (a *App) verify(ctx context.Context, token string) (*viewer.Viewer, error) {
 	switch {
 	case strings.HasPrefix(token, auth.KeyPrefix):
 		return a.Keys.Authenticate(ctx, token)
@@ -76,10 +76,8 @@ func (a *App) verify(ctx context.Context, token string) (*auth.Viewer, error) {
 }
 
 // withViewer is the context of v's operations.
-func withViewer(ctx context.Context, v *auth.Viewer) context.Context {
-	ctx = auth.WithViewer(ctx, v)
-	ctx = viewer.WithActor(ctx, v.Actor())
-	return viewer.WithKey(ctx, v.Credential())
+func withViewer(ctx context.Context, v *viewer.Viewer) context.Context {
+	return viewer.NewContext(ctx, v)
 }
 
 // subscriptionAuth verifies the credentials of a websocket's connection_init.
@@ -94,7 +92,7 @@ func (a *App) subscriptionAuth(ctx context.Context, token string) (context.Conte
 	return withViewer(ctx, v), sessionOf(v), nil
 }
 
-func sessionOf(v *auth.Viewer) subtransport.Session {
+func sessionOf(v *viewer.Viewer) subtransport.Session {
 	if v == nil {
 		return subtransport.Session{}
 	}

@@ -46,6 +46,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 // GraphQL builds the gqlgen server explicitly: the transports we serve, a
@@ -69,7 +70,7 @@ func (a *App) GraphQL() *handler.Server {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(a.Subscriptions.WebSocket())
 	srv.AddTransport(a.Subscriptions.SSE(func(ctx context.Context) subtransport.Session {
-		return sessionOf(auth.FromContext(ctx))
+		return sessionOf(viewer.FromContext(ctx))
 	}, credential))
 	srv.AddTransport(gqlhttp.GET{Protocol: wire})
 	srv.AddTransport(gqlhttp.POST{Protocol: wire})
@@ -110,7 +111,7 @@ func (a *App) GraphQL() *handler.Server {
 		Cache:     a.APQ,
 		Allowlist: apq.NewDBAllowlist(a.Client),
 		Bypass: func(ctx context.Context) bool {
-			return a.Config.APQ.AdminBypass && auth.FromContext(ctx).Can(auth.RoleAdmin)
+			return a.Config.APQ.AdminBypass && viewer.FromContext(ctx).Can(viewer.RoleAdmin)
 		},
 		ResponseWriter: func(ctx context.Context) http.ResponseWriter {
 			w, _ := ctx.Value(responseWriterKey{}).(http.ResponseWriter)

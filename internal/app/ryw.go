@@ -28,10 +28,11 @@ type responseWriterKey struct{}
 func (a *App) readYourWrites(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
-		if viewer.Key(ctx) == "" {
-			ctx = viewer.WithKey(ctx, viewerKey(r))
+		key := viewer.FromContext(ctx).Credential()
+		if key == "" {
+			key = viewerKey(r)
 		}
-		if a.Router.WroteRecently(viewer.Key(ctx)) || cookieRecent(r) {
+		if a.Router.WroteRecently(key) || cookieRecent(r) {
 			ctx = dbroute.UsePrimary(ctx)
 		}
 		ctx = context.WithValue(ctx, responseWriterKey{}, w)
@@ -47,7 +48,7 @@ func (a *App) aroundMutations(ctx context.Context, next graphql.OperationHandler
 		return next(ctx)
 	}
 	window := a.Router.ReadYourWritesWindow()
-	a.Router.NoteWrite(viewer.Key(ctx))
+	a.Router.NoteWrite(viewer.FromContext(ctx).Credential())
 	if w, ok := ctx.Value(responseWriterKey{}).(http.ResponseWriter); ok && window > 0 {
 		http.SetCookie(w, &http.Cookie{
 			Name:     rywCookie,

@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,6 +20,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/apikey"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 // KeyPrefix starts every API key, so a leaked one is recognisable (and
@@ -63,9 +66,14 @@ func hashKey(token string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Keys creates, lists, revokes and verifies API keys.
+// Keys is the one owner of the API-key rules: it creates keys (checking
+// their name, role, customers and expiry), lists them with their state,
+// revokes them and verifies a presented key. The command line and the
+// GraphQL resolvers both call it and hold no rule of their own.
 type Keys struct {
-	client *ent.Client
+	client    *ent.Client
+	customers Customers
+	now       func() time.Time
 
 	mu       sync.Mutex
 	cache    map[string]cached
@@ -93,9 +101,82 @@ type cached struct {
 	at  time.Time
 }
 
+// Customers finds a Dolibarr customer by rowid (dolibarr.Client does);
+// ent.IsNotFound is true for the error when there is none the caller may see.
+type Customers interface {
+	Customer(ctx context.Context, id int) (*ent.Customer, error)
+}
+
+// KeysOption configures Keys.
+type KeysOption func(*Keys)
+
+// WithCustomers is where Create checks that a PARTNER key's customers exist.
+// Without it, Create refuses every key limited to customers: no entry point
+// can skip the check.
+func WithCustomers(c Customers) KeysOption { return func(k *Keys) { k.customers = c } }
+
+// WithClock replaces time.Now for expiry decisions (tests).
+func WithClock(now func() time.Time) KeysOption { return func(k *Keys) { k.now = now } }
+
 // NewKeys returns the key store of client.
-func NewKeys(client *ent.Client) *Keys {
-	return &Keys{client: client, cache: map[string]cached{}, lastUsed: map[string]time.Time{}}
+func NewKeys(client *ent.Client, opts ...KeysOption) *Keys {
+	k := &Keys{client: client, now: time.Now, cache: map[string]cached{}, lastUsed: map[string]time.Time{}}
+	for _, o := range opts {
+		o(k)
+	}
+	return k
+}
+
+// KeyState is where a key stands: the one rule the listing, the API and
+// authentication share.
+type KeyState string
+
+// The states of a key.
+const (
+	// KeyActive authenticates.
+	KeyActive KeyState = "ACTIVE"
+	// KeyExpired reached its expiry: from that instant on, it no longer
+	// authenticates.
+	KeyExpired KeyState = "EXPIRED"
+	// KeyRevoked was revoked (whether or not it also expired).
+	KeyRevoked KeyState = "REVOKED"
+)
+
+// StateAt is the state of key at now: revoked wins over expired, and a key
+// is expired from its expiry instant on (not only after it).
+func StateAt(key *ent.APIKey, now time.Time) KeyState {
+	switch {
+	case key.RevokedAt != nil:
+		return KeyRevoked
+	case key.ExpiresAt != nil && !now.Before(*key.ExpiresAt):
+		return KeyExpired
+	}
+	return KeyActive
+}
+
+// State is the state of key now.
+func (k *Keys) State(key *ent.APIKey) KeyState { return StateAt(key, k.now()) }
+
+// MarshalGQL implements graphql.Marshaler.
+func (s KeyState) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(s))) }
+
+// UnmarshalGQL implements graphql.Unmarshaler.
+func (s *KeyState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if st := KeyState(str); !ok || (st != KeyActive && st != KeyExpired && st != KeyRevoked) {
+		return fmt.Errorf("%v is not a valid APIKeyState", v)
+	}
+	*s = KeyState(str)
+	return nil
+}
+
+// List returns every key, newest first. ctx must allow reading keys.
+func (k *Keys) List(ctx context.Context) ([]*ent.APIKey, error) {
+	rows, err := k.client.APIKey.Query().Order(ent.Desc(apikey.FieldCreatedAt), ent.Desc(apikey.FieldID)).All(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list api keys: %w", err)
+	}
+	return rows, nil
 }
 
 // system lets the key store read and write keys whoever asks; callers
@@ -113,19 +194,52 @@ type CreateInput struct {
 	CreatedBy string
 }
 
-// Create stores a new key and returns it with its secret, which is never
-// stored and cannot be shown again. ctx must allow writing keys.
+// ErrBadKeyInput is wrapped by every *InputError.
+var ErrBadKeyInput = errors.New("invalid api key")
+
+// InputError is what is wrong with a CreateInput.
+type InputError struct {
+	// Customer is the index in CreateInput.Customers of the customer at
+	// fault, or -1 when the problem is not one customer's.
+	Customer int
+	// Msg says what is wrong, for the caller to show.
+	Msg string
+}
+
+func (e *InputError) Error() string { return ErrBadKeyInput.Error() + ": " + e.Msg }
+
+// Unwrap makes errors.Is(err, ErrBadKeyInput) true.
+func (e *InputError) Unwrap() error { return ErrBadKeyInput }
+
+func badInput(msg string) error { return &InputError{Customer: -1, Msg: msg} }
+
+// Create checks in, stores a new key and returns it with its secret, which
+// is never stored and cannot be shown again. A problem with in is an
+// *InputError. ctx must allow writing keys; the customers are looked up as
+// ctx's viewer sees them.
 func (k *Keys) Create(ctx context.Context, in CreateInput) (*ent.APIKey, string, error) {
 	in.Name = strings.TrimSpace(in.Name)
 	switch {
 	case in.Name == "" || len(in.Name) > 128:
-		return nil, "", fmt.Errorf("%w: a name of 1 to 128 characters is required", ErrBadKeyInput)
+		return nil, "", badInput("a name of 1 to 128 characters is required")
 	case !in.Role.Valid():
-		return nil, "", fmt.Errorf("%w: role must be ADMIN, STAFF or PARTNER", ErrBadKeyInput)
+		return nil, "", badInput("role must be ADMIN, STAFF or PARTNER")
 	case in.Role == RolePartner && len(in.Customers) == 0:
-		return nil, "", fmt.Errorf("%w: a PARTNER key needs at least one customer", ErrBadKeyInput)
+		return nil, "", badInput("a PARTNER key needs at least one customer")
 	case in.Role != RolePartner && len(in.Customers) > 0:
-		return nil, "", fmt.Errorf("%w: only PARTNER keys are limited to customers", ErrBadKeyInput)
+		return nil, "", badInput("only PARTNER keys are limited to customers")
+	}
+	for i, id := range in.Customers {
+		if err := k.checkCustomer(ctx, id); err != nil {
+			if errors.Is(err, ErrBadKeyInput) {
+				return nil, "", &InputError{Customer: i, Msg: "no customer with this ID in Dolibarr"}
+			}
+			return nil, "", err
+		}
+	}
+	if in.ExpiresAt != nil {
+		t := in.ExpiresAt.UTC().Truncate(time.Microsecond) // as stored
+		in.ExpiresAt = &t
 	}
 	var idBytes [10]byte
 	var secretBytes [32]byte
@@ -152,8 +266,21 @@ func (k *Keys) Create(ctx context.Context, in CreateInput) (*ent.APIKey, string,
 	return row, token, nil
 }
 
-// ErrBadKeyInput wraps the problems of a CreateInput.
-var ErrBadKeyInput = errors.New("invalid api key")
+// checkCustomer returns an error wrapping ErrBadKeyInput when Dolibarr has
+// no customer id (that ctx's viewer may see).
+func (k *Keys) checkCustomer(ctx context.Context, id int) error {
+	if k.customers == nil {
+		return errors.New("api keys: no customer directory to check a PARTNER key's customers against")
+	}
+	_, err := k.customers.Customer(ctx, id)
+	switch {
+	case ent.IsNotFound(err):
+		return fmt.Errorf("%w: customer %d", ErrBadKeyInput, id)
+	case err != nil:
+		return fmt.Errorf("check customer %d: %w", id, err)
+	}
+	return nil
+}
 
 // Revoke revokes key id (the row ID); revoking twice keeps the first time.
 func (k *Keys) Revoke(ctx context.Context, id int) (*ent.APIKey, error) {
@@ -162,7 +289,7 @@ func (k *Keys) Revoke(ctx context.Context, id int) (*ent.APIKey, error) {
 		return nil, err
 	}
 	if row.RevokedAt == nil {
-		row, err = row.Update().SetRevokedAt(time.Now().UTC().Truncate(time.Microsecond)).Save(ctx)
+		row, err = row.Update().SetRevokedAt(k.now().UTC().Truncate(time.Microsecond)).Save(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("revoke api key %d: %w", id, err)
 		}
@@ -175,12 +302,12 @@ func (k *Keys) Revoke(ctx context.Context, id int) (*ent.APIKey, error) {
 }
 
 // Authenticate verifies an API key and returns its viewer.
-func (k *Keys) Authenticate(ctx context.Context, token string) (*Viewer, error) {
+func (k *Keys) Authenticate(ctx context.Context, token string) (*viewer.Viewer, error) {
 	keyID, ok := ParseKey(token)
 	if !ok {
 		return nil, ErrInvalidCredentials
 	}
-	now := time.Now()
+	now := k.now()
 	k.mu.Lock()
 	c, hit := k.cache[keyID]
 	k.mu.Unlock()
@@ -199,13 +326,13 @@ func (k *Keys) Authenticate(ctx context.Context, token string) (*Viewer, error) 
 	}
 	row := c.key
 	if subtle.ConstantTimeCompare([]byte(hashKey(token)), []byte(row.SecretHash)) != 1 ||
-		row.RevokedAt != nil || (row.ExpiresAt != nil && !now.Before(*row.ExpiresAt)) {
+		StateAt(row, now) != KeyActive {
 		return nil, ErrInvalidCredentials
 	}
 	k.mu.Lock()
 	k.lastUsed[keyID] = now
 	k.mu.Unlock()
-	v := &Viewer{Kind: "api_key", ID: keyID, Name: row.Name, Role: Role(row.Role), Customers: row.CustomerIds}
+	v := &viewer.Viewer{Kind: viewer.KindAPIKey, ID: keyID, Name: row.Name, Role: Role(row.Role), Customers: row.CustomerIds}
 	if row.ExpiresAt != nil {
 		v.ExpiresAt = *row.ExpiresAt
 	}

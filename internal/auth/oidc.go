@@ -14,6 +14,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/shipmentapp/shipmentapp/internal/gid"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 // OIDCConfig configures user tokens.
@@ -66,7 +67,7 @@ var ErrNoRole = errors.New("the token grants no shipmentapp role")
 
 // Authenticate verifies a token's signature, issuer, audience and lifetime
 // and returns its viewer.
-func (o *OIDC) Authenticate(ctx context.Context, token string) (*Viewer, error) {
+func (o *OIDC) Authenticate(ctx context.Context, token string) (*viewer.Viewer, error) {
 	claims := jwt.MapClaims{}
 	_, err := jwt.ParseWithClaims(token, claims, o.kf.KeyfuncCtx(ctx),
 		jwt.WithValidMethods(allowedAlgs),
@@ -86,7 +87,7 @@ func (o *OIDC) Authenticate(ctx context.Context, token string) (*Viewer, error) 
 	if role == "" {
 		return nil, ErrNoRole
 	}
-	v := &Viewer{Kind: "user", ID: sub, Name: sub, Role: role}
+	v := &viewer.Viewer{Kind: viewer.KindUser, ID: sub, Name: sub, Role: role}
 	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
 		v.ExpiresAt = exp.Time
 	}
@@ -113,7 +114,7 @@ func highestRole(claim any) Role {
 	}
 	var best Role
 	for _, n := range names {
-		if r := Role(strings.ToUpper(strings.TrimSpace(n))); r.Valid() && r.rank() > best.rank() {
+		if r := Role(strings.ToUpper(strings.TrimSpace(n))); r.Valid() && !best.AtLeast(r) {
 			best = r
 		}
 	}

@@ -82,7 +82,7 @@ func Seed(ctx context.Context, client *ent.Client, d *dolibarr.Client, n int) (i
 	for _, c := range countries {
 		codes[c.ID] = c.Code
 	}
-	ctx = viewer.WithActor(ctx, "system:demo-seed")
+	ctx = viewer.NewContext(ctx, viewer.System("demo-seed"))
 	rng := rand.New(rand.NewPCG(20261122, 42))
 	start := time.Now().UTC().Add(-90 * 24 * time.Hour).Truncate(time.Minute)
 	var clock time.Time

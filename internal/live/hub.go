@@ -30,11 +30,11 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
-	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 // ErrSlowConsumer ends a subscription whose client does not read fast enough.
@@ -505,7 +505,7 @@ type Filter struct {
 	Statuses    []domain.Status
 }
 
-func (f Filter) match(v *auth.Viewer, ev *Event) bool {
+func (f Filter) match(v *viewer.Viewer, ev *Event) bool {
 	return v.Sees(ev.CustomerID) &&
 		(f.ShipmentID == 0 || f.ShipmentID == ev.ShipmentID) &&
 		(len(f.CustomerIDs) == 0 || slices.Contains(f.CustomerIDs, ev.CustomerID)) &&

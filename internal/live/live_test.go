@@ -10,12 +10,12 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	_ "github.com/shipmentapp/shipmentapp/ent/runtime"
-	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 // bareHub is a Hub that delivers without Run (events are dispatched by hand).
@@ -32,7 +32,7 @@ func row(seq int64, customer int, status domain.Status) *ent.TrackingEvent {
 }
 
 func partner(customers ...int) context.Context {
-	return auth.WithViewer(context.Background(), &auth.Viewer{Kind: "api_key", ID: "p", Role: auth.RolePartner, Customers: customers})
+	return viewer.NewContext(context.Background(), &viewer.Viewer{Kind: viewer.KindAPIKey, ID: "p", Role: viewer.RolePartner, Customers: customers})
 }
 
 func TestBurstWaitsInTheBacklog(t *testing.T) {

@@ -10,9 +10,9 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
-	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
+	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 type abortKey struct{}
@@ -48,7 +48,7 @@ func newSink(ctx context.Context) (sink, context.CancelCauseFunc) {
 
 type eventSink struct {
 	sink
-	viewer *auth.Viewer
+	viewer *viewer.Viewer
 	filter Filter
 	last   int64 // highest seq handed over (or already seen by the client)
 	offer  func(*Event) bool
@@ -72,7 +72,7 @@ func (s *eventSink) match(ev *Event) bool { return s.filter.match(s.viewer, ev) 
 // and no duplicate. The channel closes when ctx is done or the subscription
 // ends (see WithAbort).
 func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv func(*Event) T) (<-chan T, error) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, fmt.Errorf("subscribe: no viewer")
 	}
@@ -273,7 +273,7 @@ func (h *Hub) replay(s *eventSink, from, upTo int64, send func(*Event) bool) (in
 
 type shipSink struct {
 	sink
-	viewer  *auth.Viewer
+	viewer  *viewer.Viewer
 	version int
 	offer   func(*ent.Shipment) bool
 }
@@ -282,7 +282,7 @@ type shipSink struct {
 // then every change, newer versions only. It fails with a not-found error
 // when the viewer may not see the shipment.
 func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error) {
-	v := auth.FromContext(ctx)
+	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, fmt.Errorf("subscribe: no viewer")
 	}
