@@ -258,7 +258,7 @@ func (c *metricChecker) check(expr string, appOnly bool) error {
 func (c *metricChecker) selector(vs *parser.VectorSelector, appOnly bool) error {
 	var nameMatcher *labels.Matcher
 	for _, m := range vs.LabelMatchers {
-		if m.Name == labels.MetricName {
+		if m.Name == model.MetricNameLabel {
 			nameMatcher = m
 		}
 	}
