@@ -75,7 +75,7 @@ migrate-diff: ## Write a new migration for every dialect from the Ent schema: ma
 migrate-rehash: ## Rewrite the migrations' atlas.sum files after editing a generated migration by hand
 	$(GO) run ./internal/tools/migrategen -rehash
 
-deploy-check: ## Check deploy/ with each file's own tool: promtool/amtool, Kubernetes API types, compose-go, actionlint, shellcheck
+deploy-check: ## Check deploy/ with each file's own tool: promtool/amtool, Kubernetes API types, compose-go, the dashboard's PromQL against the app's metrics, actionlint, shellcheck
 	scripts/deploy-check.sh
 
 services: ## Start the local MariaDB, PostgreSQL and Redis if they are not answering

@@ -2,9 +2,13 @@
 # Checks every deploy/ file with its own tool (make deploy-check; CI):
 #   - Prometheus configuration, alert and recording rules and their unit
 #     tests, Alertmanager's configuration and routes (promtool, amtool);
-#   - Kubernetes manifests (built with kustomize, decoded strictly with the
-#     real API types, policy), the compose file (compose-go) and the
-#     Dockerfiles (BuildKit's parser and linter): deploy/validate;
+#   - Kubernetes manifests and the dashboard's ConfigMap (built with
+#     kustomize, decoded strictly with the real API types, policy), the
+#     compose file (compose-go) and the Dockerfiles (BuildKit's parser and
+#     linter): deploy/validate;
+#   - the Grafana dashboard and the Prometheus rules against the app: every
+#     PromQL expression parsed with Prometheus's parser, every metric one
+#     the app exports (deploy/dashboard_test.go);
 #   - the CI/CD workflow (actionlint);
 #   - the shell scripts (shellcheck).
 # nginx.conf, haproxy.cfg, redis.conf, the my.cnf files and the logrotate
@@ -18,6 +22,9 @@ deploy/prometheus/check.sh
 
 echo "== deploy/k8s, deploy/compose.yaml, Dockerfiles"
 deploy/validate/check.sh
+
+echo "== deploy/grafana, deploy/prometheus/rules: PromQL against the app's metrics"
+go test -count=1 -run '^TestDashboard' ./deploy/
 
 echo "== .github/workflows (actionlint)"
 # Its own module (its YAML library's version conflicts with Kubernetes').

@@ -1,9 +1,9 @@
 // Command validate checks the deploy/ tree of shipmentapp without a cluster
 // or a network: the Kubernetes manifests (every kustomization under
-// deploy/k8s, built with kustomize and decoded strictly with the Kubernetes
-// API types, then checked against the deployment policy), the compose file
-// (loaded and validated with compose-go) and the Dockerfile (parsed and
-// linted with BuildKit's parser). It prints one line per problem,
+// deploy/k8s and deploy/grafana, built with kustomize and decoded strictly
+// with the Kubernetes API types, then checked against the deployment
+// policy), the compose file (loaded and validated with compose-go) and the
+// Dockerfile (parsed and linted with BuildKit's parser). It prints one line per problem,
 // "file: object: problem", and exits 1 when there is any.
 //
 //	cd deploy/validate && go run .            # the repository's deploy/
@@ -23,6 +23,7 @@ type Config struct {
 	Deploy     string   // the deploy/ directory
 	README     string   // the README whose Configuration table lists the keys
 	K8s        string   // directory of kustomizations
+	Grafana    string   // directory of the Grafana dashboard's kustomization
 	Compose    string   // compose file
 	Dockerfile string   // the application image's Dockerfile
 	ComposeEnv []string // KEY=VALUE for the compose file's interpolation
@@ -45,6 +46,7 @@ func main() {
 	flag.StringVar(&cfg.Deploy, "deploy", "..", "the deploy/ directory")
 	flag.StringVar(&cfg.README, "readme", "", "README.md with the Configuration table (default: DEPLOY/../README.md)")
 	flag.StringVar(&cfg.K8s, "k8s", "", "directory of kustomizations, each built and checked (default: DEPLOY/k8s)")
+	flag.StringVar(&cfg.Grafana, "grafana", "", "directory of the Grafana dashboard's kustomization (default: DEPLOY/grafana)")
 	flag.StringVar(&cfg.Compose, "compose", "", "compose file (default: DEPLOY/compose.yaml)")
 	flag.StringVar(&cfg.Dockerfile, "dockerfile", "", "the app's Dockerfile (default: DEPLOY/Dockerfile)")
 	flag.Var(&env, "compose-env", "KEY=VALUE for the compose file's interpolation (repeatable)")
@@ -80,6 +82,7 @@ func Validate(cfg Config) []Problem {
 	}
 	def(&cfg.README, "../README.md")
 	def(&cfg.K8s, "k8s")
+	def(&cfg.Grafana, "grafana")
 	def(&cfg.Compose, "compose.yaml")
 	def(&cfg.Dockerfile, "Dockerfile")
 	root, err := filepath.Abs(filepath.Join(cfg.Deploy, ".."))
@@ -94,6 +97,7 @@ func Validate(cfg Config) []Problem {
 		keys = ConfigKeys{}
 	}
 	all = append(all, ValidateK8s(cfg.K8s, keys, r)...)
+	all = append(all, ValidateK8s(cfg.Grafana, keys, r)...)
 	all = append(all, ValidateCompose(cfg.Compose, cfg.ComposeEnv, r)...)
 	all = append(all, CheckAppDockerfile(cfg.Dockerfile, r)...)
 	// The other images' Dockerfiles (the backup image...) are parsed and

@@ -54,6 +54,10 @@ type workload struct {
 	spec   *corev1.PodSpec
 }
 
+// grafanaDashboardLabel marks the ConfigMaps that Grafana's dashboard
+// sidecar loads (deploy/grafana).
+const grafanaDashboardLabel = "grafana_dashboard"
+
 // CheckBuild applies the deployment policy to one kustomize build.
 // knownConfigMaps are the namespace/name of the ConfigMaps any build of the
 // tree defines.
@@ -83,7 +87,9 @@ func CheckBuild(b *Build, keys ConfigKeys, knownConfigMaps map[string]bool) []Pr
 	for _, o := range b.Objects {
 		switch v := o.Obj.(type) {
 		case *corev1.ConfigMap:
-			if !c.filesOnly["ConfigMap/"+v.Name] {
+			// Dashboards for Grafana's sidecar are files of Grafana's,
+			// never the app's environment.
+			if !c.filesOnly["ConfigMap/"+v.Name] && v.Labels[grafanaDashboardLabel] != "1" {
 				c.configMapKeys(o, v)
 			}
 		case *corev1.Secret:

@@ -88,6 +88,7 @@ func TestReadConfigKeysREADME(t *testing.T) {
 func TestK8sValid(t *testing.T) {
 	none(t, ValidateK8s("testdata/k8s/valid", testKeys(t), testRepo(t)))
 	none(t, ValidateK8s("testdata/k8s/files-only", testKeys(t), testRepo(t)))
+	none(t, ValidateK8s("testdata/k8s/grafana-dashboard", testKeys(t), testRepo(t)))
 }
 
 func TestK8sBroken(t *testing.T) {
