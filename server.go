@@ -110,6 +110,17 @@ func serveCmd(load loader) *cobra.Command {
 			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			// Listen first: without APP_URL, the public URL (download links,
+			// the websocket origin) is the address actually bound.
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+			}
+			defer func() { _ = ln.Close() }()
+			urlFrom := "APP_URL"
+			if cfg.ResolveURL(ln.Addr()) {
+				urlFrom = "listen address (APP_URL not set)"
+			}
 			a, err := app.New(ctx, cfg, logger)
 			if err != nil {
 				return err
@@ -119,7 +130,7 @@ func serveCmd(load loader) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nDevelopment admin API key (shown once; in the playground, set the header\n"+
 					"  {\"Authorization\": \"Bearer %s\"}\n):\n%s\n\n", a.DevAdminKey, a.DevAdminKey)
 			}
-			return serve(ctx, a)
+			return serve(ctx, a, ln, urlFrom)
 		},
 	}
 }
@@ -139,7 +150,9 @@ func tuneGC() {
 	}
 }
 
-func serve(ctx context.Context, a *app.App) error {
+// serve serves a on ln until ctx ends, then shuts down gracefully; urlFrom
+// says where the public URL came from, for the start-up line.
+func serve(ctx context.Context, a *app.App, ln net.Listener, urlFrom string) error {
 	cfg := a.Config
 	var draining atomic.Bool
 	srv := &http.Server{
@@ -158,14 +171,12 @@ func serve(ctx context.Context, a *app.App) error {
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	a.Logger.Info("serving",
 		slog.String("env", cfg.Env),
 		slog.String("url", cfg.URL),
-		slog.String("graphql", "http://"+ln.Addr().String()+"/graphql"),
+		slog.String("url_from", urlFrom),
+		slog.String("listen", ln.Addr().String()),
+		slog.String("graphql", strings.TrimSuffix(cfg.URL, "/")+"/graphql"),
 		slog.Bool("playground", cfg.GraphQL.Playground),
 		slog.String("db", cfg.DB.Connection),
 		slog.String("dolibarr", cfg.Dolibarr.Connection))
