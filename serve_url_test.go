@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -251,6 +253,51 @@ func TestServeURLFollowsListenAddress(t *testing.T) {
 				case err == nil || resp == nil || resp.StatusCode != http.StatusForbidden:
 					t.Errorf("websocket to %s from %s: want 403, got %v %v", o.server, o.origin, resp, err)
 				}
+			}
+		})
+	}
+}
+
+// TestProbeFollowsConfig: probe's default target is the listen address of
+// the configuration the server runs with (APP_ADDR, or app_addr in the
+// --config file; a wildcard host is this host), not a fixed 127.0.0.1:8080.
+func TestProbeFollowsConfig(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/livez" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = io.WriteString(w, "ok\n")
+	}))
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	t.Setenv("APP_ADDR", "")
+	_ = os.Unsetenv("APP_ADDR")
+	t.Setenv("APP_CONFIG", "")
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		file string
+	}{
+		{"APP_ADDR", map[string]string{"APP_ADDR": "127.0.0.1:" + port}, ""},
+		{"APP_ADDR with a wildcard host", map[string]string{"APP_ADDR": "0.0.0.0:" + port}, ""},
+		{"app_addr in the config file", nil, "app_addr: 127.0.0.1:" + port + "\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			args := []string{"probe", "live"}
+			if tc.file != "" {
+				p := filepath.Join(dir, "config.yaml")
+				if err := os.WriteFile(p, []byte(tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				args = append([]string{"--config", p}, args...)
+			}
+			if out, err := run(t, args...); err != nil || !strings.Contains(out, "/livez 200") {
+				t.Errorf("probe live: %v\n%s", err, out)
 			}
 		})
 	}

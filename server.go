@@ -81,7 +81,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), dolibarrCmd(load, stdout), probeCmd(stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), dolibarrCmd(load, stdout), probeCmd(load, stdout), versionCmd(stdout))
 	return root
 }
 
@@ -291,8 +291,9 @@ func migrateCmd(load loader, stdout io.Writer) *cobra.Command {
 
 // probeCmd asks a running instance whether it is alive or ready, for
 // container health checks on an image without curl: exit 0 when it answers
-// 200.
-func probeCmd(stdout io.Writer) *cobra.Command {
+// 200. By default it asks the listen address of the configuration it is run
+// with (APP_ADDR, or app_addr in --config), as serve would listen on it.
+func probeCmd(load loader, stdout io.Writer) *cobra.Command {
 	var url string
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -305,7 +306,12 @@ func probeCmd(stdout io.Writer) *cobra.Command {
 				return fmt.Errorf("probe: want live or ready, got %q", args[0])
 			}
 			if url == "" {
-				url = "http://" + probeAddr(os.Getenv("APP_ADDR"))
+				cfg, _, err := load()
+				if err != nil {
+					return fmt.Errorf("probe: %w", err)
+				}
+				// A wildcard host is this host.
+				url = config.ListenURL(cfg.Addr, nil)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
@@ -326,25 +332,9 @@ func probeCmd(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&url, "url", "", "base URL of the instance (default: APP_ADDR on this host)")
+	cmd.Flags().StringVar(&url, "url", "", "base URL of the instance (default: the configured APP_ADDR on this host)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the answer")
 	return cmd
-}
-
-// probeAddr turns a listen address into one to connect to: an unspecified
-// host (":8080", "0.0.0.0:8080", "[::]:8080") means this host.
-func probeAddr(listen string) string {
-	if listen == "" {
-		return "127.0.0.1:8080"
-	}
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 func versionCmd(stdout io.Writer) *cobra.Command {
