@@ -80,7 +80,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		redis.SetLogger(redisLogger{logger})
 		return cfg, logger, nil
 	}
-	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), dolibarrCmd(load, stdout), probeCmd(stdout), versionCmd(stdout))
+	root.AddCommand(serveCmd(load), migrateCmd(load, stdout), apikeyCmd(load, stdout), persistedCmd(load, stdout), filesCmd(load, stdout), dolibarrCmd(load, stdout), probeCmd(load, stdout), versionCmd(stdout))
 	return root
 }
 
@@ -109,6 +109,17 @@ func serveCmd(load loader) *cobra.Command {
 			tuneGC()
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
+			// Listen first: without APP_URL, the public URL (download links,
+			// the websocket origin) is the address actually bound.
+			ln, err := net.Listen("tcp", cfg.Addr)
+			if err != nil {
+				return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+			}
+			defer func() { _ = ln.Close() }()
+			urlFrom := "APP_URL"
+			if cfg.ResolveURL(ln.Addr()) {
+				urlFrom = "listen address (APP_URL not set)"
+			}
 			a, err := app.New(ctx, cfg, logger)
 			if err != nil {
 				return err
@@ -118,7 +129,7 @@ func serveCmd(load loader) *cobra.Command {
 				fmt.Fprintf(cmd.OutOrStdout(), "\nDevelopment admin API key (shown once; in the playground, set the header\n"+
 					"  {\"Authorization\": \"Bearer %s\"}\n):\n%s\n\n", a.DevAdminKey, a.DevAdminKey)
 			}
-			return serve(ctx, a)
+			return serve(ctx, a, ln, urlFrom)
 		},
 	}
 }
@@ -138,7 +149,9 @@ func tuneGC() {
 	}
 }
 
-func serve(ctx context.Context, a *app.App) error {
+// serve serves a on ln until ctx ends, then shuts down gracefully; urlFrom
+// says where the public URL came from, for the start-up line.
+func serve(ctx context.Context, a *app.App, ln net.Listener, urlFrom string) error {
 	cfg := a.Config
 	var draining atomic.Bool
 	srv := &http.Server{
@@ -157,14 +170,12 @@ func serve(ctx context.Context, a *app.App) error {
 		ErrorLog:          slog.NewLogLogger(a.Logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
 	a.Logger.Info("serving",
 		slog.String("env", cfg.Env),
 		slog.String("url", cfg.URL),
-		slog.String("graphql", "http://"+ln.Addr().String()+"/graphql"),
+		slog.String("url_from", urlFrom),
+		slog.String("listen", ln.Addr().String()),
+		slog.String("graphql", strings.TrimSuffix(cfg.URL, "/")+"/graphql"),
 		slog.Bool("playground", cfg.GraphQL.Playground),
 		slog.String("db", cfg.DB.Connection),
 		slog.String("dolibarr", cfg.Dolibarr.Connection))
@@ -279,8 +290,9 @@ func migrateCmd(load loader, stdout io.Writer) *cobra.Command {
 
 // probeCmd asks a running instance whether it is alive or ready, for
 // container health checks on an image without curl: exit 0 when it answers
-// 200.
-func probeCmd(stdout io.Writer) *cobra.Command {
+// 200. By default it asks the listen address of the configuration it is run
+// with (APP_ADDR, or app_addr in --config), as serve would listen on it.
+func probeCmd(load loader, stdout io.Writer) *cobra.Command {
 	var url string
 	var timeout time.Duration
 	cmd := &cobra.Command{
@@ -293,7 +305,12 @@ func probeCmd(stdout io.Writer) *cobra.Command {
 				return fmt.Errorf("probe: want live or ready, got %q", args[0])
 			}
 			if url == "" {
-				url = "http://" + probeAddr(os.Getenv("APP_ADDR"))
+				cfg, _, err := load()
+				if err != nil {
+					return fmt.Errorf("probe: %w", err)
+				}
+				// A wildcard host is this host.
+				url = config.ListenURL(cfg.Addr, nil)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), timeout)
 			defer cancel()
@@ -314,25 +331,9 @@ func probeCmd(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&url, "url", "", "base URL of the instance (default: APP_ADDR on this host)")
+	cmd.Flags().StringVar(&url, "url", "", "base URL of the instance (default: the configured APP_ADDR on this host)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Second, "how long to wait for the answer")
 	return cmd
-}
-
-// probeAddr turns a listen address into one to connect to: an unspecified
-// host (":8080", "0.0.0.0:8080", "[::]:8080") means this host.
-func probeAddr(listen string) string {
-	if listen == "" {
-		return "127.0.0.1:8080"
-	}
-	host, port, err := net.SplitHostPort(listen)
-	if err != nil {
-		return listen
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }
 
 func versionCmd(stdout io.Writer) *cobra.Command {

@@ -222,7 +222,7 @@ func twoInstances(t *testing.T, bin string, b balancer) {
 	main, dolibarr := testutil.NewDatabase(t, mariadb), testutil.NewDolibarr(t, mariadb)
 	redisHost, redisPort, _ := net.SplitHostPort(testutil.RedisAddr())
 	env := append(append([]string{
-		"APP_ENV=staging", "LOG_LEVEL=warn", "DEMO_SEED=false", "DOLIBARR_DEMO_SEED=false",
+		"APP_ENV=staging", "APP_URL=https://api.staging.example.com", "LOG_LEVEL=warn", "DEMO_SEED=false", "DOLIBARR_DEMO_SEED=false",
 		"REDIS_HOST=" + redisHost, "REDIS_PORT=" + redisPort, fmt.Sprintf("REDIS_PREFIX=lbtest%08x:", rand.Uint32()),
 		"FILE_SIGNING_KEY=" + strings.Repeat("5a", 32), "HTTP_TRUSTED_PROXIES=127.0.0.1",
 		"HTTP_SHUTDOWN_DELAY=3s", "HTTP_SHUTDOWN_TIMEOUT=10s",

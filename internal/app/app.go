@@ -103,7 +103,11 @@ type App struct {
 
 // New opens the databases of cfg, applies or checks migrations, seeds the demo
 // data where configured and builds the HTTP handler.
+//
+// Without APP_URL (development), the public URL is APP_ADDR's: serve sets it
+// first from the address it actually listens on (config.ResolveURL).
 func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, err error) {
+	cfg.ResolveURL(nil)
 	a := &App{Config: cfg, Logger: logger}
 	defer func() {
 		if err != nil {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -37,4 +38,37 @@ func (a *App) cors(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// requestOrigin returns the origin a request was sent to, as a browser on a
+// page of this server names it in Origin: the request's Host, with https when
+// the request came over TLS or, from a trusted proxy (HTTP_TRUSTED_PROXIES,
+// the proxies whose X-Forwarded-For is believed), when the proxy says so in
+// X-Forwarded-Proto. The proxies of deploy/ pass the client's Host on, so
+// X-Forwarded-Host is not read.
+func (a *App) requestOrigin() func(r *http.Request) string {
+	trusted, _ := a.Config.Limits.TrustedNets() // validated by config
+	return func(r *http.Request) string {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		if fromTrustedProxy(r, trusted) {
+			proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+			if p := strings.ToLower(strings.TrimSpace(proto)); p == "http" || p == "https" {
+				scheme = p
+			}
+		}
+		return scheme + "://" + r.Host
+	}
+}
+
+// fromTrustedProxy reports whether r's peer is one of the trusted proxies.
+func fromTrustedProxy(r *http.Request, trusted []*net.IPNet) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && slices.ContainsFunc(trusted, func(n *net.IPNet) bool { return n.Contains(ip) })
 }

@@ -41,3 +41,48 @@ func TestCORS(t *testing.T) {
 		}
 	}
 }
+
+// TestWebsocketSameOrigin: a websocket from the request's own origin is
+// accepted without being listed (browsers' same-origin rule); its scheme is
+// https over TLS or when a trusted proxy says so in X-Forwarded-Proto, never
+// because an untrusted peer says so.
+func TestWebsocketSameOrigin(t *testing.T) {
+	cases := []struct {
+		name   string
+		env    []string
+		origin string // "{self}" is replaced by the test server's host:port
+		proto  string // X-Forwarded-Proto
+		ok     bool
+	}{
+		{"own origin", nil, "http://{self}", "", true},
+		{"APP_URL's origin", nil, "https://app.example.com", "", true},
+		{"own host, another scheme", nil, "https://{self}", "", false},
+		{"https said by an untrusted peer", nil, "https://{self}", "https", false},
+		{"foreign origin", nil, "https://evil.example", "", false},
+		{"https said by a trusted proxy", []string{"HTTP_TRUSTED_PROXIES=127.0.0.1"}, "https://{self}", "https", true},
+		{"http origin when a trusted proxy says https", []string{"HTTP_TRUSTED_PROXIES=127.0.0.1"}, "http://{self}", "https", false},
+		{"a trusted proxy's first hop", []string{"HTTP_TRUSTED_PROXIES=127.0.0.1"}, "https://{self}", "HTTPS, http", true},
+		{"a trusted proxy saying nonsense", []string{"HTTP_TRUSTED_PROXIES=127.0.0.1"}, "ftp://{self}", "ftp", false},
+		{"foreign origin behind a trusted proxy", []string{"HTTP_TRUSTED_PROXIES=127.0.0.1"}, "https://evil.example", "https", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, testutil.SQLite, append([]string{"APP_URL=https://app.example.com"}, c.env...)...)
+			server := e.gql.URL()
+			origin := strings.ReplaceAll(c.origin, "{self}", strings.TrimPrefix(server, "http://"))
+			h := http.Header{"Origin": {origin}}
+			if c.proto != "" {
+				h.Set("X-Forwarded-Proto", c.proto)
+			}
+			ws, resp, err := testutil.DialWS(t, server, "graphql-transport-ws", h)
+			switch {
+			case c.ok && err != nil:
+				t.Fatalf("origin %s refused: %v", origin, err)
+			case c.ok:
+				ws.Init(map[string]any{"authorization": "Bearer " + e.adminKey})
+			case err == nil || resp == nil || resp.StatusCode != http.StatusForbidden:
+				t.Fatalf("origin %s: want 403, got %v %v", origin, resp, err)
+			}
+		})
+	}
+}

@@ -264,6 +264,7 @@ func (a *App) subscriptions() *subtransport.Server {
 		MaxPerCredential: sc.MaxConnectionsPerKey,
 		ReadLimit:        a.Config.HTTP.MaxBodyBytes,
 		Origins:          origins,
+		RequestOrigin:    a.requestOrigin(),
 		Logger:           a.Logger,
 		Registry:         a.Registry,
 	})

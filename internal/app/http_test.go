@@ -78,7 +78,7 @@ func TestHTTPSurface(t *testing.T) {
 func TestProduction(t *testing.T) {
 	mainDB := testutil.NewDatabase(t, testutil.SQLite)
 	dolibarrDB := testutil.NewDolibarr(t, testutil.SQLite)
-	cfg := testutil.Config(t, mainDB, dolibarrDB, "APP_ENV=production", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef")
+	cfg := testutil.Config(t, mainDB, dolibarrDB, "APP_ENV=production", "APP_URL=https://api.example.com", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef")
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	ctx := context.Background()
 

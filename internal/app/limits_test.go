@@ -127,7 +127,7 @@ func TestSuggestionsAndRequestIDInProduction(t *testing.T) {
 	}
 
 	mainDB := testutil.NewDatabase(t, testutil.SQLite)
-	cfg := testutil.Config(t, mainDB, testutil.NewDolibarr(t, testutil.SQLite), "APP_ENV=production", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef")
+	cfg := testutil.Config(t, mainDB, testutil.NewDolibarr(t, testutil.SQLite), "APP_ENV=production", "APP_URL=https://api.example.com", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef")
 	migrateUp(t, mainDB, cfg.DB.Connection)
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -51,7 +51,7 @@ func BenchmarkWorkload(b *testing.B) {
 
 // workloads runs (a), (b) and (d) on an app started with extra settings.
 func workloads(b *testing.B, mainDB, dolibarrDB testutil.Database, extra ...string) {
-	cfg := testutil.Config(b, mainDB, dolibarrDB, append([]string{"APP_ENV=staging", "PERSISTED_QUERIES=apq",
+	cfg := testutil.Config(b, mainDB, dolibarrDB, append([]string{"APP_ENV=staging", "APP_URL=https://api.example.com", "PERSISTED_QUERIES=apq",
 		"FILE_SIGNING_KEY=bench-signing-key-0123456789abcdef0123456789abcdef"}, extra...)...)
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {

@@ -45,8 +45,12 @@ const (
 
 // Config is the validated configuration of one process.
 type Config struct {
-	Env     string `koanf:"app_env"`
-	Debug   bool   `koanf:"app_debug"`
+	Env   string `koanf:"app_env"`
+	Debug bool   `koanf:"app_debug"`
+	// URL is the public base URL of the API (APP_URL): download links and
+	// the websocket origin allowed besides the request's own are built from
+	// it. Required outside development; unset in development, serve sets it
+	// to the address it listens on (ResolveURL).
 	URL     string `koanf:"app_url"`
 	Addr    string `koanf:"app_addr"`
 	DataDir string `koanf:"app_data_dir"`
@@ -381,6 +385,41 @@ type AWS struct {
 	URL string `koanf:"aws_url"`
 }
 
+// ResolveURL sets URL, when APP_URL was not given, to the address the server
+// actually listens on, bound (the listener's address): its port (the one the
+// system chose for port 0), and its host, except that a wildcard host
+// (":8080", "0.0.0.0", "::") is 127.0.0.1, which a wildcard listener also
+// answers on, and a host name given in APP_ADDR ("localhost:0") is kept. It
+// reports whether it set URL; an explicit APP_URL is never changed.
+func (c *Config) ResolveURL(bound net.Addr) bool {
+	if c.URL != "" {
+		return false
+	}
+	c.URL = ListenURL(c.Addr, bound)
+	return true
+}
+
+// ListenURL is the http URL reaching a server that was told to listen on
+// addr (APP_ADDR) and is bound on bound (nil: addr as given).
+func ListenURL(addr string, bound net.Addr) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = ""
+	}
+	if bound != nil {
+		if bh, bp, err := net.SplitHostPort(bound.String()); err == nil {
+			port = bp
+			if ip := net.ParseIP(host); host == "" || ip != nil {
+				host = bh // an address, not a name: the one bound
+			}
+		}
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
 // IsDevelopment reports whether the process runs in development mode.
 func (c *Config) IsDevelopment() bool { return c.Env == EnvDevelopment }
 
@@ -413,7 +452,6 @@ func defaults(appEnv string) map[string]any {
 	return map[string]any{
 		"app_env":                     appEnv,
 		"app_debug":                   dev,
-		"app_url":                     "http://127.0.0.1:8080",
 		"app_addr":                    "127.0.0.1:8080",
 		"app_data_dir":                "./data",
 		"log_level":                   logLevel,
@@ -633,6 +671,10 @@ func (c *Config) validate() []error {
 	}
 	if _, ok := httpURL(c.URL); c.URL != "" && !ok {
 		add("APP_URL", "must be an absolute http(s) URL, got %q", c.URL)
+	}
+	if c.URL == "" && (c.Env == EnvStaging || c.Env == EnvProduction) {
+		add("APP_URL", "is required in %s: the public address clients reach the API at, such as https://api.example.com "+
+			"(download links and the allowed websocket origin are built from it; only development follows APP_ADDR)", c.Env)
 	}
 	if c.DataDir == "" {
 		add("APP_DATA_DIR", "must not be empty")

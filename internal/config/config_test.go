@@ -3,6 +3,7 @@ package config_test
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,11 +34,15 @@ func TestDefaults(t *testing.T) {
 		cfg.HTTP.ReadHeaderTimeout != 5*time.Second || cfg.LogLevel != "debug" {
 		t.Errorf("development defaults: %+v", cfg)
 	}
+	if cfg.URL != "" {
+		t.Errorf("APP_URL defaults to %q; want it unset, to follow the address served", cfg.URL)
+	}
 }
 
 func TestProductionDefaultsAndPrecedence(t *testing.T) {
 	file := writeFile(t, `
 app_env: production
+app_url: https://api.example.com
 db_connection: mysql
 db_host: mysql-master.internal
 db_database: shipmentapp
@@ -106,11 +111,16 @@ func TestValidation(t *testing.T) {
 		{"cors wildcard", []string{"HTTP_CORS_ORIGINS=*"}, "HTTP_CORS_ORIGINS:"},
 		{"zero max lag", []string{"DB_REPLICA_MAX_LAG=0s"}, "DB_REPLICA_MAX_LAG:"},
 		{"debug in production", []string{"APP_ENV=production", "APP_DEBUG=true"}, "APP_DEBUG:"},
-		{"debug in staging", []string{"APP_ENV=staging", "APP_DEBUG=true", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef"}, ""},
+		{"debug in staging", []string{"APP_ENV=staging", "APP_URL=https://staging.example.com", "APP_DEBUG=true", "FILE_SIGNING_KEY=0123456789abcdef0123456789abcdef"}, ""},
 		{"local files in production need a signing key", []string{"APP_ENV=production"}, "FILE_SIGNING_KEY:"},
 		{"short signing key", []string{"FILE_SIGNING_KEY=short"}, "FILE_SIGNING_KEY:"},
 		{"s3 without a bucket", []string{"FILESYSTEM_DISK=s3"}, "AWS_BUCKET:"},
-		{"s3 in production", []string{"APP_ENV=production", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, ""},
+		{"s3 in production", []string{"APP_ENV=production", "APP_URL=https://api.example.com", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, ""},
+		{"production without APP_URL", []string{"APP_ENV=production", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, "APP_URL: is required in production"},
+		{"staging without APP_URL", []string{"APP_ENV=staging", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, "APP_URL: is required in staging"},
+		{"production with an empty APP_URL", []string{"APP_ENV=production", "APP_URL=", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, "APP_URL: is required in production"},
+		{"production with a URL that has a path", []string{"APP_ENV=production", "APP_URL=https://example.com/api", "FILESYSTEM_DISK=s3", "AWS_BUCKET=b"}, ""},
+		{"development without APP_URL", []string{"APP_ADDR=127.0.0.1:9090"}, ""},
 		{"unknown disk", []string{"FILESYSTEM_DISK=ftp"}, "FILESYSTEM_DISK:"},
 		{"half the credentials", []string{"FILESYSTEM_DISK=s3", "AWS_BUCKET=b", "AWS_ACCESS_KEY_ID=a"}, "AWS_SECRET_ACCESS_KEY:"},
 		{"bad endpoint", []string{"FILESYSTEM_DISK=s3", "AWS_BUCKET=b", "AWS_ENDPOINT=minio:9000"}, "AWS_ENDPOINT:"},
@@ -139,6 +149,65 @@ func TestValidation(t *testing.T) {
 		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
 			t.Errorf("%s: want a problem with %s, got %v", c.name, c.want, err)
 		}
+	}
+}
+
+// TestProductionNeedsAppURL: outside development, a missing APP_URL is one
+// of the problems reported at once, with what to set.
+func TestProductionNeedsAppURL(t *testing.T) {
+	for _, env := range []string{"staging", "production"} {
+		_, err := config.Load("", []string{"APP_ENV=" + env, "DB_AUTO_MIGRATE=true"})
+		if err == nil {
+			t.Fatalf("%s without APP_URL accepted", env)
+		}
+		msg := err.Error()
+		for _, want := range []string{"APP_URL: is required in " + env, "https://", "DB_AUTO_MIGRATE:", "FILE_SIGNING_KEY:"} {
+			if !strings.Contains(msg, want) {
+				t.Errorf("%s: %q not reported in:\n%s", env, want, msg)
+			}
+		}
+	}
+}
+
+// TestResolveURL: without APP_URL, the public URL is the address actually
+// listened on: the port chosen for port 0, and 127.0.0.1 for a wildcard host.
+func TestResolveURL(t *testing.T) {
+	tcp := func(s string) net.Addr {
+		a, err := net.ResolveTCPAddr("tcp", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	cases := []struct {
+		name, appURL, addr, bound string
+		want                      string
+		derived                   bool
+	}{
+		{"the configured port", "", "127.0.0.1:9090", "127.0.0.1:9090", "http://127.0.0.1:9090", true},
+		{"the port chosen for port 0", "", "127.0.0.1:0", "127.0.0.1:41234", "http://127.0.0.1:41234", true},
+		{"no host", "", ":9090", "[::]:9090", "http://127.0.0.1:9090", true},
+		{"IPv4 wildcard", "", "0.0.0.0:9090", "0.0.0.0:9090", "http://127.0.0.1:9090", true},
+		{"IPv6 wildcard", "", "[::]:9090", "[::]:9090", "http://127.0.0.1:9090", true},
+		{"IPv6 loopback", "", "[::1]:0", "[::1]:40001", "http://[::1]:40001", true},
+		{"a host name is kept", "", "localhost:0", "127.0.0.1:40002", "http://localhost:40002", true},
+		{"APP_URL wins", "https://api.example.com", "0.0.0.0:8080", "0.0.0.0:8080", "https://api.example.com", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			env := []string{"APP_ADDR=" + c.addr}
+			if c.appURL != "" {
+				env = append(env, "APP_URL="+c.appURL)
+			}
+			cfg, err := config.Load("", env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			derived := cfg.ResolveURL(tcp(c.bound))
+			if cfg.URL != c.want || derived != c.derived {
+				t.Errorf("APP_ADDR=%s bound on %s: URL %q (derived %v), want %q (derived %v)", c.addr, c.bound, cfg.URL, derived, c.want, c.derived)
+			}
+		})
 	}
 }
 

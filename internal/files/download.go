@@ -40,16 +40,29 @@ func (s *Service) URL(ctx context.Context, f *ent.File, expires time.Duration) (
 	}
 	exp := s.opts.Now().Add(expires).Unix()
 	id := gid.New(gid.TypeFile, f.ID).String()
-	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "signature": {hex.EncodeToString(s.sign(id, exp, f.StorageKey))}}
+	obj := objectTag(f.StorageKey)
+	q := url.Values{"expires": {strconv.FormatInt(exp, 10)}, "object": {obj}, "signature": {hex.EncodeToString(s.sign(id, obj, exp))}}
 	return strings.TrimRight(s.opts.BaseURL, "/") + DownloadPath + id + "/" + url.PathEscape(f.Name) + "?" + q.Encode(), nil
 }
 
-// sign is the HMAC-SHA256 of a file's ID, its storage key (so a link never
-// serves another object, even if an ID were reused after a restore) and the
-// link's expiry.
-func (s *Service) sign(id string, exp int64, key string) []byte {
+// objectTagLen is the length, in hex digits, of a link's object tag.
+const objectTagLen = 16
+
+// objectTag names a stored object in a link without telling its key: the
+// first 64 bits of the key's SHA-256, in hex. A link carries it so that it
+// never serves another object than the one it was made for, even if a file
+// ID were reused after a restore.
+func objectTag(storageKey string) string {
+	sum := sha256.Sum256([]byte(storageKey))
+	return hex.EncodeToString(sum[:objectTagLen/2])
+}
+
+// sign is the HMAC-SHA256 of what a link says: the file ID of its path, the
+// tag of the object it was made for and its expiry. Everything signed is in
+// the link, so a link is checked before anything is read.
+func (s *Service) sign(id, obj string, exp int64) []byte {
 	m := hmac.New(sha256.New, s.opts.SigningKey)
-	fmt.Fprintf(m, "shipmentapp-file-link-v2\n%s\n%s\n%d", id, key, exp)
+	fmt.Fprintf(m, "shipmentapp-file-link-v3\n%s\n%s\n%d", id, obj, exp)
 	return m.Sum(nil)
 }
 
@@ -61,10 +74,14 @@ func (s *Service) serveLocal() bool {
 }
 
 // Handler serves local download links: GET and HEAD of
-// /files/{id}/{name}?expires=...&signature=..., 403 when the signature does
-// not verify or the link expired, 404 when the file is gone. Range requests,
-// If-None-Match (the ETag is the SHA-256) and If-Modified-Since are answered
-// by net/http's ServeContent.
+// /files/{id}/{name}?expires=...&object=...&signature=....
+//
+// The link is checked from itself alone, before the file's row is read: a
+// link that was not signed for its path, or that expired, is 403 whatever
+// exists (and costs no database read), so that links do not tell which file
+// IDs exist. Only a correctly signed link whose file (or object) is gone is
+// 404. Range requests, If-None-Match (the ETag is the SHA-256) and
+// If-Modified-Since are answered by net/http's ServeContent.
 func (s *Service) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -76,30 +93,20 @@ func (s *Service) Handler() http.Handler {
 			httpError(w, http.StatusNotFound, "no such file")
 			return
 		}
-		rest := strings.TrimPrefix(r.URL.Path, DownloadPath)
-		idText, _, _ := strings.Cut(rest, "/")
-		q := r.URL.Query()
-		exp, err := strconv.ParseInt(q.Get("expires"), 10, 64)
-		sig, herr := hex.DecodeString(q.Get("signature"))
-		if err != nil || herr != nil || len(sig) != sha256.Size {
+		link, ok := s.verify(r)
+		if !ok {
 			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
 			return
 		}
 		now := s.opts.Now()
-		if now.Unix() > exp {
+		if now.Unix() > link.exp {
 			httpError(w, http.StatusForbidden, "this link has expired: ask for a new one with File.url")
 			return
 		}
-		local, err := gid.ParseAs(gid.TypeFile, idText)
-		if err != nil {
-			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
-			return
-		}
 		// The signed link is the permission: the viewer's scope was checked
-		// when it was made. (File IDs are sequential: that one exists is no
-		// secret, so a missing row may say 404 before the signature is checked.)
+		// when it was made.
 		ctx := privacy.DecisionContext(r.Context(), privacy.Allow)
-		f, err := s.client.File.Get(ctx, local)
+		f, err := s.client.File.Get(ctx, link.file)
 		if ent.IsNotFound(err) {
 			httpError(w, http.StatusNotFound, "no such file: it was deleted")
 			return
@@ -108,10 +115,12 @@ func (s *Service) Handler() http.Handler {
 			s.serverError(w, r, "load file", err)
 			return
 		}
-		if !hmac.Equal(sig, s.sign(idText, exp, f.StorageKey)) {
-			httpError(w, http.StatusForbidden, "this link is not valid: ask for a new one with File.url")
+		if objectTag(f.StorageKey) != link.obj {
+			// The ID now names another object than the link was made for.
+			httpError(w, http.StatusNotFound, "no such file: it was deleted")
 			return
 		}
+		exp := link.exp
 		// A large file on a slow link may take longer than HTTP_WRITE_TIMEOUT.
 		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.DownloadTimeout))
 		body, _, err := s.store.Get(ctx, f.StorageKey)
@@ -142,6 +151,38 @@ func (s *Service) Handler() http.Handler {
 		}
 		_, _ = io.Copy(w, body)
 	})
+}
+
+// signedLink is what a verified download link names.
+type signedLink struct {
+	file int    // the file's local ID
+	obj  string // the tag of the object it was made for
+	exp  int64  // its expiry, in Unix seconds
+}
+
+// verify checks r's link from the link alone: its signature must cover the
+// file ID of its path, its object tag and its expiry. It reads nothing.
+func (s *Service) verify(r *http.Request) (signedLink, bool) {
+	idText, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, DownloadPath), "/")
+	q := r.URL.Query()
+	exp, err := strconv.ParseInt(q.Get("expires"), 10, 64)
+	if err != nil {
+		return signedLink{}, false
+	}
+	obj := q.Get("object")
+	if len(obj) != objectTagLen {
+		return signedLink{}, false
+	}
+	sig, err := hex.DecodeString(q.Get("signature"))
+	if err != nil || len(sig) != sha256.Size || !hmac.Equal(sig, s.sign(idText, obj, exp)) {
+		return signedLink{}, false
+	}
+	// Signed by this service, so made by URL: the ID is a File's.
+	local, err := gid.ParseAs(gid.TypeFile, idText)
+	if err != nil {
+		return signedLink{}, false
+	}
+	return signedLink{file: local, obj: obj, exp: exp}, true
 }
 
 func (s *Service) serverError(w http.ResponseWriter, r *http.Request, what string, err error) {

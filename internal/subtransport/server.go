@@ -18,6 +18,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -68,6 +69,10 @@ type Options struct {
 	// Origins are the browser origins ("https://app.example.com") allowed to
 	// open a websocket; a request without Origin is not a browser's.
 	Origins []string
+	// RequestOrigin returns the origin a request was sent to
+	// ("http://127.0.0.1:9090"): a websocket opened from it, the request's
+	// own origin, is allowed too, as browsers' same-origin rule would.
+	RequestOrigin func(r *http.Request) string
 
 	// Allow charges one operation on a websocket to its credentials' rate
 	// limit (token is what the client authenticated with).
@@ -245,7 +250,11 @@ func (s *Server) originAllowed(r *http.Request) bool {
 	if err != nil || u.Host == "" {
 		return false
 	}
-	return slices.Contains(s.opts.Origins, u.Scheme+"://"+u.Host)
+	o := u.Scheme + "://" + u.Host
+	if s.opts.RequestOrigin != nil && strings.EqualFold(o, s.opts.RequestOrigin(r)) {
+		return true
+	}
+	return slices.Contains(s.opts.Origins, o)
 }
 
 // originHosts are the hosts of the allowed origins, for coder/websocket's own
