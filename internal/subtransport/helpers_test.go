@@ -159,6 +159,8 @@ type env struct {
 	srv  *subtransport.Server
 	ts   *httptest.Server
 	exec *fakeExec
+	// executor serves the operations: exec unless setExec says otherwise.
+	executor graphql.GraphExecutor
 
 	mu       sync.Mutex
 	watchers map[string][]func()
@@ -168,6 +170,7 @@ type env struct {
 func newEnv(t *testing.T, configure func(*subtransport.Options)) *env {
 	t.Helper()
 	e := &env{exec: newFakeExec(), watchers: map[string][]func(){}, revoked: map[string]bool{}}
+	e.executor = e.exec
 	opts := subtransport.Options{
 		Authenticate: e.authenticate,
 		Unauthorized: func(err error) bool { return errors.Is(err, errBadCredentials) },
@@ -199,7 +202,7 @@ func newEnv(t *testing.T, configure func(*subtransport.Options)) *env {
 	mux.HandleFunc("/graphql", func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case ws.Supports(r):
-			ws.Do(w, r, e.exec)
+			ws.Do(w, r, e.getExec())
 		case subtransport.IsSSE(r):
 			// What the app's auth middleware does for every request.
 			ctx, session, err := e.authenticate(r.Context(), bearer(r))
@@ -207,7 +210,7 @@ func newEnv(t *testing.T, configure func(*subtransport.Options)) *env {
 				http.Error(w, "unauthorized", http.StatusUnauthorized)
 				return
 			}
-			sse.Do(w, r.WithContext(context.WithValue(ctx, sessionKey{}, session)), e.exec)
+			sse.Do(w, r.WithContext(context.WithValue(ctx, sessionKey{}, session)), e.getExec())
 		default:
 			http.Error(w, "not a subscription", http.StatusBadRequest)
 		}
@@ -220,6 +223,19 @@ func newEnv(t *testing.T, configure func(*subtransport.Options)) *env {
 		e.ts.Close()
 	})
 	return e
+}
+
+// setExec makes exec serve the operations from now on.
+func (e *env) setExec(exec graphql.GraphExecutor) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.executor = exec
+}
+
+func (e *env) getExec() graphql.GraphExecutor {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.executor
 }
 
 func bearer(r *http.Request) string {
