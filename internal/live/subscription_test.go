@@ -91,25 +91,6 @@ func (f *subFixture) read() (closed bool) {
 	}
 }
 
-// readAll reads until the channel closes.
-func (f *subFixture) readAll() []int64 {
-	f.t.Helper()
-	var got []int64
-	timeout := time.After(5 * time.Second)
-	for {
-		select {
-		case v, ok := <-f.ch:
-			if !ok {
-				return got
-			}
-			got = append(got, v)
-			f.notify.Consumed()
-		case <-timeout:
-			f.t.Fatalf("the channel never closed; got %v", got)
-		}
-	}
-}
-
 func rows(from, to int64) []*ent.TrackingEvent {
 	var out []*ent.TrackingEvent
 	for seq := from; seq <= to; seq++ {
@@ -256,7 +237,7 @@ func TestSubscriptionResume(t *testing.T) {
 	}{
 		{
 			name: "read: replaying, then live at the position",
-			act:  func(f *subFixture) { f.readAll2(24) },
+			act:  func(f *subFixture) { f.readN(24) },
 			end:  stateLive, want: seqs(1, 24), remains: 1,
 		},
 		{
@@ -330,8 +311,8 @@ func TestSubscriptionResume(t *testing.T) {
 	}
 }
 
-// readAll2 reads n values, waiting for them.
-func (f *subFixture) readAll2(n int) {
+// readN reads n values, waiting for them.
+func (f *subFixture) readN(n int) {
 	f.t.Helper()
 	timeout := time.After(5 * time.Second)
 	for len(f.got) < n {
