@@ -11,6 +11,12 @@
 // or poll; it never loses one. A subscriber that resumes after a cursor reads
 // what it missed from the database up to the Hub's position, then joins the
 // live stream at that position under the Hub's lock: no gap, no duplicate.
+//
+// A subscription to the events is a small state machine (eventSub, in
+// subscribe.go): new → replaying (resume by cursor) → live → draining (the
+// Hub stopped with events still queued) → closed. Each arrow is a method —
+// start, resume, join, offer, refill, leave, end — so each step can be
+// tested on its own and against the others (subscription_test.go).
 package live
 
 import (
@@ -72,11 +78,11 @@ type Hub struct {
 	mu      sync.Mutex
 	pos     int64 // every event with seq <= pos has been dispatched
 	stopped bool
-	events  map[*eventSink]struct{}
+	events  map[*eventSub]struct{}
 	// replaying are the subscriptions reading what they missed, not yet
 	// in events: stop ends them too.
-	replaying map[*eventSink]struct{}
-	ships     map[int]map[*shipSink]struct{}
+	replaying map[*eventSub]struct{}
+	ships     map[int]map[*shipSub]struct{}
 	refresh   map[int]struct{} // shipments to reload
 	watchers  map[string]map[*func()]struct{}
 	hole      time.Time // when the read first stopped at a missing seq
@@ -118,7 +124,7 @@ func New(opts Options) *Hub {
 	h := &Hub{
 		opts: opts, log: opts.Logger,
 		wake: make(chan struct{}, 1), outbox: make(chan []byte, 4096), ready: make(chan struct{}), done: make(chan struct{}),
-		events: map[*eventSink]struct{}{}, replaying: map[*eventSink]struct{}{}, ships: map[int]map[*shipSink]struct{}{},
+		events: map[*eventSub]struct{}{}, replaying: map[*eventSub]struct{}{}, ships: map[int]map[*shipSub]struct{}{},
 		refresh: map[int]struct{}{}, watchers: map[string]map[*func()]struct{}{},
 	}
 	h.metrics = metrics{
@@ -333,14 +339,14 @@ func (h *Hub) stop() {
 	}
 	h.stopped = true
 	close(h.done)
-	sinks := make([]*eventSink, 0, len(h.events)+len(h.replaying))
+	sinks := make([]*eventSub, 0, len(h.events)+len(h.replaying))
 	for s := range h.events {
 		sinks = append(sinks, s)
 	}
 	for s := range h.replaying {
 		sinks = append(sinks, s)
 	}
-	var ships []*shipSink
+	var ships []*shipSub
 	for _, m := range h.ships {
 		for s := range m {
 			ships = append(ships, s)
@@ -462,11 +468,7 @@ func (h *Hub) dispatch(rows []*ent.TrackingEvent) {
 }
 
 // overflow ends a subscription whose queue is full. h.mu is held.
-func (h *Hub) overflow(s *eventSink) {
-	delete(h.events, s)
-	h.metrics.slow.Inc()
-	go s.cancel(ErrSlowConsumer)
-}
+func (h *Hub) overflow(s *eventSub) { s.overflowLocked() }
 
 // Event is a committed tracking event with its shipment.
 type Event struct {

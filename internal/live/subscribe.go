@@ -46,25 +46,114 @@ func newSink(ctx context.Context) (sink, context.CancelCauseFunc) {
 	}}, cancel
 }
 
-type eventSink struct {
-	sink
-	viewer *viewer.Viewer
-	filter Filter
-	last   int64 // highest seq handed over (or already seen by the client)
-	offer  func(*Event) bool
-	// backlog holds the events that did not fit in the channel (a burst),
-	// in order, up to Options.Buffer; allocated only while there is one.
-	backlog []*Event
-	gone    bool // the channel is closed
-	closing bool // close the channel once the backlog is handed over
-}
-
 // handOver is how many values a subscription's channel holds: the
 // transport takes them one by one, and a burst waits in the backlog, which
 // costs memory only while it lasts.
 const handOver = 8
 
-func (s *eventSink) match(ev *Event) bool { return s.filter.match(s.viewer, ev) }
+// subState is where an event subscription is in its life. The Hub's lock
+// guards it; each step below moves it along one arrow:
+//
+//	stateNew ──start(nil)──────────────────────────────> stateLive
+//	stateNew ──start(cursor)──> stateReplaying ──join──> stateLive
+//	stateReplaying ──end (ctx done, replay error, Hub stopped)──> stateClosed
+//	stateLive ──leave──> stateClosed
+//	stateLive ──leave (Hub stopped, backlog not empty)──> stateDraining ──refill──> stateClosed
+type subState uint8
+
+const (
+	// stateNew: made, not yet known to the Hub.
+	stateNew subState = iota
+	// stateReplaying: reading what it missed from the database (resume by
+	// cursor); in h.replaying, so that stop ends it too.
+	stateReplaying
+	// stateLive: in h.events: the Hub offers it each event it dispatches.
+	stateLive
+	// stateDraining: the Hub stopped while its backlog held events: they
+	// are handed over as the transport consumes, then the channel closes.
+	stateDraining
+	// stateClosed: its channel is closed; nothing happens any more.
+	stateClosed
+)
+
+func (st subState) String() string {
+	switch st {
+	case stateNew:
+		return "new"
+	case stateReplaying:
+		return "replaying"
+	case stateLive:
+		return "live"
+	case stateDraining:
+		return "draining"
+	case stateClosed:
+		return "closed"
+	}
+	return fmt.Sprintf("subState(%d)", uint8(st))
+}
+
+// outlet is a subscription's channel, whatever the type of its values.
+// Every value handed over, and the close, rings the transport's Notify.
+type outlet interface {
+	// try hands ev over without waiting: false when the channel is full.
+	try(ev *Event) bool
+	// put hands ev over, waiting for room: false when ctx ends first.
+	put(ctx context.Context, ev *Event) bool
+	// close closes the channel.
+	close()
+}
+
+type chanOutlet[T any] struct {
+	ch     chan T
+	conv   func(*Event) T
+	notify func()
+}
+
+func (o *chanOutlet[T]) try(ev *Event) bool {
+	select {
+	case o.ch <- o.conv(ev):
+		o.notify()
+		return true
+	default:
+		return false
+	}
+}
+
+func (o *chanOutlet[T]) put(ctx context.Context, ev *Event) bool {
+	select {
+	case o.ch <- o.conv(ev):
+		o.notify()
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (o *chanOutlet[T]) close() {
+	close(o.ch)
+	o.notify()
+}
+
+// eventSub is one subscription to the tracking events. Its steps are its
+// methods: start, resume (replay, then join), join, offer (the Hub's
+// dispatch), refill (the transport took a value), leave and end.
+type eventSub struct {
+	sink
+	hub    *Hub
+	out    outlet
+	viewer *viewer.Viewer
+	filter Filter
+	kind   string // the metrics label
+
+	// Guarded by hub.mu.
+	state subState
+	last  int64 // highest seq handed over (or already seen by the client)
+	// backlog holds the events that did not fit in the channel (a burst),
+	// in order, up to Options.Buffer; allocated only while there is one.
+	backlog []*Event
+}
+
+func (s *eventSub) match(ev *Event) bool { return s.filter.match(s.viewer, ev) }
 
 // Events subscribes ctx's viewer to the tracking events that match f, as
 // values made by conv. With after set, the events committed after that seq
@@ -80,149 +169,180 @@ func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv fun
 		return nil, err
 	}
 	ch := make(chan T, handOver)
-	notify := notifier(ctx)
+	s := newEventSub(h, ctx, v, f, &chanOutlet[T]{ch: ch, conv: conv, notify: notifier(ctx)})
+	if err := s.start(after); err != nil {
+		return nil, err
+	}
+	attach(ctx)
+	return ch, nil
+}
+
+func newEventSub(h *Hub, ctx context.Context, v *viewer.Viewer, f Filter, out outlet) *eventSub {
 	sk, _ := newSink(ctx)
-	s := &eventSink{sink: sk, viewer: v, filter: f}
-	// offer queues ev (h.mu is held): false when the backlog is full too.
-	s.offer = func(ev *Event) bool {
-		if len(s.backlog) == 0 {
-			select {
-			case ch <- conv(ev):
-				notify()
-				return true
-			default:
-			}
-		}
-		if len(s.backlog) >= h.opts.Buffer {
-			return false
-		}
-		s.backlog = append(s.backlog, ev)
-		return true
-	}
-	// refill moves the backlog into the channel as the transport takes
-	// values out of it.
-	onConsumed(ctx, func() {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		for len(s.backlog) > 0 && !s.gone {
-			select {
-			case ch <- conv(s.backlog[0]):
-				s.backlog[0] = nil
-				s.backlog = s.backlog[1:]
-				notify()
-			default:
-				return
-			}
-		}
-		s.backlog = nil
-		if s.closing && !s.gone { // the Hub stopped: all handed over, end
-			s.gone = true
-			close(ch)
-			notify()
-		}
-	})
-	kind := "shipmentEvents"
+	s := &eventSub{sink: sk, hub: h, out: out, viewer: v, filter: f, kind: "shipmentEvents"}
 	if f.ShipmentID != 0 {
-		kind = "trackingEventAdded"
+		s.kind = "trackingEventAdded"
 	}
-	// join adds the subscription to the live stream if it has seen
-	// everything up to the position: false means replay up to it first.
-	join := func(from int64) (joined bool, err error) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		switch {
-		case h.stopped:
-			return false, ErrClosed
-		case after == nil:
-			s.last = h.pos
-		case from < h.pos:
-			return false, nil
-		default: // the client may have seen more than this instance so far
-			s.last = from
-		}
-		delete(h.replaying, s)
-		h.events[s] = struct{}{}
-		h.metrics.subs.WithLabelValues(kind).Inc()
-		return true, nil
-	}
-	leave := func() {
-		h.mu.Lock()
-		delete(h.events, s)
-		delete(h.replaying, s)
-		if errors.Is(context.Cause(s.ctx), ErrClosed) && len(s.backlog) > 0 && !s.gone {
-			// Shutting down: what was dispatched is still sent, then the
-			// channel closes (refill).
-			s.closing = true
-			h.mu.Unlock()
-			return
-		}
-		s.gone = true
-		s.backlog = nil
-		close(ch)
-		h.mu.Unlock()
-		notify()
-	}
+	// The transport tells when it took a value: the backlog moves up.
+	onConsumed(ctx, s.refill)
+	return s
+}
+
+// start makes the subscription known to the Hub: live at once without a
+// cursor, else replaying what it missed on a goroutine of its own.
+func (s *eventSub) start(after *int64) error {
 	if after == nil {
-		if _, err := join(0); err != nil {
-			return nil, err
+		if _, err := s.join(0, true); err != nil {
+			return err
 		}
-		context.AfterFunc(s.ctx, func() { h.metrics.subs.WithLabelValues(kind).Dec(); leave() })
-		attach(ctx)
-		return ch, nil
+		context.AfterFunc(s.ctx, s.leave)
+		return nil
 	}
+	h := s.hub
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
 	h.replaying[s] = struct{}{}
+	s.state = stateReplaying
 	h.mu.Unlock()
-	unregister := func() {
-		h.mu.Lock()
-		delete(h.replaying, s)
-		h.mu.Unlock()
-	}
-	go func() {
-		from := *after
-		for {
-			joined, err := join(from)
-			if err != nil {
-				unregister()
-				s.cancel(err)
-				close(ch)
-				notify()
-				return
-			}
-			if joined {
-				break
-			}
-			h.mu.Lock()
-			upTo := h.pos
-			h.mu.Unlock()
-			next, err := h.replay(s, from, upTo, func(ev *Event) bool {
-				select {
-				case ch <- conv(ev):
-					notify()
-					return true
-				case <-s.ctx.Done():
-					return false
-				}
-			})
-			if err != nil {
-				s.cancel(err)
-			}
-			if s.ctx.Err() != nil {
-				unregister()
-				close(ch)
-				notify()
-				return
-			}
-			from = next
+	go s.resume(*after)
+	return nil
+}
+
+// resume replays the events after from up to the Hub's position, then joins
+// the live stream there. The position moves while it reads: it goes round
+// until join finds nothing left to replay.
+func (s *eventSub) resume(from int64) {
+	h := s.hub
+	for {
+		joined, err := s.join(from, false)
+		if err != nil {
+			s.end(err)
+			return
 		}
-		context.AfterFunc(s.ctx, func() { h.metrics.subs.WithLabelValues(kind).Dec(); leave() })
-	}()
-	attach(ctx)
-	return ch, nil
+		if joined {
+			break
+		}
+		h.mu.Lock()
+		upTo := h.pos
+		h.mu.Unlock()
+		next, err := h.replay(s, from, upTo, func(ev *Event) bool { return s.out.put(s.ctx, ev) })
+		if err != nil {
+			s.end(err)
+			return
+		}
+		if s.ctx.Err() != nil {
+			s.end(nil)
+			return
+		}
+		from = next
+	}
+	context.AfterFunc(s.ctx, s.leave)
+}
+
+// join adds the subscription to the live stream if it has seen everything
+// up to the Hub's position: false means replay up to it first. A fresh
+// subscription (no cursor) starts at the position.
+func (s *eventSub) join(from int64, fresh bool) (joined bool, err error) {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.stopped:
+		return false, ErrClosed
+	case fresh:
+		s.last = h.pos
+	case from < h.pos:
+		return false, nil
+	default: // the client may have seen more than this instance so far
+		s.last = from
+	}
+	delete(h.replaying, s)
+	h.events[s] = struct{}{}
+	s.state = stateLive
+	h.metrics.subs.WithLabelValues(s.kind).Inc()
+	return true, nil
+}
+
+// offer queues ev (h.mu is held): into the channel when nothing waits
+// before it, else into the backlog; false when the backlog is full too.
+func (s *eventSub) offer(ev *Event) bool {
+	if len(s.backlog) == 0 && s.out.try(ev) {
+		return true
+	}
+	if len(s.backlog) >= s.hub.opts.Buffer {
+		return false
+	}
+	s.backlog = append(s.backlog, ev)
+	return true
+}
+
+// refill moves the backlog into the channel as the transport takes values
+// out of it; a draining subscription closes once all is handed over.
+func (s *eventSub) refill() {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for len(s.backlog) > 0 && s.state != stateClosed {
+		if !s.out.try(s.backlog[0]) {
+			return
+		}
+		s.backlog[0] = nil
+		s.backlog = s.backlog[1:]
+	}
+	s.backlog = nil
+	if s.state == stateDraining { // the Hub stopped: all handed over, end
+		s.closeLocked()
+	}
+}
+
+// leave runs when a joined subscription's context ends (the client
+// stopped, the connection closed, overflow, the Hub stopped). When the Hub
+// stopped, what was dispatched is still sent: the backlog drains first.
+func (s *eventSub) leave() {
+	h := s.hub
+	h.metrics.subs.WithLabelValues(s.kind).Dec()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.events, s)
+	delete(h.replaying, s)
+	if errors.Is(context.Cause(s.ctx), ErrClosed) && len(s.backlog) > 0 && s.state == stateLive {
+		s.state = stateDraining
+		return
+	}
+	s.closeLocked()
+}
+
+// end closes a subscription that never joined: its replay failed (err), or
+// its context ended while it replayed (nil).
+func (s *eventSub) end(err error) {
+	if err != nil {
+		s.cancel(err)
+	}
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.replaying, s)
+	s.closeLocked()
+}
+
+// overflowLocked ends a subscription whose queue is full. h.mu is held.
+func (s *eventSub) overflowLocked() {
+	delete(s.hub.events, s)
+	s.hub.metrics.slow.Inc()
+	go s.cancel(ErrSlowConsumer)
+}
+
+// closeLocked closes the channel, once. h.mu is held.
+func (s *eventSub) closeLocked() {
+	if s.state == stateClosed {
+		return
+	}
+	s.state = stateClosed
+	s.backlog = nil
+	s.out.close()
 }
 
 // wait returns once the Hub delivers, or why it never will.
@@ -239,7 +359,7 @@ func (h *Hub) wait(ctx context.Context) error {
 
 // replay sends the matching events in (from, upTo] from the database, a batch
 // at a time, and returns how far it got.
-func (h *Hub) replay(s *eventSink, from, upTo int64, send func(*Event) bool) (int64, error) {
+func (h *Hub) replay(s *eventSub, from, upTo int64, send func(*Event) bool) (int64, error) {
 	for from < upTo {
 		ctx, cancel := context.WithTimeout(dbroute.UsePrimary(s.ctx), h.opts.Timeout)
 		q := h.opts.Client.TrackingEvent.Query().
@@ -271,11 +391,18 @@ func (h *Hub) replay(s *eventSink, from, upTo int64, send func(*Event) bool) (in
 	return from, nil
 }
 
-type shipSink struct {
+// shipSub is one subscription to a shipment's changes: join, offer (the
+// Hub's reload), leave. It has no backlog: a shipment is read again on each
+// note, so a client that lets handOver versions pile up is a slow one.
+type shipSub struct {
 	sink
-	viewer  *viewer.Viewer
+	hub    *Hub
+	id     int
+	viewer *viewer.Viewer
+	ch     chan *ent.Shipment
+	notify func()
+	// version is the newest version handed over (guarded by hub.mu).
 	version int
-	offer   func(*ent.Shipment) bool
 }
 
 // Shipment subscribes ctx's viewer to shipment id: its current state first,
@@ -293,47 +420,61 @@ func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error)
 	if _, err := h.opts.Client.Shipment.Query().Where(shipment.ID(id)).OnlyID(ctx); err != nil {
 		return nil, err
 	}
-	// Shipments change one version at a time and are read again on each
-	// note: a client that lets handOver versions pile up is a slow one.
-	ch := make(chan *ent.Shipment, handOver)
-	notify := notifier(ctx)
 	sk, _ := newSink(ctx)
-	s := &shipSink{sink: sk, viewer: v}
-	s.offer = func(sh *ent.Shipment) bool {
-		select {
-		case ch <- sh:
-			notify()
-			return true
-		default:
-			return false
-		}
+	s := &shipSub{sink: sk, hub: h, id: id, viewer: v, ch: make(chan *ent.Shipment, handOver), notify: notifier(ctx)}
+	if err := s.join(); err != nil {
+		return nil, err
 	}
+	context.AfterFunc(s.ctx, s.leave)
+	attach(ctx)
+	return s.ch, nil
+}
+
+// join adds the subscription to its shipment's and asks the Hub for the
+// current state, read after joining: no change missed.
+func (s *shipSub) join() error {
+	h := s.hub
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
-		return nil, ErrClosed
+		return ErrClosed
 	}
-	if h.ships[id] == nil {
-		h.ships[id] = map[*shipSink]struct{}{}
+	if h.ships[s.id] == nil {
+		h.ships[s.id] = map[*shipSub]struct{}{}
 	}
-	h.ships[id][s] = struct{}{}
-	h.refresh[id] = struct{}{} // the current state, read after joining: no change missed
+	h.ships[s.id][s] = struct{}{}
+	h.refresh[s.id] = struct{}{}
 	h.mu.Unlock()
 	h.metrics.subs.WithLabelValues("shipmentUpdated").Inc()
 	h.kick()
-	context.AfterFunc(s.ctx, func() {
-		h.metrics.subs.WithLabelValues("shipmentUpdated").Dec()
-		h.mu.Lock()
-		delete(h.ships[id], s)
-		if len(h.ships[id]) == 0 {
-			delete(h.ships, id)
-		}
-		h.mu.Unlock()
-		close(ch)
-		notify()
-	})
-	attach(ctx)
-	return ch, nil
+	return nil
+}
+
+// offer hands sh over without waiting (h.mu is held): false when the
+// channel is full.
+func (s *shipSub) offer(sh *ent.Shipment) bool {
+	select {
+	case s.ch <- sh:
+		s.notify()
+		return true
+	default:
+		return false
+	}
+}
+
+// leave runs when the subscription's context ends: out of the Hub, the
+// channel closed.
+func (s *shipSub) leave() {
+	h := s.hub
+	h.metrics.subs.WithLabelValues("shipmentUpdated").Dec()
+	h.mu.Lock()
+	delete(h.ships[s.id], s)
+	if len(h.ships[s.id]) == 0 {
+		delete(h.ships, s.id)
+	}
+	h.mu.Unlock()
+	close(s.ch)
+	s.notify()
 }
 
 // reloadShipments reads the shipments that changed and offers them to their

@@ -279,6 +279,7 @@ func (s *Server) originHosts() []string {
 // is empty. Queries, mutations and refused subscriptions run at once.
 func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, params *graphql.RawParams,
 	sendErrors func(gqlerror.List), send func(*graphql.Response) error, done func(completed bool)) {
+	outer := ctx // the client's and the connection's
 	rc, errs := exec.CreateOperationContext(ctx, params)
 	if errs == nil && rc.Operation != nil && rc.Operation.Operation != ast.Subscription && s.opts.OperationTimeout > 0 {
 		var cancel context.CancelFunc
@@ -308,14 +309,21 @@ func (s *Server) operation(ctx context.Context, exec graphql.GraphExecutor, para
 			done(completed)
 		}
 	}
+	// timedOut: the operation ran out of OperationTimeout while its client
+	// and connection are still there. Its answer (the executor's TIMEOUT
+	// error) is sent and it completes, as over HTTP: stopping it silently
+	// would leave the client waiting for an answer that never comes.
+	timedOut := func() bool {
+		return outer.Err() == nil && errors.Is(opCtx.Err(), context.DeadlineExceeded)
+	}
 	// step reads and sends one response; false when the operation is over.
 	step := func() bool {
 		resp := handler(s.opts.PerResponse(opCtx))
 		switch {
 		case resp == nil:
-			finish(opCtx.Err() == nil)
+			finish(opCtx.Err() == nil || timedOut())
 			return false
-		case opCtx.Err() != nil:
+		case opCtx.Err() != nil && !timedOut():
 			finish(false) // stopped by the client or the connection: nothing to say
 			return false
 		case first && len(resp.Errors) > 0 && isNull(resp.Data):
