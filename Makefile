@@ -70,10 +70,10 @@ check-generate: generate ## Fail if generated code is stale
 
 migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x (after a hand edit: make migrate-rehash)
 	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=add_something"; exit 2; }
-	$(GO) run ./internal/tools/migrategen -name $(NAME)
+	$(GO) run ./internal/migrate/migrategen -name $(NAME)
 
 migrate-rehash: ## Rewrite the migrations' atlas.sum files after editing a generated migration by hand
-	$(GO) run ./internal/tools/migrategen -rehash
+	$(GO) run ./internal/migrate/migrategen -rehash
 
 deploy-check: ## Check deploy/ with each file's own tool: promtool/amtool, Kubernetes API types, compose-go, the dashboard's PromQL against the app's metrics, actionlint, shellcheck
 	scripts/deploy-check.sh
@@ -110,7 +110,7 @@ bench-go: ## Run the Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-subscriptions: ## 10,000 websocket subscriptions on one instance: memory per idle subscription, fan-out latency (SUBLOAD_FLAGS="-per 10 -redis 127.0.0.1:6379")
-	$(GO) build -o bin/subload ./internal/tools/subload && ulimit -n 65536 2>/dev/null; bin/subload $(SUBLOAD_FLAGS)
+	$(GO) build -o bin/subload ./bench/cmd/subload && ulimit -n 65536 2>/dev/null; bin/subload $(SUBLOAD_FLAGS)
 
 clean: ## Remove build outputs and the local data directory
 	rm -rf bin data

@@ -217,7 +217,7 @@ mysqld_pid() {
 log "building (go build -trimpath)"
 go build -trimpath -o bin/shipmentapp .
 for t in benchload benchchart benchseed benchceiling; do
-  go build -trimpath -o "bin/$t" "./internal/tools/$t"
+  go build -trimpath -o "bin/$t" "./bench/cmd/$t"
 done
 
 # --- MariaDB: the primary (Dolibarr, and the main database of the MariaDB

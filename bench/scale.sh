@@ -115,7 +115,7 @@ start_app() {
 log "building (go build -trimpath)"
 go build -trimpath -o bin/shipmentapp .
 for t in benchload benchseed benchscale; do
-  go build -trimpath -o "bin/$t" "./internal/tools/$t"
+  go build -trimpath -o "bin/$t" "./bench/cmd/$t"
 done
 
 if [ "${SCALE_SKIP_SEED:-0}" != 1 ]; then

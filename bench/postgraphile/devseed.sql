@@ -1,4 +1,4 @@
--- Stand-in for internal/tools/benchseed, for developing and checking the
+-- Stand-in for bench/cmd/benchseed, for developing and checking the
 -- PostGraphile peer alone, in a scratch database whose schema public was made
 -- by the Up sections of migrations/postgres/*.sql (see README.md). It fills
 -- public.shipments/tracking_events/files and creates peer.countries and

@@ -1,7 +1,7 @@
 -- Builds the rest of schema `peer`, the data PostGraphile v5 serves in the
 -- issue 9 benchmarks, from the app's tables in schema public.
 --
--- Runs after the seeder (internal/tools/benchseed), which fills public and
+-- Runs after the seeder (bench/cmd/benchseed), which fills public and
 -- creates peer.countries(id, code, label) and peer.customers(id, name,
 -- country_id):
 --

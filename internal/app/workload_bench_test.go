@@ -26,7 +26,7 @@ import (
 // the data make bench seeds (PostgreSQL shipmentapp_bench, Dolibarr on
 // MariaDB shipmentapp_bench_dolibarr), with the documents of
 // bench/queries/app: the figures to profile with -cpuprofile and
-// -memprofile. It is skipped until make bench (or internal/tools/benchseed)
+// -memprofile. It is skipped until make bench (or bench/cmd/benchseed)
 // has seeded those databases.
 //
 //	go test ./internal/app -run '^$' -bench Workload -cpuprofile cpu.out
@@ -38,7 +38,7 @@ func BenchmarkWorkload(b *testing.B) {
 	dolibarrDB := testutil.Database{Backend: maria, Name: "shipmentapp_bench_dolibarr"}
 	var n int
 	if err := mainDB.Open(b).QueryRowContext(context.Background(), "SELECT count(*) FROM shipments").Scan(&n); err != nil || n < 10000 {
-		b.Skipf("the bench data is not seeded (make bench, or go run ./internal/tools/benchseed): %v", err)
+		b.Skipf("the bench data is not seeded (make bench, or go run ./bench/cmd/benchseed): %v", err)
 	}
 	// The same workloads on gqlgen's executor (GRAPHQL_PLANNED=false) and on
 	// the planned one, side by side in one run.

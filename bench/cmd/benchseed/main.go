@@ -6,7 +6,7 @@
 // PostgreSQL schema peer for PostGraphile, creates an ADMIN API key and
 // writes its secret to -key-file.
 //
-//	go run ./internal/tools/benchseed \
+//	go run ./bench/cmd/benchseed \
 //	  -pg 'postgres://root@127.0.0.1:5432/shipmentapp_bench?sslmode=disable' \
 //	  -dolibarr 'root@tcp(127.0.0.1:3306)/shipmentapp_bench_dolibarr' \
 //	  [-mysql 'root@tcp(127.0.0.1:3306)/shipmentapp_bench'] -key-file bench/.key
@@ -15,7 +15,7 @@
 // of INSERTs, for the data set of make bench-scale (issue 17: 1,000,000
 // shipments, 5,000,000 tracking events, 2,000,000 files over five years):
 //
-//	go run ./internal/tools/benchseed -copy -years 5 -customers 20000 \
+//	go run ./bench/cmd/benchseed -copy -years 5 -customers 20000 \
 //	  -shipments 1000000 -events 5000000 -files 2000000 \
 //	  -pg 'postgres://root@127.0.0.1:5432/shipmentapp_scale?sslmode=disable' \
 //	  -dolibarr 'root@tcp(127.0.0.1:3306)/shipmentapp_scale_dolibarr' -key-file bench/.key.scale-large
@@ -31,8 +31,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/shipmentapp/shipmentapp/bench/internal/seed"
 	"github.com/shipmentapp/shipmentapp/internal/config"
-	"github.com/shipmentapp/shipmentapp/internal/tools/benchseed/seed"
 )
 
 func main() {

@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipmentapp/shipmentapp/bench/internal/seed"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
-	"github.com/shipmentapp/shipmentapp/internal/tools/benchseed/seed"
 )
 
 // TestMainCopy: the bulk mode writes the same rows, sequences and indexes

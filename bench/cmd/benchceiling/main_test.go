@@ -14,13 +14,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipmentapp/shipmentapp/bench/internal/seed"
 	"github.com/shipmentapp/shipmentapp/ent/privacy"
 	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
-	"github.com/shipmentapp/shipmentapp/internal/tools/benchseed/seed"
 )
 
 // TestSameJSONAsTheApp seeds a small benchmark data set, starts the app in
@@ -115,7 +115,7 @@ func sameJSON(t *testing.T, mainB testutil.Backend, dialect Dialect) {
 		return out
 	}
 	doc := func(name string) string {
-		b, err := os.ReadFile("../../../bench/queries/app/" + name)
+		b, err := os.ReadFile("../../queries/app/" + name) // bench/queries/app, from bench/cmd/benchceiling
 		if err != nil {
 			t.Fatal(err)
 		}

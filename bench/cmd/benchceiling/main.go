@@ -8,10 +8,10 @@
 // PostgreSQL (-pg) or MariaDB/MySQL (-mysql: the app's production database;
 // point it at the replica the app reads from).
 //
-//	go run ./internal/tools/benchceiling -addr 127.0.0.1:8091 \
+//	go run ./bench/cmd/benchceiling -addr 127.0.0.1:8091 \
 //	  -pg 'postgres://root@127.0.0.1:5432/shipmentapp_bench?sslmode=disable' \
 //	  -dolibarr 'root@tcp(127.0.0.1:3306)/shipmentapp_bench_dolibarr'
-//	go run ./internal/tools/benchceiling -addr 127.0.0.1:8091 \
+//	go run ./bench/cmd/benchceiling -addr 127.0.0.1:8091 \
 //	  -mysql 'root@tcp(127.0.0.1:3307)/sa_rep_shipmentapp_bench' \
 //	  -dolibarr 'root@tcp(127.0.0.1:3306)/shipmentapp_bench_dolibarr'
 //

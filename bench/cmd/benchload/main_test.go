@@ -104,7 +104,7 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func queriesDir(t *testing.T) string {
-	dir := filepath.Join("..", "..", "..", "bench", "queries")
+	dir := filepath.Join("..", "..", "queries") // bench/queries, from bench/cmd/benchload
 	if _, err := os.Stat(filepath.Join(dir, "app", "nested-list.graphql")); err != nil {
 		t.Skip("bench/queries/app not present")
 	}
