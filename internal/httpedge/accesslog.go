@@ -14,7 +14,11 @@ import (
 // AccessLog gives every request an ID (X-Request-ID, kept from the load
 // balancer when it sends a sane one), in its context and its response, and
 // logs one INFO line when it ends: method, path, the GraphQL operation,
-// status, bytes and duration. logger is asked for the logger per request.
+// status, bytes and duration. A request whose client went away before its
+// answer is logged with status 499 (apperr.StatusClientClosedRequest), as
+// nginx logs it, and that one line is all it leaves in the log (the error
+// presenter logs nothing for it). logger is asked for the logger per
+// request.
 func AccessLog(logger func() *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -28,6 +32,10 @@ func AccessLog(logger func() *slog.Logger, next http.Handler) http.Handler {
 		ctx := observability.WithOperation(apperr.WithRequestID(r.Context(), id), op)
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		status := rec.status
+		if apperr.ClientGone(r.Context()) {
+			// Whatever was written, nobody read it.
+			status = apperr.StatusClientClosedRequest
+		}
 		opName, opType := op.Get()
 		logger().LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("request_id", id),

@@ -285,3 +285,40 @@ func TestHead(t *testing.T) {
 		t.Errorf("without Head: %v %s", w.Header(), w.Body)
 	}
 }
+
+// TestAccessLogClientGone: a request whose client went away (its context
+// cancelled) is logged once, at INFO, with status 499 whatever the handler
+// wrote; one past its deadline keeps the status written.
+func TestAccessLogClientGone(t *testing.T) {
+	for _, c := range []struct {
+		name   string
+		ctx    func() (context.Context, context.CancelFunc)
+		status int64
+	}{
+		{"client gone", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, apperr.StatusClientClosedRequest},
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+		}, http.StatusServiceUnavailable},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			logs := &recordLogs{}
+			logger := slog.New(logs)
+			h := httpedge.AccessLog(func() *slog.Logger { return logger }, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+			}))
+			ctx, cancel := c.ctx()
+			defer cancel()
+			h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodPost, "/graphql", nil).WithContext(ctx))
+			if len(logs.records) != 1 {
+				t.Fatalf("%d log records", len(logs.records))
+			}
+			if r := logs.records[0]; r.Level != slog.LevelInfo || attrs(r)["status"] != c.status {
+				t.Errorf("%s status %v, want INFO status %d", r.Level, attrs(r)["status"], c.status)
+			}
+		})
+	}
+}
