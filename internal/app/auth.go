@@ -49,6 +49,8 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="shipmentapp", error="invalid_token"`)
 			apperr.WriteHTTP(w, http.StatusUnauthorized, apperr.Unauthenticated, "invalid, expired or revoked credentials")
 			return
+		case err != nil && apperr.ClientGone(r.Context()):
+			return // the client went away: the access log says 499
 		case err != nil:
 			a.Logger.ErrorContext(r.Context(), "authenticate", "request_id", apperr.RequestID(r.Context()), "error", err.Error())
 			a.reporter.Error(r.Context(), fmt.Errorf("authenticate: %w", err))

@@ -3,14 +3,8 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -41,6 +35,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 	"github.com/shipmentapp/shipmentapp/internal/gqllimit"
+	"github.com/shipmentapp/shipmentapp/internal/httpedge"
 	"github.com/shipmentapp/shipmentapp/internal/observability"
 	"github.com/shipmentapp/shipmentapp/internal/playground"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
@@ -113,10 +108,7 @@ func (a *App) GraphQL() *handler.Server {
 		Bypass: func(ctx context.Context) bool {
 			return a.Config.APQ.AdminBypass && viewer.FromContext(ctx).Can(viewer.RoleAdmin)
 		},
-		ResponseWriter: func(ctx context.Context) http.ResponseWriter {
-			w, _ := ctx.Value(responseWriterKey{}).(http.ResponseWriter)
-			return w
-		},
+		SetHeader: httpedge.SetHeader,
 	})
 	// After the persisted-query extension, which fills the query in.
 	srv.Use(gqllimit.NewDocument(gqllimit.DefaultMaxDocumentFields, gq.MaxTokens, max(gq.QueryCache, 1)))
@@ -160,26 +152,46 @@ func (c boundedCache) Add(ctx context.Context, query string, doc *ast.QueryDocum
 	}
 }
 
+// edge is the middleware of /graphql, declared once, outermost first: each
+// mount applies the layers that name it (internal/httpedge). Websockets
+// authenticate in connection_init and live longer than any request
+// timeout; event streams authenticate like requests but are not bounded in
+// time either. Both get fresh dataloaders per response (subtransport's
+// PerResponse), not per request.
+func (a *App) edge() httpedge.Stack {
+	return httpedge.Stack{
+		{Name: "cors", On: httpedge.API | httpedge.SSE, Wrap: a.cors},
+		{Name: "rate limit", On: httpedge.All, Wrap: a.rateLimit},
+		{Name: "csrf", On: httpedge.API | httpedge.SSE, Wrap: httpedge.CSRF},
+		{Name: "authenticate", On: httpedge.API | httpedge.SSE, Wrap: a.authenticate},
+		{Name: "read your writes", On: httpedge.API, Wrap: a.readYourWrites},
+		{Name: "response head", On: httpedge.API, Wrap: httpedge.Head},
+		{Name: "batch metrics", On: httpedge.API, Wrap: a.observeBatches},
+		{Name: "dataloaders", On: httpedge.API, Wrap: func(next http.Handler) http.Handler {
+			return loader.Middleware(a.Client, a.Dolibarr, next, loader.WithDriver(a.Router))
+		}},
+		{Name: "limits", On: httpedge.API, Wrap: httpedge.Limits{
+			MaxBody: a.Config.HTTP.MaxBodyBytes, Timeout: a.Config.HTTP.RequestTimeout, UploadTimeout: a.Config.Files.UploadTimeout,
+		}.Wrap},
+	}
+}
+
+// mount is the kind of GraphQL traffic r is.
+func (a *App) mount(r *http.Request) httpedge.Mount {
+	switch {
+	case a.Subscriptions.WebSocket().Supports(r):
+		return httpedge.WebSocket
+	case subtransport.IsSSE(r):
+		return httpedge.SSE
+	}
+	return httpedge.API
+}
+
 func (a *App) routes() http.Handler {
 	a.Subscriptions = a.subscriptions()
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
-	api := a.cors(a.rateLimit(csrfPrevention(a.authenticate(a.readYourWrites(a.observeBatches(loader.Middleware(a.Client, a.Dolibarr, a.limits(gql), loader.WithDriver(a.Router))))))))
-	// Websockets authenticate in connection_init and live longer than any
-	// request timeout; event streams authenticate like requests but are not
-	// bounded in time either. Both get fresh dataloaders per response.
-	ws := a.rateLimit(gql)
-	sse := a.cors(a.rateLimit(csrfPrevention(a.authenticate(gql))))
-	mux.Handle("/graphql", a.metrics.Route("/graphql", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch {
-		case a.Subscriptions.WebSocket().Supports(r):
-			ws.ServeHTTP(w, r)
-		case subtransport.IsSSE(r):
-			sse.ServeHTTP(w, r)
-		default:
-			api.ServeHTTP(w, r)
-		}
-	})))
+	mux.Handle("/graphql", a.metrics.Route("/graphql", a.edge().Handler(a.mount, gql)))
 	if a.Config.GraphQL.Playground {
 		// GraphiQL and the files it loads come from the binary, not a CDN.
 		pg := playground.New("shipmentapp", "/graphql")
@@ -224,7 +236,7 @@ func (a *App) routes() http.Handler {
 				return r.Method + " " + path
 			}))
 	}
-	return a.accessLog(observability.Recover(a.reporter, a.Logger, h))
+	return httpedge.AccessLog(func() *slog.Logger { return a.Logger }, observability.Recover(a.reporter, a.Logger, h))
 }
 
 // observeBatches reports the request's dataloader batches to the metrics.
@@ -270,124 +282,6 @@ func (a *App) subscriptions() *subtransport.Server {
 	})
 }
 
-// limits bounds every GraphQL request's body size and duration. A body over
-// HTTP_MAX_BODY_BYTES is refused with 413 before gqlgen reads it. Uploads
-// (multipart/form-data) are streamed, not read here: the upload transport
-// enforces FILE_MAX_REQUEST_BYTES as it reads, and they get
-// FILE_UPLOAD_TIMEOUT instead of HTTP_REQUEST_TIMEOUT (the transport moves
-// the connection's deadlines once the request shows it carries files).
-func (a *App) limits(next http.Handler) http.Handler {
-	maxBody := a.Config.HTTP.MaxBodyBytes
-	timeout := a.Config.HTTP.RequestTimeout
-	uploadTimeout := a.Config.Files.UploadTimeout
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if upload.IsMultipart(r) {
-			ctx, cancel := context.WithTimeout(r.Context(), uploadTimeout)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-			return
-		}
-		if r.ContentLength > maxBody {
-			tooLarge(w, maxBody)
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody {
-			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				tooLarge(w, maxBody)
-				return
-			}
-			if err != nil {
-				apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadUserInput, "could not read the request body")
-				return
-			}
-			body = documentIDs(body)
-			r.Body = io.NopCloser(bytes.NewReader(body))
-			r.ContentLength = int64(len(body))
-		}
-		if r.Method == http.MethodGet {
-			documentIDsInQuery(r)
-		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
-}
-
-func tooLarge(w http.ResponseWriter, limit int64) {
-	w.Header().Set("Connection", "close")
-	apperr.WriteHTTP(w, http.StatusRequestEntityTooLarge, apperr.RequestTooLarge, fmt.Sprintf("the request body exceeds %d bytes", limit))
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes += n
-	return n, err
-}
-
-func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
-
-// accessLog gives every request an ID (X-Request-ID, kept from the load
-// balancer when it sends a sane one) and logs one line when it ends.
-func (a *App) accessLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := r.Header.Get("X-Request-ID")
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		w.Header().Set("X-Request-ID", id)
-		rec := &statusRecorder{ResponseWriter: w}
-		op := &observability.Operation{}
-		ctx := observability.WithOperation(apperr.WithRequestID(r.Context(), id), op)
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		opName, opType := op.Get()
-		a.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("request_id", id),
-			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
-			slog.String("operation", opName),
-			slog.String("operation_type", opType),
-			slog.Int("status", rec.status),
-			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
-		)
-	})
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for _, c := range id {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
-func newRequestID() string {
-	var b [12]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
-}
-
 // schemaSDL renders the executable schema as SDL.
 func schemaSDL() []byte {
 	var buf bytes.Buffer
@@ -411,165 +305,4 @@ func connectionCosts(c *generated.ComplexityRoot) {
 	c.Shipment.Events = func(child int, _ *entgql.Cursor[int], first *int, _ *entgql.Cursor[int], last *int, _ []*ent.TrackingEventOrder) int {
 		return gqllimit.Connection(child, first, last)
 	}
-}
-
-// preflightHeaders mark a request a browser could not send cross-site
-// without a CORS preflight.
-var preflightHeaders = []string{"Apollo-Require-Preflight", "X-Apollo-Operation-Name", "GraphQL-Require-Preflight"}
-
-// csrfPrevention refuses the requests a browser sends cross-site without a
-// preflight — a GET, or a POST whose content type is text/plain,
-// application/x-www-form-urlencoded or multipart/form-data — unless they carry
-// one of preflightHeaders (Apollo Server's rule). JSON POSTs need a preflight
-// and pass.
-func csrfPrevention(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodOptions && !preflighted(r) {
-			apperr.WriteHTTP(w, http.StatusBadRequest, apperr.CSRFPrevented,
-				"this request has been blocked as a potential cross-site request forgery: send it as application/json, "+
-					"or with a non-empty Apollo-Require-Preflight (or GraphQL-Require-Preflight) header")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func preflighted(r *http.Request) bool {
-	for _, h := range preflightHeaders {
-		if r.Header.Get(h) != "" {
-			return true
-		}
-	}
-	ct := r.Header.Get("Content-Type")
-	if ct == "" {
-		return false
-	}
-	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return false
-	}
-	switch mt {
-	case "text/plain", "application/x-www-form-urlencoded", "multipart/form-data":
-		return false
-	}
-	return true
-}
-
-// documentIDs turns a request that names its document with "id" or
-// "documentId" (trusted documents) into the persisted-query extension that
-// the persisted query extension resolves. Anything else passes unchanged,
-// and so does a body that is not one JSON object or whose extensions are not
-// an object: the transport refuses those with BAD_REQUEST.
-func documentIDs(body []byte) []byte {
-	if !bytes.Contains(body, []byte(`"id"`)) && !bytes.Contains(body, []byte(`"documentId"`)) {
-		return body
-	}
-	var req map[string]any
-	if !decodeJSON(body, &req) || req == nil {
-		return body
-	}
-	id := documentID(req["documentId"], req["id"])
-	if id == "" {
-		return body
-	}
-	ext, ok := withDocumentID(req["extensions"], id)
-	if !ok {
-		return body
-	}
-	req["extensions"] = ext
-	delete(req, "id")
-	delete(req, "documentId")
-	out, err := json.Marshal(req)
-	if err != nil {
-		return body
-	}
-	return out
-}
-
-// documentIDsInQuery is documentIDs for the parameters of a GET. A query
-// string that does not parse, or extensions that are not a JSON object, are
-// left for the transport to refuse.
-func documentIDsInQuery(r *http.Request) {
-	if !hasDocumentIDParam(r.URL.RawQuery) {
-		return // the common case: the transport parses the query string once
-	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return
-	}
-	id := documentID(q.Get("documentId"), q.Get("id"))
-	if id == "" {
-		return
-	}
-	var ext any
-	if e := q.Get("extensions"); e != "" && !decodeJSON([]byte(e), &ext) {
-		return
-	}
-	m, ok := withDocumentID(ext, id)
-	if !ok {
-		return
-	}
-	b, _ := json.Marshal(m)
-	q.Set("extensions", string(b))
-	q.Del("id")
-	q.Del("documentId")
-	r.URL.RawQuery = q.Encode()
-}
-
-// hasDocumentIDParam reports whether a query string may hold an id or
-// documentId parameter: false only when none of its keys is one, read as
-// url.ParseQuery reads them, without parsing (or allocating for) the values.
-// A key it cannot unescape counts as one, leaving it to url.ParseQuery.
-func hasDocumentIDParam(rawQuery string) bool {
-	for rawQuery != "" {
-		var pair string
-		pair, rawQuery, _ = strings.Cut(rawQuery, "&")
-		key, _, _ := strings.Cut(pair, "=")
-		if strings.ContainsAny(key, "%+") {
-			k, err := url.QueryUnescape(key)
-			if err != nil {
-				return true
-			}
-			key = k
-		}
-		if key == "id" || key == "documentId" {
-			return true
-		}
-	}
-	return false
-}
-
-// decodeJSON decodes data, one JSON value and nothing after it, keeping
-// numbers as they were written (a float64 would round large integers).
-func decodeJSON(data []byte, v any) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if dec.Decode(v) != nil {
-		return false
-	}
-	_, err := dec.Token()
-	return err == io.EOF
-}
-
-// withDocumentID returns the extensions ext (an object, or null) with the
-// persisted-query extension naming document id; false when ext is neither.
-func withDocumentID(ext any, id string) (map[string]any, bool) {
-	m, ok := ext.(map[string]any)
-	switch {
-	case ext == nil:
-		m = map[string]any{}
-	case !ok:
-		return nil, false
-	}
-	m["persistedQuery"] = map[string]any{"version": 1, "sha256Hash": id, apq.MarkDocumentID: true}
-	return m, true
-}
-
-func documentID(candidates ...any) string {
-	for _, c := range candidates {
-		if s, ok := c.(string); ok && s != "" && len(s) <= 128 {
-			return s
-		}
-	}
-	return ""
 }

@@ -14,14 +14,13 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shipmentapp/shipmentapp/internal/dbroute"
+	"github.com/shipmentapp/shipmentapp/internal/httpedge"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
 
 // rywCookie carries, across instances, until when a browser that wrote reads
 // from the primary. A forged value can only send its own reads to the primary.
 const rywCookie = "shipmentapp_rw"
-
-type responseWriterKey struct{}
 
 // readYourWrites identifies the viewer of each request and sends its reads to
 // the primary when it wrote recently, here or (by cookie) on another instance.
@@ -35,7 +34,6 @@ func (a *App) readYourWrites(next http.Handler) http.Handler {
 		if a.Router.WroteRecently(key) || cookieRecent(r) {
 			ctx = dbroute.UsePrimary(ctx)
 		}
-		ctx = context.WithValue(ctx, responseWriterKey{}, w)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -49,8 +47,8 @@ func (a *App) aroundMutations(ctx context.Context, next graphql.OperationHandler
 	}
 	window := a.Router.ReadYourWritesWindow()
 	a.Router.NoteWrite(viewer.FromContext(ctx).Credential())
-	if w, ok := ctx.Value(responseWriterKey{}).(http.ResponseWriter); ok && window > 0 {
-		http.SetCookie(w, &http.Cookie{
+	if window > 0 {
+		httpedge.SetCookie(ctx, &http.Cookie{
 			Name:     rywCookie,
 			Value:    strconv.FormatInt(time.Now().Add(window).UnixMilli(), 10),
 			Path:     "/",

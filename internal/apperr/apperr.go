@@ -24,8 +24,15 @@ const (
 	// Unauthenticated: no credentials, or credentials that do not verify.
 	Unauthenticated Code = "UNAUTHENTICATED"
 	// Forbidden: the viewer's role does not allow the operation.
-	Forbidden       Code = "FORBIDDEN"
-	Timeout         Code = "TIMEOUT"
+	Forbidden Code = "FORBIDDEN"
+	// Timeout: the request ran past its deadline (HTTP_REQUEST_TIMEOUT,
+	// FILE_UPLOAD_TIMEOUT), a server-side limit.
+	Timeout Code = "TIMEOUT"
+	// Cancelled: the client went away before the answer (closed its
+	// connection, or cancelled the request); nobody reads the error, which
+	// is neither logged nor reported, and the request is logged with status
+	// 499 (StatusClientClosedRequest).
+	Cancelled       Code = "CANCELLED"
 	RequestTooLarge Code = "REQUEST_TOO_LARGE"
 	// DolibarrUnavailable: the customer directory cannot be reached; the rest
 	// of the response is served.
@@ -104,6 +111,20 @@ func CodeOf(err error) Code {
 		return e.Code
 	}
 	return ""
+}
+
+// StatusClientClosedRequest is the status the access log and the request
+// metrics give a request whose client went away before its answer (nginx's
+// 499 "client closed request"). It is never sent: nobody would read it.
+const StatusClientClosedRequest = 499
+
+// ClientGone reports whether ctx, the context of a request or of its
+// operation, was cancelled because the client went away: net/http cancels a
+// request's context when its connection closes. A context past its deadline
+// (a server-side timeout, TIMEOUT) is not: its error is
+// context.DeadlineExceeded.
+func ClientGone(ctx context.Context) bool {
+	return errors.Is(ctx.Err(), context.Canceled)
 }
 
 type requestIDKey struct{}

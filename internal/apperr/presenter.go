@@ -82,6 +82,13 @@ func Presenter(logger *slog.Logger, showInternal bool) graphql.ErrorPresenterFun
 			// the client's input.
 			gqlErr.Message = "invalid value: " + unwrapMessage(err)
 			gqlErr.Extensions["code"] = string(BadUserInput)
+		case ClientGone(ctx):
+			// What fails once the client has gone (a query cut short, a
+			// dataloader's batch: "load files: context canceled") is no
+			// fault of ours, and nobody will read it: not INTERNAL, not
+			// logged (the request's log line says 499).
+			gqlErr.Message = "the request was cancelled by its client"
+			gqlErr.Extensions["code"] = string(Cancelled)
 		default:
 			id := RequestID(ctx)
 			logger.ErrorContext(ctx, "internal error", slog.String("request_id", id), slog.String("error", err.Error()), slog.Any("path", gqlErr.Path))

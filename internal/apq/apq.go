@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -45,8 +45,9 @@ type Extension struct {
 	// Bypass, when it returns true, lets a request run any document in
 	// allowlist mode (admin keys, when configured).
 	Bypass func(context.Context) bool
-	// ResponseWriter returns the request's writer, to mark refusals uncacheable.
-	ResponseWriter func(context.Context) http.ResponseWriter
+	// SetHeader sets a header of the response of the request of ctx (to
+	// mark refusals uncacheable); nil sets none.
+	SetHeader func(ctx context.Context, key, value string)
 }
 
 var _ interface {
@@ -212,10 +213,8 @@ func (e Extension) allowlist(ctx context.Context, raw *graphql.RawParams, req re
 }
 
 func (e Extension) noStore(ctx context.Context) {
-	if e.ResponseWriter != nil {
-		if w := e.ResponseWriter(ctx); w != nil {
-			w.Header().Set("Cache-Control", noCache)
-		}
+	if e.SetHeader != nil {
+		e.SetHeader(ctx, "Cache-Control", noCache)
 	}
 }
 
@@ -225,6 +224,36 @@ func codeErr(code, msg string) *gqlerror.Error {
 	return err
 }
 
-// MarkDocumentID is what the HTTP layer adds to extensions.persistedQuery when
-// a request names its document with id or documentId.
+// MarkDocumentID is what SetDocumentID adds to extensions.persistedQuery: the
+// hash names a trusted document by its manifest ID, not a SHA-256.
 const MarkDocumentID = documentIDMarkKey
+
+// maxDocumentID bounds a document ID, as it bounds sha256Hash.
+const maxDocumentID = 128
+
+// SetDocumentID names the document of a decoded request by the first of
+// candidates that is a document ID — a non-empty string of at most 128
+// bytes; the transports pass the request's documentId and id members (or
+// parameters of a GET), which the GraphQL-over-HTTP request of trusted
+// documents uses. It puts the ID in raw's extensions.persistedQuery, marked
+// as an ID, where MutateOperationParameters resolves it; it reports false,
+// leaving raw alone, when no candidate is a document ID.
+func SetDocumentID(raw *graphql.RawParams, candidates ...any) bool {
+	id := ""
+	for _, c := range candidates {
+		if s, ok := c.(string); ok && s != "" && len(s) <= maxDocumentID {
+			id = s
+			break
+		}
+	}
+	if id == "" {
+		return false
+	}
+	if raw.Extensions == nil {
+		raw.Extensions = map[string]any{}
+	}
+	// The version as the transports decode numbers (json.Number), so that
+	// the request reads the same as if the client had sent the extension.
+	raw.Extensions["persistedQuery"] = map[string]any{"version": json.Number("1"), "sha256Hash": id, documentIDMarkKey: true}
+	return true
+}

@@ -79,6 +79,10 @@ func FuzzDecodeBody(f *testing.F) {
 		"{\"query\": \"\xff\xfe\"}",
 		`{"headers": {"X": 1}, "query": "{a}", "QUERY": "{b}"}`,
 		`null`, ``, `   `, `"query"`, `{}`,
+		// Trusted documents by ID (apq.SetDocumentID).
+		`{"id": "doc1", "variables": {"n": 9007199254740993}}`,
+		`{"documentId": "doc1", "id": 7, "extensions": {"persistedQuery": {"version": 2}, "other": [1, 2]}}`,
+		`{"id": "doc1", "extensions": null, "query": "{a}"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -123,6 +127,8 @@ func FuzzDecodeQuery(f *testing.F) {
 	f.Add("query=%zz&variables", "{a}", `[1]`)
 	f.Add("query=a&query=b;c=d&&=&variables=%7B", "\x00\xff", `{"a": 1} x`)
 	f.Add("", "", `{"n": 1e999, "s": "\ud800"}`)
+	f.Add("id=doc1&extensions=null", "{a}", `{}`)
+	f.Add("i%64=doc1&documentId=&extensions=%7B%22a%22%3A1%7D", "", `null`)
 	f.Fuzz(func(t *testing.T, raw, query, variables string) {
 		p, err := decodeQuery(raw)
 		if err != nil {

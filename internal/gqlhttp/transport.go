@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/apq"
 )
 
 // POST serves POSTs of application/json (UTF-8), the media type every
@@ -70,14 +71,21 @@ func decodeBody(body []byte) (*graphql.RawParams, error) {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var p graphql.RawParams
+	var p struct {
+		graphql.RawParams
+		// A trusted document's ID (apq.SetDocumentID): any JSON value, so
+		// that one that is not a string is ignored, not refused.
+		ID         any `json:"id"`
+		DocumentID any `json:"documentId"`
+	}
 	if err := dec.Decode(&p); err != nil {
 		return nil, fmt.Errorf("the body is not a GraphQL request (a JSON object with a string query, and optionally a string operationName and object variables and extensions): %s", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("the body has more than one JSON value: batched requests are not supported")
 	}
-	return &p, nil
+	apq.SetDocumentID(&p.RawParams, p.DocumentID, p.ID)
+	return &p.RawParams, nil
 }
 
 // jsonProblem describes a decoding error without echoing the body.
@@ -156,6 +164,7 @@ func decodeQuery(rawQuery string) (*graphql.RawParams, error) {
 			return nil, fmt.Errorf("the %s parameter is not one JSON object: something follows it", p.name)
 		}
 	}
+	apq.SetDocumentID(params, q.Get("documentId"), q.Get("id"))
 	return params, nil
 }
 

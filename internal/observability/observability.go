@@ -14,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/shipmentapp/shipmentapp/internal/apperr"
 )
 
 // maxOperationNames bounds the operation-name label: names are chosen by
@@ -39,13 +41,13 @@ func New(reg prometheus.Registerer) *Metrics {
 	buckets := []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 	m := &Metrics{
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "shipmentapp_http_requests_total", Help: "HTTP requests, by route, method and status.",
+			Name: "shipmentapp_http_requests_total", Help: "HTTP requests, by route, method and status (499: the client went away before the answer).",
 		}, []string{"route", "method", "status"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "shipmentapp_http_request_duration_seconds", Help: "HTTP request durations, by route (websockets and event streams excluded).", Buckets: buckets,
 		}, []string{"route"}),
 		operations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "shipmentapp_graphql_operations_total", Help: "GraphQL operations, by name (\"other\" past 200 names, \"anonymous\" without one), type and result (ok or error).",
+			Name: "shipmentapp_graphql_operations_total", Help: "GraphQL operations, by name (\"other\" past 200 names, \"anonymous\" without one), type and result (ok, error, or cancelled when the client went away).",
 		}, []string{"operation", "type", "result"}),
 		opDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "shipmentapp_graphql_operation_duration_seconds", Help: "GraphQL query and mutation durations, by name and type.", Buckets: buckets,
@@ -79,7 +81,10 @@ func (m *Metrics) Route(route string, next http.Handler) http.Handler {
 		rec := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		status := rec.status
-		if status == 0 {
+		switch {
+		case apperr.ClientGone(r.Context()):
+			status = apperr.StatusClientClosedRequest
+		case status == 0:
 			status = http.StatusOK
 		}
 		m.httpRequests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
@@ -116,8 +121,13 @@ func (m *Metrics) Presenter(next graphql.ErrorPresenterFunc) graphql.ErrorPresen
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		e := next(ctx, err)
 		code, _ := e.Extensions["code"].(string)
-		if code == "" {
+		switch code {
+		case "":
 			code = "UNKNOWN"
+		case string(apperr.Cancelled):
+			// Every unresolved field of a cancelled request fails: counted
+			// once, as the operation's result "cancelled", not per field.
+			return e
 		}
 		m.errors.WithLabelValues(code).Inc()
 		return e
@@ -213,7 +223,10 @@ func (e Extension) InterceptResponse(ctx context.Context, next graphql.ResponseH
 		}
 	}
 	result := "ok"
-	if len(resp.Errors) > 0 {
+	switch {
+	case apperr.ClientGone(ctx):
+		result = "cancelled"
+	case len(resp.Errors) > 0:
 		result = "error"
 	}
 	e.M.operations.WithLabelValues(name, typ, result).Inc()
