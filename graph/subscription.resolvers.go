@@ -36,6 +36,9 @@ func (r *subscriptionResolver) ShipmentUpdated(ctx context.Context, id gid.ID) (
 func (r *subscriptionResolver) ShipmentEvents(ctx context.Context, where *model.ShipmentEventsWhere, after *entgql.Cursor[int]) (<-chan *ent.TrackingEventEdge, error) {
 	var f live.Filter
 	if where != nil {
+		if where.CustomerIds != nil { // [] matches nothing, an absent list everything
+			f.CustomerIDs = make([]int, 0, len(where.CustomerIds))
+		}
 		for i, id := range where.CustomerIds {
 			local, err := localID(fmt.Sprintf("where.customerIds[%d]", i), gid.TypeCustomer, *id)
 			if err != nil {

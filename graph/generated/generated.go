@@ -2533,7 +2533,7 @@ extend type Mutation {
   cancelShipment(id: ID!, reason: String): Shipment!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/subscription.graphql", Input: `"Filters of shipmentEvents; an absent field matches everything. The viewer's scope applies in any case: a partner only ever receives its customers' events."
+	{Name: "../../schema/subscription.graphql", Input: `"Filters of shipmentEvents; an absent or null list matches everything, an empty list nothing. The viewer's scope applies in any case: a partner only ever receives its customers' events."
 input ShipmentEventsWhere {
   "Global IDs of Dolibarr customers."
   customerIds: [ID!]

@@ -77,7 +77,7 @@ type ParcelInput struct {
 	HeightMm    int `json:"heightMm"`
 }
 
-// Filters of shipmentEvents; an absent field matches everything. The viewer's scope applies in any case: a partner only ever receives its customers' events.
+// Filters of shipmentEvents; an absent or null list matches everything, an empty list nothing. The viewer's scope applies in any case: a partner only ever receives its customers' events.
 type ShipmentEventsWhere struct {
 	// Global IDs of Dolibarr customers.
 	CustomerIds []*gid.ID `json:"customerIds,omitempty"`

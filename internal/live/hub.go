@@ -499,8 +499,9 @@ func (e *Event) TrackingEvent() *ent.TrackingEvent {
 	return &cp
 }
 
-// Filter selects the tracking events of a subscription. Empty fields match
-// everything; the viewer's scope applies in any case.
+// Filter selects the tracking events of a subscription. A nil list matches
+// everything, an empty one nothing (as the where inputs' …In filters); the
+// viewer's scope applies in any case.
 type Filter struct {
 	ShipmentID  int
 	CustomerIDs []int
@@ -510,18 +511,18 @@ type Filter struct {
 func (f Filter) match(v *viewer.Viewer, ev *Event) bool {
 	return v.Sees(ev.CustomerID) &&
 		(f.ShipmentID == 0 || f.ShipmentID == ev.ShipmentID) &&
-		(len(f.CustomerIDs) == 0 || slices.Contains(f.CustomerIDs, ev.CustomerID)) &&
-		(len(f.Statuses) == 0 || slices.Contains(f.Statuses, ev.Status))
+		(f.CustomerIDs == nil || slices.Contains(f.CustomerIDs, ev.CustomerID)) &&
+		(f.Statuses == nil || slices.Contains(f.Statuses, ev.Status))
 }
 
 func (f Filter) where(q *ent.TrackingEventQuery) {
 	if f.ShipmentID != 0 {
 		q.Where(trackingevent.ShipmentID(f.ShipmentID))
 	}
-	if len(f.CustomerIDs) > 0 {
+	if f.CustomerIDs != nil {
 		q.Where(trackingevent.HasShipmentWith(shipment.CustomerIDIn(f.CustomerIDs...)))
 	}
-	if len(f.Statuses) > 0 {
+	if f.Statuses != nil {
 		q.Where(trackingevent.StatusIn(f.Statuses...))
 	}
 }
