@@ -170,7 +170,7 @@ func FuzzEventScope(f *testing.F) {
 	f.Add(uint8(3), uint8(0xff), uint8(0xff), uint8(5))
 	f.Add(uint8(2), uint8(5), uint8(2), uint8(23))
 	f.Add(uint8(0), uint8(0), uint8(0), uint8(0))
-	f.Add(uint8(23), uint8(31), uint8(7), uint8(2)) // a burst beyond the channel: found by the fuzzer
+	f.Add(uint8(23), uint8(31), uint8(7), uint8(2))   // a burst beyond the channel: found by the fuzzer
 	f.Add(uint8(31), uint8(0x80), uint8(0), uint8(0)) // customerIds: [] matches nothing
 	f.Add(uint8(31), uint8(0), uint8(0x80), uint8(3)) // statuses: [] matches nothing
 	fx := newScopeFixture(f)
