@@ -12,7 +12,6 @@ import (
 	_ "github.com/shipmentapp/shipmentapp/ent/runtime"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
-	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
@@ -106,14 +105,7 @@ var statuses = []domain.Status{domain.StatusLabelCreated, domain.StatusInTransit
 func newScopeFixture(t testing.TB) *scopeFixture {
 	b := testutil.All()[0] // SQLite
 	d := testutil.NewDatabase(t, b)
-	sqlDB := d.Open(t)
-	m, err := migrate.New(sqlDB, b.Driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	sqlDB := d.OpenMigrated(t)
 	client := ent.NewClient(ent.Driver(db.Driver(sqlDB, b.Driver)))
 	ctx := privacy.DecisionContext(context.Background(), privacy.Allow)
 	f := &scopeFixture{}

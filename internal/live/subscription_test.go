@@ -11,7 +11,6 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
-	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -330,14 +329,7 @@ func (f *subFixture) readN(n int) {
 func brokenHub(t *testing.T) *Hub {
 	b := testutil.All()[0] // SQLite
 	d := testutil.NewDatabase(t, b)
-	sqlDB := d.Open(t)
-	m, err := migrate.New(sqlDB, b.Driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	sqlDB := d.OpenMigrated(t)
 	client := ent.NewClient(ent.Driver(db.Driver(sqlDB, b.Driver)))
 	if err := sqlDB.Close(); err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
 	"github.com/shipmentapp/shipmentapp/internal/live"
-	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
@@ -66,14 +65,7 @@ func newLiveFixture(t *testing.T, buffer int) *liveFixture {
 	t.Helper()
 	b := testutil.All()[0] // SQLite
 	d := testutil.NewDatabase(t, b)
-	sqlDB := d.Open(t)
-	m, err := migrate.New(sqlDB, b.Driver)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Up(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	sqlDB := d.OpenMigrated(t)
 	client := ent.NewClient(ent.Driver(db.Driver(sqlDB, b.Driver)))
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	ship, err := client.Shipment.Create().SetReference("R1").SetCustomerID(1).SetStatus(domain.StatusInTransit).

@@ -24,6 +24,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/config"
 	"github.com/shipmentapp/shipmentapp/internal/db"
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
+	"github.com/shipmentapp/shipmentapp/internal/migrate"
 )
 
 // Backend is a database server the suites run against.
@@ -201,6 +202,20 @@ func (d Database) Open(t testing.TB) *sql.DB {
 		t.Fatalf("open %s: %v", d.Name, err)
 	}
 	t.Cleanup(func() { _ = sqlDB.Close() })
+	return sqlDB
+}
+
+// OpenMigrated opens d as Open does, with the schema migrated up.
+func (d Database) OpenMigrated(t testing.TB) *sql.DB {
+	t.Helper()
+	sqlDB := d.Open(t)
+	m, err := migrate.New(sqlDB, d.Backend.Driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(context.Background()); err != nil {
+		t.Fatalf("migrate %s on %s: %v", d.Name, d.Backend.Name, err)
+	}
 	return sqlDB
 }
 
