@@ -198,7 +198,9 @@ func TestSubscriptionStates(t *testing.T) {
 			}
 			f.waitState(f.s, tt.start)
 			tt.act(f)
-			f.waitState(f.s, tt.end)
+			if f.s != nil {
+				f.waitState(f.s, tt.end)
+			}
 			closed := f.read()
 			if !slices.Equal(f.got, tt.want) || closed != tt.closed {
 				t.Fatalf("read %v (closed %v), want %v (closed %v)", f.got, closed, tt.want, tt.closed)
@@ -272,7 +274,7 @@ func TestSubscriptionResume(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.s = f.sub()
-			if f.s == nil {
+			if f.s == nil && !tt.broken { // a failed replay may have left the Hub already: closed
 				t.Fatal("not replaying")
 			}
 			if !tt.broken {
@@ -285,7 +287,9 @@ func TestSubscriptionResume(t *testing.T) {
 				}
 			}
 			tt.act(f)
-			f.waitState(f.s, tt.end)
+			if f.s != nil {
+				f.waitState(f.s, tt.end)
+			}
 			f.read()
 			if !slices.Equal(f.got, tt.want) {
 				t.Fatalf("read %v, want %v", f.got, tt.want)
