@@ -107,7 +107,7 @@ func TestConnectionEnds(t *testing.T) {
 			name: "credentials revoked: 4403",
 			run: func(t *testing.T, e *env, c *wsClient) {
 				c.init(tokenGood)
-				e.revoke(tokenGood)
+				e.revokeWatched(t, tokenGood)
 			},
 			close: 4403, reason: "revoked",
 		},

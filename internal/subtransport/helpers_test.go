@@ -262,6 +262,25 @@ func (e *env) authenticate(ctx context.Context, token string) (context.Context, 
 }
 
 // revoke revokes a credential everywhere, as the Hub's note does.
+// revokeWatched revokes token once the transport watches it (it starts
+// watching after it has answered: a revocation before that is the periodic
+// check's to find).
+func (e *env) revokeWatched(t *testing.T, token string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		e.mu.Lock()
+		n := len(e.watchers["key:"+token])
+		e.mu.Unlock()
+		if n > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the transport never watched the credential")
+		}
+	}
+	e.revoke(token)
+}
+
 func (e *env) revoke(token string) {
 	e.mu.Lock()
 	e.revoked[token] = true

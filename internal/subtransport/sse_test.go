@@ -172,7 +172,7 @@ func TestSSE(t *testing.T) {
 		},
 		{
 			name: "credentials revoked: ends, no complete",
-			act:  func(t *testing.T, e *env, s *sseStream) { e.revoke(tokenGood) },
+			act:  func(t *testing.T, e *env, s *sseStream) { e.revokeWatched(t, tokenGood) },
 			body: sseForever, want: []string{"end"},
 		},
 		{
