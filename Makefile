@@ -88,11 +88,8 @@ cross: ## Cross-compile with CGO_ENABLED=0 for Linux, Windows and macOS on amd64
 		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/shipmentapp-$$os-$$arch$$ext . ; \
 	done
 
-fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each
-	@set -e; for spec in $(FUZZ_TARGETS); do \
-		pkg=$${spec%%:*}; fn=$${spec##*:}; echo "fuzz $$pkg $$fn"; \
-		$(GO) test $$pkg -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s; \
-	done
+fuzz: ## Run every fuzz target for FUZZTIME (default 30s) each (scripts/fuzz.sh)
+	GO=$(GO) FUZZTIME=$(FUZZTIME) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 soak: ## The soak test: two instances under mixed load while faults are injected, then every write, event, upload, goroutine and the heap checked (SOAK_DURATION=3m SOAK_DB=mariadb|postgres)
 	SOAK_DURATION=$(SOAK_DURATION) SOAK_DB=$(SOAK_DB) $(GO) test $(SOAK_FLAGS) -count=1 -timeout $(SOAK_TIMEOUT) -run '^TestSoak$$' -v ./internal/app/
