@@ -23,6 +23,9 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/shippingmethod"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
+	"github.com/shipmentapp/shipmentapp/ent/webhookattempt"
+	"github.com/shipmentapp/shipmentapp/ent/webhookdelivery"
+	"github.com/shipmentapp/shipmentapp/ent/webhookendpoint"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -94,6 +97,9 @@ func checkColumn(t, c string) error {
 			shipment.Table:             shipment.ValidColumn,
 			shippingmethod.Table:       shippingmethod.ValidColumn,
 			trackingevent.Table:        trackingevent.ValidColumn,
+			webhookattempt.Table:       webhookattempt.ValidColumn,
+			webhookdelivery.Table:      webhookdelivery.ValidColumn,
+			webhookendpoint.Table:      webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)
