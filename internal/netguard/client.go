@@ -67,14 +67,7 @@ func (p Policy) Client(o ClientOptions) *http.Client {
 		// The transport fills in each request's host.
 		tlsConfig.ServerName = ""
 	}
-	d := &dialer{
-		policy: p,
-		net: net.Dialer{
-			Timeout:   o.ConnectTimeout,
-			KeepAlive: 30 * time.Second,
-			Control:   p.control,
-		},
-	}
+	d := p.newDialer(o.ConnectTimeout)
 	base := &http.Transport{
 		Proxy:                  nil,
 		DialContext:            d.dial,
@@ -131,6 +124,19 @@ func (t *transport) CloseIdleConnections() { t.base.CloseIdleConnections() }
 type dialer struct {
 	policy Policy
 	net    net.Dialer
+}
+
+// newDialer returns the client's dialer: each dial bounded by timeout, and
+// the address connected re-checked in Control.
+func (p Policy) newDialer(timeout time.Duration) *dialer {
+	return &dialer{
+		policy: p,
+		net: net.Dialer{
+			Timeout:   timeout,
+			KeepAlive: 30 * time.Second,
+			Control:   p.control,
+		},
+	}
 }
 
 // dial resolves address's host once, refuses it when any of its addresses
