@@ -26,7 +26,8 @@ FUZZ_TARGETS = \
 	./internal/app:FuzzGraphQLHTTP \
 	./internal/app:FuzzUpload \
 	./internal/files:FuzzSanitizeName \
-	./internal/live:FuzzEventScope
+	./internal/live:FuzzEventScope \
+	./internal/whsign:FuzzVerify
 
 # make soak: how long, on which main database (mariadb, with its replica when it answers, or postgres), extra go test flags (-race), the go test timeout.
 SOAK_DURATION ?= 3m
