@@ -27,7 +27,8 @@ FUZZ_TARGETS = \
 	./internal/app:FuzzUpload \
 	./internal/files:FuzzSanitizeName \
 	./internal/live:FuzzEventScope \
-	./internal/netguard:FuzzCheckURL
+	./internal/netguard:FuzzCheckURL \
+	./internal/whsign:FuzzVerify
 
 # make soak: how long, on which main database (mariadb, with its replica when it answers, or postgres), extra go test flags (-race), the go test timeout.
 SOAK_DURATION ?= 3m
