@@ -19,6 +19,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/ent/predicate"
 	"github.com/shipmentapp/shipmentapp/ent/shipment"
 	"github.com/shipmentapp/shipmentapp/ent/trackingevent"
+	"github.com/shipmentapp/shipmentapp/ent/webhookdelivery"
 	"github.com/shipmentapp/shipmentapp/graph/loader"
 	"github.com/shipmentapp/shipmentapp/graph/model"
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
@@ -372,4 +373,35 @@ func customerGIDs(ids []int) []*gid.ID {
 		out[i] = &g
 	}
 	return out
+}
+
+// deliveries is a page of an endpoint's delivery log.
+func (r *Resolver) deliveries(ctx context.Context, endpointID int, status *model.WebhookDeliveryStatus, first *int, after *entgql.Cursor[int]) (*model.WebhookDeliveryConnection, error) {
+	n := 20
+	if first != nil {
+		n = *first
+	}
+	var st *webhookdelivery.Status
+	if status != nil {
+		s := webhookdelivery.Status(*status)
+		st = &s
+	}
+	var from *int
+	if after != nil {
+		from = &after.ID
+	}
+	page, err := r.Webhooks.Deliveries(ctx, endpointID, st, n, from)
+	if err != nil {
+		return nil, err
+	}
+	conn := &model.WebhookDeliveryConnection{Edges: make([]*model.WebhookDeliveryEdge, 0, len(page.Deliveries)), PageInfo: &entgql.PageInfo[int]{HasNextPage: page.HasNext}}
+	for i := range page.Deliveries {
+		d := &page.Deliveries[i]
+		conn.Edges = append(conn.Edges, &model.WebhookDeliveryEdge{Node: d, Cursor: entgql.Cursor[int]{ID: d.ID}})
+	}
+	if len(conn.Edges) > 0 {
+		conn.PageInfo.StartCursor = &conn.Edges[0].Cursor
+		conn.PageInfo.EndCursor = &conn.Edges[len(conn.Edges)-1].Cursor
+	}
+	return conn, nil
 }

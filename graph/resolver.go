@@ -12,6 +12,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
+	"github.com/shipmentapp/shipmentapp/internal/webhook"
 )
 
 // Resolver is the root resolver; it holds the service's dependencies.
@@ -28,6 +29,8 @@ type Resolver struct {
 	Files *files.Service
 	// Live delivers committed changes to subscriptions.
 	Live *live.Hub
+	// Webhooks manages partners' webhook endpoints and their deliveries.
+	Webhooks *webhook.Service
 }
 
 // loaders returns the request's dataloaders, or fresh ones when the handler

@@ -3,8 +3,13 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
+	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/file"
@@ -12,6 +17,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
+	"github.com/shipmentapp/shipmentapp/internal/webhook"
 )
 
 type AddressInput struct {
@@ -51,9 +57,26 @@ type CreateShipmentInput struct {
 	Reference *string `json:"reference,omitempty"`
 }
 
+type CreateWebhookEndpointInput struct {
+	// https URL of the receiver (outside development: a public address, or one of WEBHOOK_ALLOWED_NETWORKS).
+	URL         string  `json:"url"`
+	Description *string `json:"description,omitempty"`
+	// A subscription to shipmentEvents (without after) or trackingEventAdded; default: every event with its shipment.
+	Document  *string        `json:"document,omitempty"`
+	Variables map[string]any `json:"variables,omitempty"`
+	// The API key deliveries run as (STAFF and ADMIN; a PARTNER's endpoints run as itself). Default: the caller's key.
+	OwnerID *gid.ID `json:"ownerId,omitempty"`
+}
+
 type CreatedAPIKey struct {
 	Key *ent.APIKey `json:"key"`
 	// The secret, shown this once: send it as Authorization: Bearer <secret> or X-API-Key: <secret>.
+	Secret string `json:"secret"`
+}
+
+type CreatedWebhookEndpoint struct {
+	Endpoint *ent.WebhookEndpoint `json:"endpoint"`
+	// The signing secret (whsec_…), shown this once.
 	Secret string `json:"secret"`
 }
 
@@ -107,4 +130,146 @@ type UpdateShipmentInput struct {
 	Destination         *AddressInput                 `json:"destination,omitempty"`
 	Parcels             []*ParcelInput                `json:"parcels,omitempty"`
 	EstimatedDeliveryAt graphql.Omittable[*time.Time] `json:"estimatedDeliveryAt,omitempty"`
+}
+
+// What to change; absent fields stay.
+type UpdateWebhookEndpointInput struct {
+	URL         *string `json:"url,omitempty"`
+	Description *string `json:"description,omitempty"`
+	Document    *string `json:"document,omitempty"`
+	// Replace the document's variables ({} clears them).
+	Variables map[string]any `json:"variables,omitempty"`
+}
+
+type WebhookDeliveryConnection struct {
+	Edges    []*WebhookDeliveryEdge `json:"edges"`
+	PageInfo *entgql.PageInfo[int]  `json:"pageInfo"`
+}
+
+type WebhookDeliveryEdge struct {
+	Node   *webhook.Delivery  `json:"node"`
+	Cursor entgql.Cursor[int] `json:"cursor"`
+}
+
+type WebhookDeliveryStatus string
+
+const (
+	// Not attempted yet.
+	WebhookDeliveryStatusPending WebhookDeliveryStatus = "PENDING"
+	// Attempted, failed, and due again at nextAttemptAt.
+	WebhookDeliveryStatusRetrying WebhookDeliveryStatus = "RETRYING"
+	// The receiver answered 2xx.
+	WebhookDeliveryStatusSucceeded WebhookDeliveryStatus = "SUCCEEDED"
+	// Failed for good: a final answer (4xx other than 408, 409, 429) or the retry schedule used up.
+	WebhookDeliveryStatusFailed WebhookDeliveryStatus = "FAILED"
+	// Not sent: the endpoint's key may no longer see the event.
+	WebhookDeliveryStatusCancelled WebhookDeliveryStatus = "CANCELLED"
+)
+
+var AllWebhookDeliveryStatus = []WebhookDeliveryStatus{
+	WebhookDeliveryStatusPending,
+	WebhookDeliveryStatusRetrying,
+	WebhookDeliveryStatusSucceeded,
+	WebhookDeliveryStatusFailed,
+	WebhookDeliveryStatusCancelled,
+}
+
+func (e WebhookDeliveryStatus) IsValid() bool {
+	switch e {
+	case WebhookDeliveryStatusPending, WebhookDeliveryStatusRetrying, WebhookDeliveryStatusSucceeded, WebhookDeliveryStatusFailed, WebhookDeliveryStatusCancelled:
+		return true
+	}
+	return false
+}
+
+func (e WebhookDeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookDeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookDeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e WebhookDeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookDeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookDeliveryStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type WebhookEndpointState string
+
+const (
+	// Deliveries are made.
+	WebhookEndpointStateEnabled WebhookEndpointState = "ENABLED"
+	// No delivery is made; events wait in the log, from the endpoint's cursor, until it is enabled again.
+	WebhookEndpointStateDisabled WebhookEndpointState = "DISABLED"
+)
+
+var AllWebhookEndpointState = []WebhookEndpointState{
+	WebhookEndpointStateEnabled,
+	WebhookEndpointStateDisabled,
+}
+
+func (e WebhookEndpointState) IsValid() bool {
+	switch e {
+	case WebhookEndpointStateEnabled, WebhookEndpointStateDisabled:
+		return true
+	}
+	return false
+}
+
+func (e WebhookEndpointState) String() string {
+	return string(e)
+}
+
+func (e *WebhookEndpointState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WebhookEndpointState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WebhookEndpointState", str)
+	}
+	return nil
+}
+
+func (e WebhookEndpointState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WebhookEndpointState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WebhookEndpointState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

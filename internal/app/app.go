@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/bradfitz/gomemcache/memcache"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -47,6 +48,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/shipping"
 	"github.com/shipmentapp/shipmentapp/internal/storage"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
+	"github.com/shipmentapp/shipmentapp/internal/webhook"
 )
 
 // App is a running shipmentapp without its listener.
@@ -78,6 +80,8 @@ type App struct {
 	// Keys verifies API keys; OIDC verifies user tokens (nil when not configured).
 	Keys *auth.Keys
 	OIDC *auth.OIDC
+	// Webhooks manages endpoints and delivers to them (internal/webhook).
+	Webhooks *webhook.Service
 	// DevAdminKey is the admin key created on the first start in development,
 	// for the playground; empty otherwise.
 	DevAdminKey string
@@ -91,6 +95,10 @@ type App struct {
 	uploadSlots chan struct{}
 	spoolDir    string
 	store       storage.Store
+
+	// es is the executable schema, built once (executableSchema).
+	es     graphql.ExecutableSchema
+	esOnce sync.Once
 
 	mainDB     *sql.DB
 	replicaDBs []*sql.DB
@@ -213,6 +221,9 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 			logger.InfoContext(ctx, "seeded demo shipments", slog.Int("shipments", n), slog.Duration("took", time.Since(start)))
 		}
 	}
+	if err := a.webhooks(ctx); err != nil {
+		return nil, err
+	}
 	a.Health = health.New(a.healthChecks(), logger, a.Registry)
 	// Connection pools: in use, idle, waits, by database.
 	a.Registry.MustRegister(collectors.NewDBStatsCollector(a.mainDB, "primary"), collectors.NewDBStatsCollector(a.Dolibarr.DB(), "dolibarr"))
@@ -225,6 +236,7 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	a.startMonitor(ctx)
 	a.startKeyFlusher(ctx)
 	a.startSweeper(ctx)
+	a.goBackground(ctx, a.Webhooks.Run)
 	return a, nil
 }
 

@@ -53,8 +53,12 @@ func FilesOptions(cfg *config.Config, logger *slog.Logger) (files.Options, error
 
 // devSigningKey reads the development signing key from dir, creating it on
 // first use, so local links survive restarts.
-func devSigningKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "file-signing.key")
+func devSigningKey(dir string) ([]byte, error) { return devKey(dir, "file-signing.key") }
+
+// devKey reads a development key (64 hex characters) from file name under
+// dir, creating it on the first start.
+func devKey(dir, name string) ([]byte, error) {
+	path := filepath.Join(dir, name)
 	b, err := os.ReadFile(path)
 	if err == nil && len(strings.TrimSpace(string(b))) >= 32 {
 		return []byte(strings.TrimSpace(string(b))), nil
@@ -64,7 +68,7 @@ func devSigningKey(dir string) ([]byte, error) {
 	}
 	var raw [32]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, fmt.Errorf("generate file signing key: %w", err)
+		return nil, fmt.Errorf("generate %s: %w", name, err)
 	}
 	key := hex.EncodeToString(raw[:])
 	if err := os.MkdirAll(dir, 0o700); err != nil {

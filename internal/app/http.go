@@ -48,17 +48,7 @@ import (
 // parsed-query cache, introspection only where configured, and the error
 // presenter and recover func that keep internals out of responses.
 func (a *App) GraphQL() *handler.Server {
-	cfg := generated.Config{Resolvers: &graph.Resolver{
-		Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys, Files: a.Files, Live: a.Live,
-	}}
-	connectionCosts(&cfg.Complexity)
-	var es graphql.ExecutableSchema = generated.NewExecutableSchema(cfg)
-	if a.Config.GraphQL.Planned {
-		// The core documents run on their plan, the rest on gqlgen's
-		// executor (graph/plan; docs/DECISIONS.md, "Planned execution").
-		es = plan.New(es, cfg.Resolvers, max(a.Config.GraphQL.QueryCache, 100), func(o plan.Outcome) { a.metrics.Planned(string(o)) })
-	}
-	srv := handler.New(es)
+	srv := handler.New(a.executableSchema())
 	// The GraphQL over HTTP draft's wire format (internal/gqlhttp) for GET,
 	// POST and uploads; Unsupported answers whatever else comes (405, 415).
 	wire := gqlhttp.Protocol{Legacy: a.Config.GraphQL.HTTPLegacy}
@@ -81,10 +71,51 @@ func (a *App) GraphQL() *handler.Server {
 		TempDir:            a.spoolDir,
 	})
 	srv.AddTransport(gqlhttp.Unsupported{Protocol: wire})
+	a.setupExecutor(srv, true)
+	return srv
+}
+
+// executableSchema is the schema with its resolvers, built once: the HTTP
+// server and the webhook renderer run the same one.
+func (a *App) executableSchema() graphql.ExecutableSchema {
+	a.esOnce.Do(func() {
+		cfg := generated.Config{Resolvers: &graph.Resolver{
+			Client: a.Client, Dolibarr: a.Dolibarr, Shipping: a.Shipping, Keys: a.Keys, Files: a.Files, Live: a.Live,
+			Webhooks: a.Webhooks,
+		}}
+		connectionCosts(&cfg.Complexity)
+		a.es = generated.NewExecutableSchema(cfg)
+		if a.Config.GraphQL.Planned {
+			// The core documents run on their plan, the rest on gqlgen's
+			// executor (graph/plan; docs/DECISIONS.md, "Planned execution").
+			a.es = plan.New(a.es, cfg.Resolvers, max(a.Config.GraphQL.QueryCache, 100), func(o plan.Outcome) { a.metrics.Planned(string(o)) })
+		}
+	})
+	return a.es
+}
+
+// executorSetup is what handler.Server and executor.Executor share: the
+// HTTP server and the webhook renderer are set up by one function.
+type executorSetup interface {
+	Use(graphql.HandlerExtension)
+	AroundOperations(graphql.OperationMiddleware)
+	AroundResponses(graphql.ResponseMiddleware)
+	SetErrorPresenter(graphql.ErrorPresenterFunc)
+	SetRecoverFunc(graphql.RecoverFunc)
+	SetQueryCache(graphql.Cache[*ast.QueryDocument])
+	SetParserTokenLimit(int)
+	SetDisableSuggestion(bool)
+}
+
+// setupExecutor applies the API's rules to an executor: the parsed-query
+// cache, introspection, the document limits, persisted and trusted
+// documents, and the error presenter and recover func. forHTTP adds what
+// only requests have: read-your-writes, the live status, metrics, tracing.
+func (a *App) setupExecutor(srv executorSetup, forHTTP bool) {
 	if n := a.Config.GraphQL.QueryCache; n > 0 {
 		srv.SetQueryCache(boundedCache{lru.New[*ast.QueryDocument](n)})
 	}
-	if a.Config.GraphQL.Introspection {
+	if a.Config.GraphQL.Introspection && forHTTP {
 		srv.Use(extension.Introspection{})
 	} else {
 		// "Did you mean ...?" would reveal the schema that introspection hides.
@@ -112,11 +143,13 @@ func (a *App) GraphQL() *handler.Server {
 	})
 	// After the persisted-query extension, which fills the query in.
 	srv.Use(gqllimit.NewDocument(gqllimit.DefaultMaxDocumentFields, gq.MaxTokens, max(gq.QueryCache, 1)))
-	srv.AroundOperations(a.aroundMutations)
-	srv.AroundResponses(a.liveStatus)
-	srv.Use(observability.Extension{M: a.metrics})
-	if a.Config.Tracing.Exporter != "off" {
-		srv.Use(observability.TracingExtension{Tracer: a.tracer.Tracer("shipmentapp/graphql")})
+	if forHTTP {
+		srv.AroundOperations(a.aroundMutations)
+		srv.AroundResponses(a.liveStatus)
+		srv.Use(observability.Extension{M: a.metrics})
+		if a.Config.Tracing.Exporter != "off" {
+			srv.Use(observability.TracingExtension{Tracer: a.tracer.Tracer("shipmentapp/graphql")})
+		}
 	}
 	present := apperr.Presenter(a.Logger, a.Config.Debug)
 	srv.SetErrorPresenter(a.metrics.Presenter(func(ctx context.Context, err error) *gqlerror.Error {
@@ -131,7 +164,6 @@ func (a *App) GraphQL() *handler.Server {
 		a.reporter.Panic(ctx, p)
 		return recoverFn(ctx, p)
 	})
-	return srv
 }
 
 // maxCachedQuery is the longest document the parsed-query cache keeps. A

@@ -332,11 +332,7 @@ func (k *Keys) Authenticate(ctx context.Context, token string) (*viewer.Viewer, 
 	k.mu.Lock()
 	k.lastUsed[keyID] = now
 	k.mu.Unlock()
-	v := &viewer.Viewer{Kind: viewer.KindAPIKey, ID: keyID, Name: row.Name, Role: Role(row.Role), Customers: row.CustomerIds}
-	if row.ExpiresAt != nil {
-		v.ExpiresAt = *row.ExpiresAt
-	}
-	return v, nil
+	return viewerOf(row), nil
 }
 
 // FlushLastUsed writes the last use of the keys used since the previous
@@ -360,4 +356,66 @@ func (k *Keys) FlushLastUsed(ctx context.Context) error {
 // Count returns how many keys exist.
 func (k *Keys) Count(ctx context.Context) (int, error) {
 	return k.client.APIKey.Query().Count(system(ctx))
+}
+
+// SetCustomers changes the customers a PARTNER key may see (the row ID).
+// The change applies at once on every instance: the key's verified form is
+// forgotten and, as for a revocation, its subscriptions end (a client
+// resubscribes with the new scope); webhooks read the key at each delivery.
+func (k *Keys) SetCustomers(ctx context.Context, id int, customers []int) (*ent.APIKey, error) {
+	row, err := k.client.APIKey.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if Role(row.Role) != RolePartner {
+		return nil, badInput("only PARTNER keys are limited to customers")
+	}
+	if len(customers) == 0 {
+		return nil, badInput("a PARTNER key needs at least one customer")
+	}
+	for i, c := range customers {
+		if err := k.checkCustomer(ctx, c); err != nil {
+			if errors.Is(err, ErrBadKeyInput) {
+				return nil, &InputError{Customer: i, Msg: "no customer with this ID in Dolibarr"}
+			}
+			return nil, err
+		}
+	}
+	row, err = row.Update().SetCustomerIds(customers).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("set the customers of api key %d: %w", id, err)
+	}
+	k.Forget(row.KeyID)
+	if k.OnRevoke != nil {
+		k.OnRevoke(ctx, Credential(row.KeyID))
+	}
+	return row, nil
+}
+
+// ViewerOf returns the viewer of key id (the row ID) as the key is now,
+// read from the primary, and its state: background work that acts for a
+// key (webhook deliveries) checks it each time.
+func (k *Keys) ViewerOf(ctx context.Context, id int) (*viewer.Viewer, KeyState, error) {
+	row, err := k.client.APIKey.Get(system(ctx), id)
+	if err != nil {
+		return nil, "", fmt.Errorf("read api key %d: %w", id, err)
+	}
+	return viewerOf(row), StateAt(row, k.now()), nil
+}
+
+// RowID returns the row ID of the key whose key ID is keyID (a viewer's ID).
+func (k *Keys) RowID(ctx context.Context, keyID string) (int, error) {
+	id, err := k.client.APIKey.Query().Where(apikey.KeyID(keyID)).OnlyID(system(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("look up api key %s: %w", keyID, err)
+	}
+	return id, nil
+}
+
+func viewerOf(row *ent.APIKey) *viewer.Viewer {
+	v := &viewer.Viewer{Kind: viewer.KindAPIKey, ID: row.KeyID, Name: row.Name, Role: Role(row.Role), Customers: row.CustomerIds}
+	if row.ExpiresAt != nil {
+		v.ExpiresAt = *row.ExpiresAt
+	}
+	return v
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -27,6 +28,8 @@ import (
 	"github.com/knadh/koanf/providers/confmap"
 	"github.com/knadh/koanf/providers/file"
 	"github.com/knadh/koanf/v2"
+
+	"github.com/shipmentapp/shipmentapp/internal/secretbox"
 )
 
 // Environments.
@@ -68,6 +71,7 @@ type Config struct {
 	Files    Files         `koanf:",squash"`
 	AWS      AWS           `koanf:",squash"`
 	Subs     Subscriptions `koanf:",squash"`
+	Webhooks Webhooks      `koanf:",squash"`
 	Health   Health        `koanf:",squash"`
 	Tracing  Tracing       `koanf:",squash"`
 
@@ -533,7 +537,80 @@ func defaults(appEnv string) map[string]any {
 		"subscription_write_timeout":           "10s",
 		"subscription_auth_recheck":            "1m",
 		"subscription_poll_interval":           "5s",
+		"webhook_workers":                      4,
+		"webhook_timeout":                      "15s",
+		"webhook_connect_timeout":              "5s",
+		"webhook_retry_schedule":               "0s,5s,5m,30m,2h,5h,10h,10h",
+		"webhook_disable_after":                "120h",
+		"webhook_max_endpoints":                10,
+		"webhook_lease":                        "1m",
+		"webhook_retention":                    "720h",
 	}
+}
+
+// Webhooks configure the deliveries to partners' endpoints (internal/webhook).
+type Webhooks struct {
+	// SecretKeys seal the endpoints' signing secrets: comma-separated
+	// 32-byte keys (64 hex characters or base64), the first sealing, all
+	// opening. Required outside development for webhooks to work.
+	SecretKeys string `koanf:"webhook_secret_keys"`
+	// Workers is the number of endpoints one instance delivers to at once.
+	Workers int `koanf:"webhook_workers"`
+	// Timeout bounds one attempt, from connect to the answer read;
+	// ConnectTimeout the connection.
+	Timeout        time.Duration `koanf:"webhook_timeout"`
+	ConnectTimeout time.Duration `koanf:"webhook_connect_timeout"`
+	// RetrySchedule is the delay before each attempt, comma-separated.
+	RetrySchedule string `koanf:"webhook_retry_schedule"`
+	// DisableAfter disables an endpoint failing continuously this long.
+	DisableAfter time.Duration `koanf:"webhook_disable_after"`
+	// MaxEndpoints is the number of endpoints per API key.
+	MaxEndpoints int `koanf:"webhook_max_endpoints"`
+	// Lease is how long an instance holds an endpoint without renewing.
+	Lease time.Duration `koanf:"webhook_lease"`
+	// Retention keeps finished deliveries in the log this long.
+	Retention time.Duration `koanf:"webhook_retention"`
+	// AllowedNetworks may be reached though private (CIDRs, comma-separated).
+	AllowedNetworks string `koanf:"webhook_allowed_networks"`
+	// AllowHTTP permits http:// receivers outside development.
+	AllowHTTP bool `koanf:"webhook_allow_http"`
+}
+
+// Schedule parses RetrySchedule.
+func (w Webhooks) Schedule() ([]time.Duration, error) {
+	var out []time.Duration
+	for i, part := range strings.Split(w.RetrySchedule, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("entry %d (%q) is not a duration such as 0s, 5s or 30m", i+1, strings.TrimSpace(part))
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		return nil, fmt.Errorf("at most 20 attempts, got %d", len(out))
+	}
+	return out, nil
+}
+
+// Networks parses AllowedNetworks.
+func (w Webhooks) Networks() ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range strings.Split(w.AllowedNetworks, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			if a, aerr := netip.ParseAddr(part); aerr == nil {
+				p = netip.PrefixFrom(a, a.BitLen())
+			} else {
+				return nil, fmt.Errorf("%q is not a CIDR such as 10.20.0.0/16", part)
+			}
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // Load reads the configuration from the YAML file at path (if path is not
@@ -748,6 +825,12 @@ func (c *Config) validate() []error {
 		"SUBSCRIPTION_AUTH_RECHECK":  c.Subs.AuthRecheck,
 		"SUBSCRIPTION_POLL_INTERVAL": c.Subs.PollInterval,
 
+		"WEBHOOK_TIMEOUT":         c.Webhooks.Timeout,
+		"WEBHOOK_CONNECT_TIMEOUT": c.Webhooks.ConnectTimeout,
+		"WEBHOOK_DISABLE_AFTER":   c.Webhooks.DisableAfter,
+		"WEBHOOK_LEASE":           c.Webhooks.Lease,
+		"WEBHOOK_RETENTION":       c.Webhooks.Retention,
+
 		"HEALTH_DB_INTERVAL":      c.Health.DBInterval,
 		"HEALTH_DB_TIMEOUT":       c.Health.DBTimeout,
 		"HEALTH_CACHE_INTERVAL":   c.Health.CacheInterval,
@@ -829,6 +912,8 @@ func (c *Config) validate() []error {
 		"SUBSCRIPTION_MAX_PER_CONNECTION":      c.Subs.MaxPerConnection,
 		"SUBSCRIPTION_MAX_CONNECTIONS_PER_KEY": c.Subs.MaxConnectionsPerKey,
 		"SUBSCRIPTION_BUFFER":                  c.Subs.Buffer,
+		"WEBHOOK_WORKERS":                      c.Webhooks.Workers,
+		"WEBHOOK_MAX_ENDPOINTS":                c.Webhooks.MaxEndpoints,
 		"HEALTH_DB_RETRIES":                    c.Health.DBRetries,
 		"HEALTH_CACHE_RETRIES":                 c.Health.CacheRetries,
 		"HEALTH_STORAGE_RETRIES":               c.Health.StorageRetries,
@@ -849,6 +934,18 @@ func (c *Config) validate() []error {
 	}
 	if c.GraphQL.QueryCache < 0 {
 		add("GRAPHQL_QUERY_CACHE_SIZE", "must not be negative, got %d", c.GraphQL.QueryCache)
+	}
+	if _, err := c.Webhooks.Schedule(); err != nil {
+		add("WEBHOOK_RETRY_SCHEDULE", "%v", err)
+	}
+	if _, err := c.Webhooks.Networks(); err != nil {
+		add("WEBHOOK_ALLOWED_NETWORKS", "%v", err)
+	}
+	if c.Webhooks.Lease < c.Webhooks.Timeout+5*time.Second {
+		add("WEBHOOK_LEASE", "must outlast an attempt by 5 s at least (WEBHOOK_TIMEOUT is %s), got %s", c.Webhooks.Timeout, c.Webhooks.Lease)
+	}
+	if _, err := secretbox.ParseKeys(c.Webhooks.SecretKeys); c.Webhooks.SecretKeys != "" && err != nil {
+		add("WEBHOOK_SECRET_KEYS", "%v", err)
 	}
 	return append(p, c.validateFiles()...)
 }

@@ -23,15 +23,21 @@ const (
 	TypeCountry       = "Country"
 	TypeAPIKey        = "APIKey"
 	TypeFile          = "File"
+	// Webhook endpoints and deliveries are not nodes (node(id) does not
+	// find them) but have IDs of the same form.
+	TypeWebhookEndpoint = "WebhookEndpoint"
+	TypeWebhookDelivery = "WebhookDelivery"
 )
 
 var knownTypes = map[string]bool{
-	TypeShipment:      true,
-	TypeTrackingEvent: true,
-	TypeCustomer:      true,
-	TypeCountry:       true,
-	TypeAPIKey:        true,
-	TypeFile:          true,
+	TypeShipment:        true,
+	TypeTrackingEvent:   true,
+	TypeCustomer:        true,
+	TypeCountry:         true,
+	TypeAPIKey:          true,
+	TypeFile:            true,
+	TypeWebhookEndpoint: true,
+	TypeWebhookDelivery: true,
 }
 
 // maxLen bounds the length of an encoded ID accepted by Parse, so a hostile

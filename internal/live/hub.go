@@ -85,7 +85,8 @@ type Hub struct {
 	ships     map[int]map[*shipSub]struct{}
 	refresh   map[int]struct{} // shipments to reload
 	watchers  map[string]map[*func()]struct{}
-	hole      time.Time // when the read first stopped at a missing seq
+	hole      time.Time     // when the read first stopped at a missing seq
+	advanced  chan struct{} // closed when pos moves (Advanced)
 
 	announced atomic.Int64
 	metrics   metrics
@@ -290,6 +291,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		if err == nil {
 			h.mu.Lock()
 			h.pos = pos
+			h.advancedLocked()
 			h.mu.Unlock()
 			break
 		}
@@ -464,6 +466,7 @@ func (h *Hub) dispatch(rows []*ent.TrackingEvent) {
 		h.pos = ev.Seq
 		h.metrics.delay.Observe(now.Sub(row.CreatedAt).Seconds())
 	}
+	h.advancedLocked()
 	h.metrics.delivered.Add(float64(len(rows)))
 }
 

@@ -161,6 +161,9 @@ func (s *eventSub) match(ev *Event) bool { return s.filter.match(s.viewer, ev) }
 // and no duplicate. The channel closes when ctx is done or the subscription
 // ends (see WithAbort).
 func Events[T any](h *Hub, ctx context.Context, f Filter, after *int64, conv func(*Event) T) (<-chan T, error) {
+	if ev, ok := ctx.Value(eventKey{}).(*Event); ok {
+		return oneShot(ctx, f, ev, conv)
+	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, fmt.Errorf("subscribe: no viewer")
@@ -409,6 +412,9 @@ type shipSub struct {
 // then every change, newer versions only. It fails with a not-found error
 // when the viewer may not see the shipment.
 func Shipment(h *Hub, ctx context.Context, id int) (<-chan *ent.Shipment, error) {
+	if _, ok := ctx.Value(eventKey{}).(*Event); ok {
+		return nil, ErrNotDurable
+	}
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return nil, fmt.Errorf("subscribe: no viewer")
