@@ -234,7 +234,7 @@ func TestWebhookDeliveries(t *testing.T) {
 		// The 410 fails the delivery it answered: that event is not in the
 		// 2xx ones, the others are, in order.
 		rcv.waitDelivered(len(want), 30*time.Second) // the timed-out one counts twice
-		time.Sleep(300 * time.Millisecond) // anything more would be a duplicate or a stray
+		time.Sleep(300 * time.Millisecond)           // anything more would be a duplicate or a stray
 		requests, got := rcv.snapshot()
 		for _, r := range requests {
 			if r.Verify != nil {
