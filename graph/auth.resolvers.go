@@ -80,6 +80,34 @@ func (r *mutationResolver) RevokeAPIKey(ctx context.Context, id gid.ID) (*ent.AP
 	return key, err
 }
 
+// SetAPIKeyCustomers is the resolver for the setAPIKeyCustomers field.
+func (r *mutationResolver) SetAPIKeyCustomers(ctx context.Context, id gid.ID, customerIds []*gid.ID) (*ent.APIKey, error) {
+	local, err := localID("id", gid.TypeAPIKey, id)
+	if err != nil {
+		return nil, err
+	}
+	customers := make([]int, 0, len(customerIds))
+	for i, c := range customerIds {
+		n, err := localID(fmt.Sprintf("customerIds.%d", i), gid.TypeCustomer, *c)
+		if err != nil {
+			return nil, err
+		}
+		customers = append(customers, n)
+	}
+	key, err := r.Keys.SetCustomers(ctx, local, customers)
+	if bad := (*auth.InputError)(nil); errors.As(err, &bad) {
+		field := "customerIds"
+		if bad.Customer >= 0 {
+			field = fmt.Sprintf("customerIds.%d", bad.Customer)
+		}
+		return nil, apperr.Invalid(field, "%s", bad.Msg)
+	}
+	if ent.IsNotFound(err) {
+		return nil, apperr.NotFoundf("API key not found")
+	}
+	return key, err
+}
+
 // Viewer is the resolver for the viewer field.
 func (r *queryResolver) Viewer(ctx context.Context) (*viewer.Viewer, error) {
 	v := viewer.FromContext(ctx)

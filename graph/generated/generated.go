@@ -175,6 +175,7 @@ type ComplexityRoot struct {
 		RevokeAPIKey           func(childComplexity int, id gid.ID) int
 		RotateWebhookSecret    func(childComplexity int, id gid.ID) int
 		SendTestWebhook        func(childComplexity int, id gid.ID) int
+		SetAPIKeyCustomers     func(childComplexity int, id gid.ID, customerIds []*gid.ID) int
 		UpdateShipment         func(childComplexity int, id gid.ID, version int, input model.UpdateShipmentInput) int
 		UpdateWebhookEndpoint  func(childComplexity int, id gid.ID, input model.UpdateWebhookEndpointInput) int
 		UploadShipmentFile     func(childComplexity int, shipmentID gid.ID, kind file.Kind, file upload.Upload) int
@@ -366,6 +367,7 @@ type FileResolver interface {
 type MutationResolver interface {
 	CreateAPIKey(ctx context.Context, input model.CreateAPIKeyInput) (*model.CreatedAPIKey, error)
 	RevokeAPIKey(ctx context.Context, id gid.ID) (*ent.APIKey, error)
+	SetAPIKeyCustomers(ctx context.Context, id gid.ID, customerIds []*gid.ID) (*ent.APIKey, error)
 	UploadShipmentFile(ctx context.Context, shipmentID gid.ID, kind file.Kind, file upload.Upload) (*ent.File, error)
 	UploadShipmentFiles(ctx context.Context, shipmentID gid.ID, files []*model.FileUploadInput) ([]*ent.File, error)
 	DeleteFile(ctx context.Context, id gid.ID) (*gid.ID, error)
@@ -1045,6 +1047,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendTestWebhook(childComplexity, args["id"].(gid.ID)), true
+	case "Mutation.setAPIKeyCustomers":
+		if e.ComplexityRoot.Mutation.SetAPIKeyCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAPIKeyCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAPIKeyCustomers(childComplexity, args["id"].(gid.ID), args["customerIds"].([]*gid.ID)), true
 	case "Mutation.updateShipment":
 		if e.ComplexityRoot.Mutation.UpdateShipment == nil {
 			break
@@ -2000,6 +2013,12 @@ extend type Mutation {
   createAPIKey(input: CreateAPIKeyInput!): CreatedAPIKey!
   "Revokes an API key (ADMIN); it stops working on every instance within 10 seconds."
   revokeAPIKey(id: ID!): APIKey!
+  """
+  Changes the customers a PARTNER key may see (ADMIN). It applies at once:
+  the key's open subscriptions end (clients resubscribe with the new scope)
+  and its webhook endpoints deliver only what the new scope shows.
+  """
+  setAPIKeyCustomers(id: ID!, customerIds: [ID!]!): APIKey!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/customer.graphql", Input: `"A country of Dolibarr's dictionary."
@@ -4068,6 +4087,28 @@ func (ec *executionContext) field_Mutation_sendTestWebhook_args(ctx context.Cont
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAPIKeyCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (gid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "customerIds",
+		func(ctx context.Context, v any) ([]*gid.ID, error) {
+			return ec.unmarshalNID2ᚕᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋinternalᚋgidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerIds"] = arg1
 	return args, nil
 }
 
@@ -6450,6 +6491,50 @@ func (ec *executionContext) fieldContext_Mutation_revokeAPIKey(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeAPIKey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setAPIKeyCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAPIKeyCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAPIKeyCustomers(ctx, fc.Args["id"].(gid.ID), fc.Args["customerIds"].([]*gid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIKey) graphql.Marshaler {
+			return ec.marshalNAPIKey2ᚖgithubᚗcomᚋshipmentappᚋshipmentappᚋentᚐAPIKey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAPIKeyCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIKey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAPIKeyCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15375,6 +15460,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeAPIKey":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeAPIKey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setAPIKeyCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAPIKeyCustomers(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -45,3 +45,79 @@ func TestCreateAPIKeyInput(t *testing.T) {
 		}
 	})
 }
+
+// TestSetAPIKeyCustomers: an admin narrows or moves a PARTNER key's scope;
+// the key sees its new customers on its next request (no cache lag), the
+// rules of createAPIKey apply, and only admins may.
+func TestSetAPIKeyCustomers(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := newEnv(t, b)
+		cust := func(n int) string { return gid.New(gid.TypeCustomer, n).String() }
+		var created struct {
+			CreateAPIKey struct {
+				Key    struct{ ID string } `json:"key"`
+				Secret string              `json:"secret"`
+			} `json:"createAPIKey"`
+		}
+		e.gql.MustData(`mutation($in: CreateAPIKeyInput!) { createAPIKey(input: $in) { key { id } secret } }`,
+			map[string]any{"in": map[string]any{"name": "partner", "role": "PARTNER", "customerIds": []string{cust(activeCustomer)}}}, &created)
+		partner := e.gql.As(created.CreateAPIKey.Secret)
+		sees := func() []string {
+			var v struct {
+				Viewer struct{ CustomerIds []string } `json:"viewer"`
+			}
+			partner.MustData(`{ viewer { customerIds } }`, nil, &v)
+			return v.Viewer.CustomerIds
+		}
+		if got := sees(); len(got) != 1 || got[0] != cust(activeCustomer) {
+			t.Fatalf("before: %v", got)
+		}
+		const set = `mutation($id: ID!, $c: [ID!]!) { setAPIKeyCustomers(id: $id, customerIds: $c) { customerIds } }`
+		e.gql.MustData(set, map[string]any{"id": created.CreateAPIKey.Key.ID, "c": []string{cust(otherActiveCustomer)}}, nil)
+		if got := sees(); len(got) != 1 || got[0] != cust(otherActiveCustomer) {
+			t.Fatalf("after: %v, want only %s", got, cust(otherActiveCustomer))
+		}
+		staffKey := e.key("STAFF")
+		staffID := keyRowID(t, e, staffKey)
+		cases := []struct {
+			name string
+			c    *testutil.Client
+			id   string
+			cs   []string
+			code string
+		}{
+			{"no customers", e.gql, created.CreateAPIKey.Key.ID, []string{}, "BAD_USER_INPUT"},
+			{"no such customer", e.gql, created.CreateAPIKey.Key.ID, []string{cust(999999)}, "BAD_USER_INPUT"},
+			{"a staff key", e.gql, staffID, []string{cust(activeCustomer)}, "BAD_USER_INPUT"},
+			{"no such key", e.gql, gid.New(gid.TypeAPIKey, 999999).String(), []string{cust(activeCustomer)}, "NOT_FOUND"},
+			{"by the partner itself", partner, created.CreateAPIKey.Key.ID, []string{cust(activeCustomer)}, "FORBIDDEN"},
+			{"by staff", e.gql.As(staffKey), created.CreateAPIKey.Key.ID, []string{cust(activeCustomer)}, "FORBIDDEN"},
+		}
+		for _, c := range cases {
+			c.c.With(t).MustFail(set, map[string]any{"id": c.id, "c": c.cs}, c.code)
+		}
+		if got := sees(); len(got) != 1 || got[0] != cust(otherActiveCustomer) {
+			t.Fatalf("after the refusals: %v", got)
+		}
+	})
+}
+
+// keyRowID is the global ID of the API key whose secret is secret.
+func keyRowID(t *testing.T, e *env, secret string) string {
+	t.Helper()
+	var keys struct {
+		APIKeys []struct{ ID, Name string } `json:"apiKeys"`
+	}
+	var v struct {
+		Viewer struct{ Name string } `json:"viewer"`
+	}
+	e.gql.As(secret).MustData(`{ viewer { name } }`, nil, &v)
+	e.gql.MustData(`{ apiKeys { id name } }`, nil, &keys)
+	for i := len(keys.APIKeys) - 1; i >= 0; i-- {
+		if keys.APIKeys[i].Name == v.Viewer.Name {
+			return keys.APIKeys[i].ID
+		}
+	}
+	t.Fatalf("no key named %q", v.Viewer.Name)
+	return ""
+}
