@@ -182,11 +182,6 @@ func (s *Service) SendTest(ctx context.Context, endpointID int) (Delivery, error
 	}
 	sys := system(ctx)
 	now := s.now()
-	d, err := s.client.WebhookDelivery.Create().SetEndpointID(ep.ID).SetMessageID(id).SetEventType(TypeTest).
-		SetNextAttemptAt(now).Save(sys)
-	if err != nil {
-		return Delivery{}, err
-	}
 	body, err := jsonEnvelope(TypeTest, id, now, map[string]any{"endpointId": ep.ID, "sentBy": viewer.Actor(ctx)})
 	if err != nil {
 		return Delivery{}, err
@@ -197,15 +192,19 @@ func (s *Service) SendTest(ctx context.Context, endpointID int) (Delivery, error
 	if o.ok() {
 		st = Succeeded
 	}
+	// Recorded once sent, finished: a test is never in the queue (an
+	// instance that dies mid-test leaves nothing half done).
+	var d *ent.WebhookDelivery
 	err = s.tx(ctx, func(tx *ent.Tx) error {
-		if err := s.record(ctx, tx, d.ID, now, dur, o); err != nil {
+		c := tx.WebhookDelivery.Create().SetEndpointID(ep.ID).SetMessageID(id).SetEventType(TypeTest).
+			SetNextAttemptAt(now).SetStatus(st).SetAttempts(1).SetFinishedAt(s.now()).SetNillableLastStatusCode(o.status)
+		if o.err != "" {
+			c.SetLastError(clip(o.err, 1024))
+		}
+		if d, err = c.Save(sys); err != nil {
 			return err
 		}
-		u := tx.WebhookDelivery.UpdateOneID(d.ID).SetStatus(st).SetAttempts(1).SetFinishedAt(s.now()).SetNillableLastStatusCode(o.status)
-		if o.err != "" {
-			u.SetLastError(clip(o.err, 1024))
-		}
-		return u.Exec(sys)
+		return s.record(ctx, tx, d.ID, now, dur, o)
 	})
 	if err != nil {
 		return Delivery{}, err

@@ -177,7 +177,7 @@ func (s *Service) release(ctx context.Context, id int) {
 	defer cancel()
 	sys := system(ctx)
 	next, err := s.client.WebhookDelivery.Query().
-		Where(webhookdelivery.EndpointID(id), webhookdelivery.StatusIn(Pending, Retrying)).
+		Where(webhookdelivery.EndpointID(id), webhookdelivery.StatusIn(Pending, Retrying), webhookdelivery.EventSeqNotNil()).
 		Order(ent.Asc(webhookdelivery.FieldID)).First(sys)
 	u := s.client.WebhookEndpoint.Update().
 		Where(webhookendpoint.ID(id), webhookendpoint.LeaseOwner(s.opts.Instance)).
@@ -239,7 +239,7 @@ func (s *Service) step(ctx context.Context, id int) (bool, error) {
 		return false, s.disable(ctx, ep, fmt.Sprintf("its API key is %s", state))
 	}
 	head, err := s.client.WebhookDelivery.Query().
-		Where(webhookdelivery.EndpointID(id), webhookdelivery.StatusIn(Pending, Retrying)).
+		Where(webhookdelivery.EndpointID(id), webhookdelivery.StatusIn(Pending, Retrying), webhookdelivery.EventSeqNotNil()).
 		Order(ent.Asc(webhookdelivery.FieldID)).First(sys)
 	switch {
 	case err == nil:
