@@ -1,11 +1,17 @@
 package app_test
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -320,4 +326,100 @@ func TestWebhookDeliveries(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestWebhookNodeReceiver: deliveries verified by an independent
+// implementation, the standardwebhooks npm package in Node
+// (internal/whsign/testdata/verifier/receiver.mjs, README's JavaScript
+// receiver), which answers 400 to any delivery it cannot verify: every
+// event reaches it, in order, before and after a secret rotation (two
+// signatures: the receiver knows only the new secret, then only the old).
+func TestWebhookNodeReceiver(t *testing.T) {
+	dir := filepath.Join("..", "whsign", "testdata", "verifier")
+	if _, err := exec.LookPath("node"); err != nil {
+		testutil.SkipOrFail(t, "node is not installed: SKIPPED")
+		return
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "standardwebhooks")); err != nil {
+		testutil.SkipOrFail(t, "npm ci --prefix internal/whsign/testdata/verifier has not run: SKIPPED")
+		return
+	}
+	e := webhookEnv(t, testutil.SQLite)
+	addr := testutil.FreeAddr(t)
+	_, port, _ := net.SplitHostPort(addr)
+	ep := e.endpoint(e.gql, map[string]any{"url": "http://" + addr + "/hooks"})
+	var mu sync.Mutex
+	var seen []string
+	start := func(secret string) func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cmd := exec.CommandContext(ctx, "node", "receiver.mjs")
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "WEBHOOK_SECRET="+secret, "PORT="+port)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				if id, ok := strings.CutPrefix(sc.Text(), "event "); ok {
+					mu.Lock()
+					seen = append(seen, strings.Fields(id)[0])
+					mu.Unlock()
+				}
+			}
+		}()
+		return func() { cancel(); <-done; _ = cmd.Wait() }
+	}
+	waitSeen := func(n int) []string {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			got := slices.Clone(seen)
+			mu.Unlock()
+			if len(got) >= n {
+				return got
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the node receiver verified %d of %d deliveries", len(got), n)
+			}
+		}
+	}
+	sh := e.create(createInput(activeCustomer, "DHL"))
+	var want []string
+	event := func(st, at string) {
+		r := e.addEvent(sh.ID, st, at)
+		var ev struct {
+			AddTrackingEvent struct{ ID string } `json:"addTrackingEvent"`
+		}
+		if err := json.Unmarshal(r.Data, &ev); err != nil || ev.AddTrackingEvent.ID == "" {
+			t.Fatalf("add event: %s", r.Raw)
+		}
+		want = append(want, ev.AddTrackingEvent.ID)
+	}
+	event("LABEL_CREATED", "2026-12-01T10:00:00Z") // before the receiver is up: retried
+	stop := start(ep.Secret)
+	event("IN_TRANSIT", "2026-12-01T11:00:00Z")
+	waitSeen(2)
+	stop()
+	var rotated struct {
+		RotateWebhookSecret struct{ Secret string } `json:"rotateWebhookSecret"`
+	}
+	e.gql.MustData(`mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, map[string]any{"id": ep.Endpoint.ID}, &rotated)
+	stop = start(rotated.RotateWebhookSecret.Secret) // knows only the new secret
+	event("OUT_FOR_DELIVERY", "2026-12-01T12:00:00Z")
+	waitSeen(3)
+	stop()
+	stop = start(ep.Secret) // knows only the old one, still signing for 24 hours
+	defer stop()
+	event("DELIVERED", "2026-12-01T13:00:00Z")
+	got := waitSeen(4)
+	if !slices.Equal(got, want) {
+		t.Fatalf("the node receiver verified %v, want %v", got, want)
+	}
 }
