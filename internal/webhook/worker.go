@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/shipmentapp/shipmentapp/ent"
@@ -67,17 +68,12 @@ func (s *Service) Run(ctx context.Context) {
 	if s.opts.Box == nil {
 		return
 	}
-	done := make(chan struct{})
+	var wg sync.WaitGroup
 	for range s.opts.Workers {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			s.work(ctx)
-		}()
+		wg.Go(func() { s.work(ctx) })
 	}
-	go s.janitor(ctx)
-	for range s.opts.Workers {
-		<-done
-	}
+	wg.Go(func() { s.janitor(ctx) })
+	wg.Wait()
 }
 
 // work is one worker: it claims a due endpoint, delivers to it, lets it go,
