@@ -163,6 +163,14 @@ func (s *Server) Stderr() string { return s.stderr.String() }
 // Terminate sends SIGTERM.
 func (s *Server) Terminate() error { return s.Cmd.Process.Signal(syscall.SIGTERM) }
 
+// Kill sends SIGKILL: the process dies at once, in the middle of whatever
+// it was doing, as in a crash or an OOM kill (Wait then returns its error).
+func (s *Server) Kill() error { return s.Cmd.Process.Signal(syscall.SIGKILL) }
+
+// PID returns the process ID of the server (an instance names itself by it,
+// in webhook leases for one).
+func (s *Server) PID() int { return s.Cmd.Process.Pid }
+
 // Wait waits up to timeout for the process to exit and returns its error
 // (nil for exit status 0).
 func (s *Server) Wait(timeout time.Duration) error {
