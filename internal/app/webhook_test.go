@@ -45,6 +45,7 @@ type delivered struct {
 	At      time.Time
 	Verify  error
 	Headers http.Header
+	Raw     []byte // the body as received
 }
 
 type envelopeJSON struct {
@@ -65,7 +66,7 @@ func newReceiver(t testing.TB) *receiver {
 func (r *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(req.Body)
 	r.mu.Lock()
-	d := delivered{ID: req.Header.Get("webhook-id"), At: time.Now(), Headers: req.Header.Clone()}
+	d := delivered{ID: req.Header.Get("webhook-id"), At: time.Now(), Headers: req.Header.Clone(), Raw: body}
 	d.Verify = whsign.Verify(r.secret, req.Header, body, time.Now(), 5*time.Minute)
 	if err := json.Unmarshal(body, &d.Body); err != nil {
 		d.Verify = fmt.Errorf("body: %v: %s", err, body)

@@ -132,7 +132,11 @@ func documentError(errs gqlerror.List) error {
 		if code, _ := e.Extensions["code"].(string); code == string(apperr.Unavailable) || code == string(apperr.TooManyTokens) {
 			return e
 		}
-		msgs = append(msgs, e.Message)
+		msg := e.Message
+		if len(e.Path) > 0 { // a variable's errors name it by their path alone
+			msg = e.Path.String() + " " + msg
+		}
+		msgs = append(msgs, msg)
 	}
 	return apperr.Invalid("document", "%s", strings.Join(msgs, "; "))
 }
