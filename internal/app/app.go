@@ -42,6 +42,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/observability"
+	"github.com/shipmentapp/shipmentapp/internal/playground"
 	"github.com/shipmentapp/shipmentapp/internal/pubsub"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
 	"github.com/shipmentapp/shipmentapp/internal/redisx"
@@ -85,6 +86,11 @@ type App struct {
 	// DevAdminKey is the admin key created on the first start in development,
 	// for the playground; empty otherwise.
 	DevAdminKey string
+	// devSessions signs the development playground in (nil outside
+	// development, or when PLAYGROUND_DEV_AUTH or APP_ADDR rule it out);
+	// playgroundPage is /playground (nil when GRAPHQL_PLAYGROUND is off).
+	devSessions    *playground.DevSessions
+	playgroundPage *playground.Handler
 
 	// uploadSlots bounds the uploads in progress (FILE_MAX_CONCURRENT_UPLOADS);
 	// spoolDir holds the parts that arrive before their resolver wants them.
@@ -229,6 +235,14 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	a.Registry.MustRegister(collectors.NewDBStatsCollector(a.mainDB, "primary"), collectors.NewDBStatsCollector(a.Dolibarr.DB(), "dolibarr"))
 	for i, r := range a.replicaDBs {
 		a.Registry.MustRegister(collectors.NewDBStatsCollector(r, "replica:"+a.Router.Replicas()[i].Name))
+	}
+	if cfg.GraphQL.Playground {
+		if err := a.startDevSessions(); err != nil {
+			return nil, err
+		}
+		if a.playgroundPage, err = a.playgroundHandler(); err != nil {
+			return nil, err
+		}
 	}
 	a.Handler = a.routes()
 	a.goBackground(ctx, func(bg context.Context) { a.Health.Start(bg)() })

@@ -9,6 +9,7 @@ import (
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/playground"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
 )
@@ -69,6 +70,8 @@ func (a *App) authenticate(next http.Handler) http.Handler {
 // verify returns the viewer of an API key or token.
 func (a *App) verify(ctx context.Context, token string) (*viewer.Viewer, error) {
 	switch {
+	case a.devSessions != nil && playground.IsDevSession(token):
+		return a.verifyDevSession(token)
 	case strings.HasPrefix(token, auth.KeyPrefix):
 		return a.Keys.Authenticate(ctx, token)
 	case a.OIDC != nil:

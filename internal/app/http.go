@@ -224,9 +224,8 @@ func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", a.metrics.Route("/graphql", a.edge().Handler(a.mount, gql)))
-	if a.Config.GraphQL.Playground {
+	if pg := a.playgroundPage; pg != nil {
 		// GraphiQL and the files it loads come from the binary, not a CDN.
-		pg := playground.New("shipmentapp", "/graphql")
 		mux.Handle("GET /playground", pg)
 		mux.Handle("GET "+playground.AssetsPath, pg)
 	}

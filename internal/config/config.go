@@ -290,6 +290,12 @@ type GraphQL struct {
 	// Planned runs the documents graph/plan covers on their plan instead of
 	// gqlgen's generic executor (same answers, less CPU).
 	Planned bool `koanf:"graphql_planned"`
+
+	// PlaygroundDevAuth is when the development playground opens signed
+	// in as the development admin (internal/playground's DevSessions):
+	// "auto" (development, APP_ADDR on loopback, the request from this
+	// machine), "on" (development, any request) or "off".
+	PlaygroundDevAuth string `koanf:"playground_dev_auth"`
 }
 
 // Files configures file uploads, downloads and their storage.
@@ -483,6 +489,7 @@ func defaults(appEnv string) map[string]any {
 		"http_request_timeout":        "30s",
 		"http_max_body_bytes":         1 << 20,
 		"graphql_playground":          dev,
+		"playground_dev_auth":         "auto",
 		"graphql_introspection":       dev,
 		"graphql_query_cache_size":    1000,
 		"graphql_max_depth":           15,
@@ -788,6 +795,11 @@ func (c *Config) validate() []error {
 	}
 	if c.Debug && c.Env == EnvProduction {
 		add("APP_DEBUG", "may not be true in production: it would show internal errors to clients")
+	}
+	if !slices.Contains([]string{"auto", "on", "off"}, c.GraphQL.PlaygroundDevAuth) {
+		add("PLAYGROUND_DEV_AUTH", "must be auto, on or off, got %q", c.GraphQL.PlaygroundDevAuth)
+	} else if c.GraphQL.PlaygroundDevAuth == "on" && c.Env != EnvDevelopment {
+		add("PLAYGROUND_DEV_AUTH", "may only be on in development: it signs every playground visitor in as an admin")
 	}
 	if c.DB.AutoMigrate && c.Env != EnvDevelopment {
 		add("DB_AUTO_MIGRATE", "may only be true in development; run `shipmentapp migrate up` in %s", c.Env)

@@ -16,6 +16,8 @@ import (
 	"embed"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -24,6 +26,7 @@ import (
 	"path"
 	"strings"
 	"sync"
+	"time"
 )
 
 // AssetsPath is where the page's files are served; every name under it is
@@ -128,34 +131,91 @@ func Assets() map[string]*Asset { return load().byName }
 // files (under AssetsPath). Mount it on "GET /playground" and
 // "GET /playground/assets/".
 type Handler struct {
-	page []byte
-	csp  string
+	data    pageData
+	page    []byte // the page without a development session
+	csp     string
+	session func(*http.Request) (string, time.Time, bool)
+}
+
+// Options configures a Handler.
+type Options struct {
+	// Title is the page's title.
+	Title string
+	// Endpoint is where GraphiQL sends its operations: a path of this origin
+	// ("/graphql") or an absolute URL; subscriptions go to the same URL over
+	// ws:// or wss://.
+	Endpoint string
+	// Introspection says whether the endpoint answers introspection: when
+	// it does not, GraphiQL does not ask (and shows no error for it).
+	Introspection bool
+	// Examples are the tabs the page opens with when the browser has none
+	// saved (Examples: the README's).
+	Examples []Example
+	// DevSession, when set, is asked for each page request: when it returns
+	// ok, the page is signed in with token (until expires) and asks for no
+	// key. It must return ok only in development (see DevSessions and
+	// LoopbackRequest). Without it, or when it returns false, the page asks
+	// for an API key.
+	DevSession func(r *http.Request) (token string, expires time.Time, ok bool)
+}
+
+// pageData is what page.html is rendered from.
+type pageData struct {
+	Title, Endpoint, Introspection, Examples              string
+	Session, SessionExpires                               string
+	React, ReactDOM, GraphiQL, GraphiQLCSS, Page, PageCSS *Asset
 }
 
 // New returns the playground whose GraphiQL sends its operations to
 // endpoint: a path of this origin ("/graphql") or an absolute URL;
-// subscriptions go to the same URL over ws:// or wss://.
+// subscriptions go to the same URL over ws:// or wss://. It asks for an API
+// key and fetches the schema: NewHandler configures more.
 func New(title, endpoint string) *Handler {
+	h, err := NewHandler(Options{Title: title, Endpoint: endpoint, Introspection: true})
+	if err != nil {
+		panic(err) // New has no examples to encode: only a missing vendored file fails, at start
+	}
+	return h
+}
+
+// NewHandler returns the playground configured by o.
+func NewHandler(o Options) (*Handler, error) {
 	c := load()
-	data := struct {
-		Title, Endpoint                                       string
-		React, ReactDOM, GraphiQL, GraphiQLCSS, Page, PageCSS *Asset
-	}{
-		Title: title, Endpoint: endpoint,
+	examples := o.Examples
+	if examples == nil {
+		examples = []Example{}
+	}
+	ex, err := json.Marshal(examples)
+	if err != nil {
+		return nil, fmt.Errorf("playground: encode the example tabs: %w", err)
+	}
+	data := pageData{
+		Title: o.Title, Endpoint: o.Endpoint, Introspection: "off", Examples: string(ex),
 		React: c.byName[reactFile], ReactDOM: c.byName[reactDOMFile],
 		GraphiQL: c.byName[graphiqlJS], GraphiQLCSS: c.byName[graphiqlCSS],
 		Page: c.pageJS, PageCSS: c.pageCSS,
 	}
+	if o.Introspection {
+		data.Introspection = "on"
+	}
 	for _, a := range []*Asset{data.React, data.ReactDOM, data.GraphiQL, data.GraphiQLCSS} {
 		if a == nil {
-			panic("playground: a vendored file is missing from internal/playground/assets (scripts/playground-assets.sh)")
+			return nil, errors.New("playground: a vendored file is missing from internal/playground/assets (scripts/playground-assets.sh)")
 		}
 	}
+	h := &Handler{data: data, csp: policy(o.Endpoint), session: o.DevSession}
+	if h.page, err = h.render(data); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+func (h *Handler) render(data pageData) ([]byte, error) {
 	var buf bytes.Buffer
 	if err := page.Execute(&buf, data); err != nil {
-		panic(err)
+		return nil, fmt.Errorf("playground: render the page: %w", err)
 	}
-	return &Handler{page: buf.Bytes(), csp: policy(endpoint)}
+	return buf.Bytes(), nil
 }
 
 // policy allows the page this origin only, plus endpoint's origin when it is
@@ -173,18 +233,33 @@ func policy(endpoint string) string {
 		"connect-src " + connect + "; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 }
 
+// ServeHTTP serves the page or one of its files.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if name, ok := strings.CutPrefix(r.URL.Path, AssetsPath); ok {
 		serveAsset(w, r, load().byName[name])
 		return
 	}
+	body, cache := h.page, "no-cache"
+	if h.session != nil {
+		if token, expires, ok := h.session(r); ok {
+			data := h.data
+			data.Session, data.SessionExpires = token, expires.UTC().Format(time.RFC3339)
+			b, err := h.render(data)
+			if err != nil {
+				http.Error(w, "the playground page could not be rendered", http.StatusInternalServerError)
+				return
+			}
+			// A credential: kept by no cache, offered to no other page.
+			body, cache = b, "no-store"
+		}
+	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Cache-Control", "no-cache")
+	hd.Set("Cache-Control", cache)
 	hd.Set("Content-Security-Policy", h.csp)
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
-	_, _ = w.Write(h.page)
+	_, _ = w.Write(body)
 }
 
 func serveAsset(w http.ResponseWriter, r *http.Request, a *Asset) {
