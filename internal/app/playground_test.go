@@ -11,12 +11,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/shipmentapp/shipmentapp/internal/playground"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -59,14 +61,19 @@ type playgroundRun struct {
 	PageErrors    []string       `json:"pageErrors"`
 	Console       []string       `json:"console"`
 	Timings       map[string]int `json:"timings"` // milliseconds per step
-	screenshot    string
+	// Tabs, Docs, Prompt and Auth: see playground.mjs's --mode.
+	Tabs       []string `json:"tabs"`
+	Docs       string   `json:"docs"`
+	Prompt     string   `json:"prompt"`
+	Auth       []string `json:"auth"`
+	screenshot string
 }
 
 const playgroundQuery = `{ shipments(first: 5) { edges { node { reference status } } } }`
 
-// usePlayground runs playground.mjs against server with key in the Headers
-// pane, bounded in time: a hung browser fails the test.
-func usePlayground(t *testing.T, script, server, key string) playgroundRun {
+// usePlayground runs playground.mjs against server with args (its --mode,
+// --key, --query), bounded in time: a hung browser fails the test.
+func usePlayground(t *testing.T, script, server string, args ...string) playgroundRun {
 	t.Helper()
 	dir := os.Getenv("PLAYGROUND_SCREENSHOTS") // kept; t.TempDir() is removed after the test
 	if dir == "" {
@@ -75,8 +82,8 @@ func usePlayground(t *testing.T, script, server, key string) playgroundRun {
 	shot := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+".png")
 	ctx, cancel := context.WithTimeout(context.Background(), 180*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", script, "--url", server, "--key", key, "--query", playgroundQuery,
-		"--chromium", chromiumPath(), "--screenshot", shot, "--timeout", "150000")
+	cmd := exec.CommandContext(ctx, "node", append([]string{script, "--url", server,
+		"--chromium", chromiumPath(), "--screenshot", shot, "--timeout", "150000"}, args...)...)
 	// The browser dies with the script: kill the whole process group.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -125,9 +132,12 @@ func (r playgroundRun) offline(server string) []string {
 }
 
 // TestPlaygroundInABrowser uses /playground as a developer does, in headless
-// Chromium: it types the development admin key into the Headers pane and a
-// query into the editor, clicks run and reads the result pane. Everything
-// the page loads must come from the app itself.
+// Chromium: first opened, it is signed in (a development session), its
+// documentation explorer holds the schema and its tabs the README's example
+// queries, and the first one runs with no typing; then it types the
+// development admin key into the Headers pane and a query into the editor,
+// clicks run and reads the result pane. Everything the page loads must come
+// from the app itself.
 func TestPlaygroundInABrowser(t *testing.T) {
 	script := requireBrowser(t)
 	e := newEnv(t, testutil.SQLite) // development: playground on
@@ -141,8 +151,47 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	}
 	server := e.gql.URL() // a real HTTP listener on 127.0.0.1
 
+	t.Run("opens ready, no typing", func(t *testing.T) {
+		run := usePlayground(t, script, server, "--mode", "ready")
+		defer func() {
+			if t.Failed() {
+				t.Logf("screenshot: %s\nrequests: %q\nconsole: %q", run.screenshot, run.Requests, run.Console)
+			}
+		}()
+		if !run.OK {
+			t.Fatalf("the playground showed no result: step %q: %s", run.Step, run.Error)
+		}
+		for _, p := range run.offline(server) {
+			t.Error(p)
+		}
+		for _, want := range exampleNames(t) {
+			if !slices.ContainsFunc(run.Tabs, func(tab string) bool { return strings.Contains(tab, want) }) {
+				t.Errorf("no tab holds the README's example %s: tabs %q", want, run.Tabs)
+			}
+		}
+		for _, want := range []string{"Query", "Mutation", "Subscription"} {
+			if !strings.Contains(run.Docs, want) {
+				t.Errorf("the documentation explorer does not show %s:\n%s", want, run.Docs)
+			}
+		}
+		if len(run.Auth) == 0 {
+			t.Error("the page sent no request to /graphql")
+		}
+		for _, a := range run.Auth {
+			if !strings.HasPrefix(a, "Bearer "+playground.DevSessionPrefix) {
+				t.Errorf("a /graphql request went with %q, not the development session", a)
+			}
+		}
+		shown := shownShipments(t, run.Result)
+		for _, ref := range refs {
+			if !slices.Contains(shown, ref) {
+				t.Errorf("the first tab's result does not show shipment %s (it shows %v):\n%s", ref, shown, run.Result)
+			}
+		}
+	})
+
 	t.Run("development admin key", func(t *testing.T) {
-		run := usePlayground(t, script, server, key)
+		run := usePlayground(t, script, server, "--key", key, "--query", playgroundQuery)
 		defer func() {
 			if t.Failed() {
 				t.Logf("screenshot: %s\nrequests: %q\nconsole: %q", run.screenshot, run.Requests, run.Console)
@@ -190,7 +239,7 @@ func TestPlaygroundInABrowser(t *testing.T) {
 	// The same steps with a key the app does not know: the page shows the
 	// refusal and no shipment, so the test above can fail.
 	t.Run("unknown key", func(t *testing.T) {
-		run := usePlayground(t, script, server, "sa_unknownkey0000_"+strings.Repeat("x", 43))
+		run := usePlayground(t, script, server, "--key", "sa_unknownkey0000_"+strings.Repeat("x", 43), "--query", playgroundQuery)
 		defer func() {
 			if t.Failed() {
 				t.Logf("screenshot: %s\nconsole: %q", run.screenshot, run.Console)
@@ -211,4 +260,106 @@ func TestPlaygroundInABrowser(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestPlaygroundInABrowserProduction: where the playground is on outside
+// development, the page asks for an API key in a form, shows no error and
+// sends nothing before one is typed; with the key typed into the form, the
+// first tab runs.
+func TestPlaygroundInABrowserProduction(t *testing.T) {
+	script := requireBrowser(t)
+	gql, key := productionPlayground(t)
+	server := gql.URL()
+
+	t.Run("the prompt", func(t *testing.T) {
+		run := usePlayground(t, script, server, "--mode", "prompt")
+		defer func() {
+			if t.Failed() {
+				t.Logf("screenshot: %s\nrequests: %q\nconsole: %q", run.screenshot, run.Requests, run.Console)
+			}
+		}()
+		if !run.OK {
+			t.Fatalf("the playground did not ask for a key: step %q: %s", run.Step, run.Error)
+		}
+		for _, p := range run.offline(server) {
+			t.Error(p)
+		}
+		if !strings.Contains(run.Prompt, "API key") {
+			t.Errorf("the form does not ask for an API key:\n%s", run.Prompt)
+		}
+		for _, bad := range []string{"UNAUTHENTICATED", "rror"} {
+			if strings.Contains(run.Prompt, bad) {
+				t.Errorf("the page shows %q before anything was typed:\n%s", bad, run.Prompt)
+			}
+		}
+	})
+
+	t.Run("a key typed into the form", func(t *testing.T) {
+		run := usePlayground(t, script, server, "--mode", "prompt", "--key", key)
+		defer func() {
+			if t.Failed() {
+				t.Logf("screenshot: %s\nrequests: %q\nconsole: %q", run.screenshot, run.Requests, run.Console)
+			}
+		}()
+		if !run.OK {
+			t.Fatalf("the playground showed no result: step %q: %s", run.Step, run.Error)
+		}
+		for _, p := range run.offline(server) {
+			t.Error(p)
+		}
+		for _, a := range run.Auth {
+			if !strings.HasPrefix(a, "Bearer sa_") {
+				t.Errorf("a /graphql request went with %q, not the key typed", a)
+			}
+		}
+		if !strings.Contains(run.Result, `"shipments"`) || strings.Contains(run.Result, `"errors"`) {
+			t.Errorf("the first tab did not run with the key typed:\n%s", run.Result)
+		}
+	})
+}
+
+// exampleNames are the operation names of the README's example queries.
+func exampleNames(t *testing.T) []string {
+	t.Helper()
+	examples, err := playground.Examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range examples {
+		if m := regexp.MustCompile(`^(?:query|mutation|subscription)\s+(\w+)`).FindStringSubmatch(e.Query); m != nil {
+			names = append(names, m[1])
+		}
+	}
+	if len(names) != len(examples) {
+		t.Fatalf("every example needs an operation name, its tab's title: %d named of %d", len(names), len(examples))
+	}
+	return names
+}
+
+// shownShipments are the references of a shipments connection in a result
+// pane; it fails t on errors.
+func shownShipments(t *testing.T, pane string) []string {
+	t.Helper()
+	var result struct {
+		Data struct {
+			Shipments struct {
+				Edges []struct {
+					Node struct{ Reference string }
+				}
+			}
+		}
+		Errors json.RawMessage
+	}
+	if err := json.Unmarshal([]byte(pane), &result); err != nil {
+		t.Fatalf("the result pane does not show JSON (%v):\n%s", err, pane)
+	}
+	if result.Errors != nil {
+		t.Errorf("the result pane shows errors:\n%s", pane)
+	}
+	var refs []string
+	for _, e := range result.Data.Shipments.Edges {
+		refs = append(refs, e.Node.Reference)
+	}
+	return refs
 }

@@ -15,6 +15,16 @@
 //     --query '{ shipments(first: 5) { edges { node { reference status } } } }' \
 //     [--header Authorization] [--screenshot out.png] [--chromium /usr/bin/chromium] [--timeout 120000]
 //
+// --mode picks what the person does:
+//   typed (the default): as above;
+//   ready: types nothing: the page must open signed in (a development
+//     session), with the schema in the documentation explorer; it runs the
+//     first tab as it is and reports the tabs ("tabs"), the explorer's text
+//     ("docs") and the Authorization of each /graphql request ("auth");
+//   prompt: the page must ask for a key (its form's text in "prompt") with
+//     no GraphiQL and no /graphql request; with --key, it types the key into
+//     the form, submits it and runs the first tab as it is.
+//
 // The whole run is bounded by --timeout and each step by 60 s at most: a hang
 // fails, with a screenshot of the page when --screenshot names a file.
 // Exit codes: 0 when the result pane showed the answer to the query, 1
@@ -31,19 +41,21 @@ const { values: args } = parseArgs({
     key: { type: 'string' },
     query: { type: 'string' },
     header: { type: 'string', default: 'Authorization' },
+    mode: { type: 'string', default: 'typed' },
     screenshot: { type: 'string' },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
     timeout: { type: 'string', default: '120000' },
   },
 });
-if (!args.url || !args.key || !args.query) {
-  process.stderr.write('usage: node playground.mjs --url URL --key KEY --query QUERY [--header Authorization|X-API-Key] [--screenshot FILE] [--chromium PATH] [--timeout MS]\n');
+const modes = ['typed', 'ready', 'prompt'];
+if (!args.url || !modes.includes(args.mode) || (args.mode === 'typed' && (!args.key || !args.query))) {
+  process.stderr.write('usage: node playground.mjs --url URL [--mode typed|ready|prompt] --key KEY --query QUERY [--header Authorization|X-API-Key] [--screenshot FILE] [--chromium PATH] [--timeout MS]\n');
   process.exit(2);
 }
 const base = new URL(args.url);
 const total = Number(args.timeout);
 const step = Math.min(60000, total); // any one step
-const out = { requests: [], foreign: [], cspViolations: [], pageErrors: [], console: [], timings: {} };
+const out = { requests: [], foreign: [], cspViolations: [], pageErrors: [], console: [], timings: {}, auth: [] };
 let current = 'start';
 let stepStart = Date.now();
 // at starts a step: its name is reported if it fails, its duration in timings.
@@ -100,7 +112,15 @@ try {
     });
   });
   page = context.pages()[0] ?? (await context.newPage());
-  page.on('request', (r) => out.requests.push(`${r.method()} ${r.url()}`));
+  page.on('request', (r) => {
+    out.requests.push(`${r.method()} ${r.url()}`);
+    if (new URL(r.url()).pathname === '/graphql') {
+      // The scheme and the credential's first characters: enough to tell
+      // a development session from a key, not enough to use it.
+      const [scheme, credential = ''] = (r.headers().authorization || '').split(' ');
+      out.auth.push(scheme ? `${scheme} ${credential.slice(0, 8)}…` : '');
+    }
+  });
   page.on('pageerror', (e) => out.pageErrors.push(String(e)));
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') {
@@ -114,45 +134,122 @@ try {
   const resp = await page.goto(new URL('/playground', base).href, { waitUntil: 'load' });
   if (!resp || !resp.ok()) throw new Error(`GET /playground: ${resp && resp.status()}`);
 
+  let result;
+  if (args.mode === 'typed') {
+    result = await typed();
+  } else if (args.mode === 'ready') {
+    result = await ready();
+  } else {
+    result = await prompt();
+  }
+  at('done');
+  await screenshot();
+  clearTimeout(watchdog);
+  await close();
+  finish(0, { ok: true, result });
+} catch (err) {
+  if (timedOut) await new Promise(() => {}); // the watchdog reports and exits
+  await screenshot();
+  clearTimeout(watchdog);
+  await close();
+  finish(1, { ok: false, step: current, error: String(err && err.message ? err.message : err) });
+}
+
+// typed types the headers and the query, runs it and reads the result.
+async function typed() {
+    at('wait for the query editor');
+    const queryEditor = page.locator('.graphiql-query-editor .CodeMirror');
+    await queryEditor.waitFor({ state: 'visible' });
+    // The schema request (refused without credentials) has come back.
+    await page.waitForLoadState('networkidle');
+
+    at('open the Headers pane');
+    await page.getByRole('button', { name: 'Headers', exact: true }).click();
+    const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
+    await headersEditor.waitFor({ state: 'visible' });
+
+    at('type the headers');
+    // As the README says: {"Authorization": "Bearer sa_…"} (or X-API-Key).
+    const credential = (args.header.toLowerCase() === 'authorization' ? 'Bearer ' : '') + args.key;
+    const headers = `{"${args.header}": ${JSON.stringify(credential)}}`;
+    await headersEditor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.type(headers);
+    const typedHeaders = await editorValue(headersEditor);
+    if (JSON.stringify(parseOr(typedHeaders)) !== JSON.stringify(JSON.parse(headers))) {
+      throw new Error(`the Headers pane holds ${JSON.stringify(typedHeaders)}, not ${headers}`);
+    }
+
+    at('type the query');
+    await queryEditor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type(args.query);
+    await page.keyboard.press('Escape'); // an autocompletion list, if open
+    const typedQuery = await editorValue(queryEditor);
+    if (squash(typedQuery) !== squash(args.query)) {
+      throw new Error(`the query editor holds ${JSON.stringify(typedQuery)}, not the query typed`);
+    }
+
+    at('run the query');
+    // GraphiQL learns the operation's name a moment after the typing (the
+    // tab's title shows it): running before would send the name the tab
+    // held before.
+    const name = (args.query.match(/^\s*(?:query|mutation|subscription)\s+(\w+)/) || [])[1] || '<untitled>';
+    await page.waitForFunction((want) => {
+      const tab = document.querySelector('.graphiql-tab-active');
+      return !tab || tab.textContent.includes(want);
+    }, name);
+    return runAndRead(args.query);
+}
+
+// ready types nothing: the page opened signed in, with the schema in the
+// documentation explorer; it runs the first tab as it is.
+async function ready() {
   at('wait for the query editor');
   const queryEditor = page.locator('.graphiql-query-editor .CodeMirror');
   await queryEditor.waitFor({ state: 'visible' });
-  // The schema request (refused without credentials) has come back.
+  if (await page.locator('#key-form').isVisible()) throw new Error('the page asks for a key');
+  at('wait for the documentation explorer');
+  await page.waitForFunction(() => {
+    const el = document.querySelector('.graphiql-doc-explorer');
+    return !!el && /Root Types/.test(el.textContent);
+  });
+  out.docs = (await page.locator('.graphiql-doc-explorer').innerText()).slice(0, 2000);
+  out.tabs = await page.locator('.graphiql-tab').allInnerTexts();
+  at('run the first tab');
+  return runAndRead(await editorValue(queryEditor), true);
+}
+
+// prompt checks the page asks for a key and nothing else; with --key, it
+// signs in through the form and runs the first tab as it is.
+async function prompt() {
+  at('wait for the key form');
+  const form = page.locator('#key-form');
+  await form.waitFor({ state: 'visible' });
   await page.waitForLoadState('networkidle');
+  out.prompt = await form.innerText();
+  if (await page.locator('.graphiql-container').count()) throw new Error('GraphiQL is shown before a key was entered');
+  if (out.auth.length) throw new Error(`the page sent ${out.auth.length} request(s) to /graphql before a key was entered`);
+  if (!args.key) return '';
+  at('type the key into the form');
+  await page.locator('#key-input').fill(args.key);
+  await page.getByRole('button', { name: 'Open the playground' }).click();
+  const queryEditor = page.locator('.graphiql-query-editor .CodeMirror');
+  await queryEditor.waitFor({ state: 'visible' });
+  out.tabs = await page.locator('.graphiql-tab').allInnerTexts();
+  at('run the first tab');
+  return runAndRead(await editorValue(queryEditor), true);
+}
 
-  at('open the Headers pane');
-  await page.getByRole('button', { name: 'Headers', exact: true }).click();
-  const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror');
-  await headersEditor.waitFor({ state: 'visible' });
-
-  at('type the headers');
-  // As the README says: {"Authorization": "Bearer sa_…"} (or X-API-Key).
-  const credential = (args.header.toLowerCase() === 'authorization' ? 'Bearer ' : '') + args.key;
-  const headers = `{"${args.header}": ${JSON.stringify(credential)}}`;
-  await headersEditor.click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.type(headers);
-  const typedHeaders = await editorValue(headersEditor);
-  if (JSON.stringify(parseOr(typedHeaders)) !== JSON.stringify(JSON.parse(headers))) {
-    throw new Error(`the Headers pane holds ${JSON.stringify(typedHeaders)}, not ${headers}`);
-  }
-
-  at('type the query');
-  await queryEditor.click();
-  await page.keyboard.press('ControlOrMeta+A');
-  await page.keyboard.press('Delete');
-  await page.keyboard.type(args.query);
-  await page.keyboard.press('Escape'); // an autocompletion list, if open
-  const typedQuery = await editorValue(queryEditor);
-  if (squash(typedQuery) !== squash(args.query)) {
-    throw new Error(`the query editor holds ${JSON.stringify(typedQuery)}, not the query typed`);
-  }
-
-  at('run the query');
+// runAndRead clicks run, waits for the answer to query and returns what the
+// result pane shows of it: its rendered lines, or with whole, its editor's
+// text (a long answer is rendered only in part).
+async function runAndRead(query, whole = false) {
   const resultPane = page.locator('.graphiql-response .CodeMirror');
   // The answer to our query (not to GraphiQL's schema request).
   const responded = page.waitForResponse(
-    (r) => r.request().method() === 'POST' && squash(String(parseOr(r.request().postData() || '{}').query || '')) === squash(args.query),
+    (r) => r.request().method() === 'POST' && squash(String(parseOr(r.request().postData() || '{}').query || '')) === squash(query),
   );
   await page.getByRole('button', { name: /execute query/i }).click();
 
@@ -176,19 +273,9 @@ try {
     JSON.stringify(answer),
     { timeout: step },
   );
+  if (whole) return editorValue(resultPane);
   // What the pane shows: the rendered lines, not the editor's model.
-  const result = (await resultPane.locator('.CodeMirror-code').innerText()).replace(/[\u200b\u00a0]/g, (c) => (c === '\u00a0' ? ' ' : ''));
-  at('done');
-  await screenshot();
-  clearTimeout(watchdog);
-  await close();
-  finish(0, { ok: true, result });
-} catch (err) {
-  if (timedOut) await new Promise(() => {}); // the watchdog reports and exits
-  await screenshot();
-  clearTimeout(watchdog);
-  await close();
-  finish(1, { ok: false, step: current, error: String(err && err.message ? err.message : err) });
+  return (await resultPane.locator('.CodeMirror-code').innerText()).replace(/[\u200b\u00a0]/g, (c) => (c === '\u00a0' ? ' ' : ''));
 }
 
 async function editorValue(locator) {
