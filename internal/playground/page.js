@@ -145,14 +145,24 @@
       inputValueDeprecation: true,
       defaultTabs: examples.map((e) => ({ query: e.query, variables: e.variables || undefined })),
     };
-    if (introspection) {
-      props.visiblePlugin = 'Documentation Explorer';
-    } else {
+    if (!introspection) {
       // Introspection is off on this server: GraphiQL asks nothing (and
       // shows no error for it); queries still run.
       props.schema = null;
     }
     ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
+    if (introspection) openDocs(Date.now() + 5000);
+  }
+
+  // openDocs opens the documentation explorer once GraphiQL has rendered
+  // its sidebar (its visiblePlugin prop is read too late to open the pane).
+  function openDocs(deadline) {
+    const button = root.querySelector('.graphiql-sidebar button[aria-label="Show Documentation Explorer"]');
+    if (button) {
+      button.click();
+    } else if (!root.querySelector('.graphiql-sidebar button[aria-label="Hide Documentation Explorer"]') && Date.now() < deadline) {
+      requestAnimationFrame(() => openDocs(deadline));
+    }
   }
 
   // check asks the API whether key signs in: the refusal, or null.

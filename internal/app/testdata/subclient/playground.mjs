@@ -211,11 +211,10 @@ async function ready() {
   await queryEditor.waitFor({ state: 'visible' });
   if (await page.locator('#key-form').isVisible()) throw new Error('the page asks for a key');
   at('wait for the documentation explorer');
-  await page.waitForFunction(() => {
-    const el = document.querySelector('.graphiql-doc-explorer');
-    return !!el && /Root Types/.test(el.textContent);
-  });
-  out.docs = (await page.locator('.graphiql-doc-explorer').innerText()).slice(0, 2000);
+  const docs = page.locator('.graphiql-doc-explorer');
+  await docs.waitFor({ state: 'visible' });
+  await page.waitForFunction(() => /Root Types/.test(document.querySelector('.graphiql-doc-explorer').innerText));
+  out.docs = (await docs.innerText()).slice(0, 2000);
   out.tabs = await page.locator('.graphiql-tab').allInnerTexts();
   at('run the first tab');
   return runAndRead(await editorValue(queryEditor), true);
