@@ -7,6 +7,13 @@
 // The page is served with a Content-Security-Policy that allows nothing but
 // this origin (no inline script, no eval); each file is referenced with the
 // Subresource Integrity hash of its embedded bytes.
+//
+// The package also owns how the page signs in: in development, from this
+// machine, it carries a short-lived development session (DevSessions,
+// LoopbackRequest) and opens ready to use; elsewhere it asks for an API key
+// in a form and stores nothing unless the person opts in. Its tabs are the
+// README's example queries (Examples, checked against the README by its
+// tests).
 package playground
 
 import (
