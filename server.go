@@ -126,7 +126,8 @@ func serveCmd(load loader) *cobra.Command {
 			}
 			defer a.Close()
 			if a.DevAdminKey != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "\nDevelopment admin API key (shown once; in the playground, set the header\n"+
+				fmt.Fprintf(cmd.OutOrStdout(), "\nDevelopment admin API key (shown once; /playground signs in by itself from this machine,\n"+
+					"this key is for other clients and for the playground elsewhere: send the header\n"+
 					"  {\"Authorization\": \"Bearer %s\"}\n):\n%s\n\n", a.DevAdminKey, a.DevAdminKey)
 			}
 			return serve(ctx, a, ln, urlFrom)
