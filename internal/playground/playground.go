@@ -173,18 +173,6 @@ type pageData struct {
 	React, ReactDOM, GraphiQL, GraphiQLCSS, Page, PageCSS *Asset
 }
 
-// New returns the playground whose GraphiQL sends its operations to
-// endpoint: a path of this origin ("/graphql") or an absolute URL;
-// subscriptions go to the same URL over ws:// or wss://. It asks for an API
-// key and fetches the schema: NewHandler configures more.
-func New(title, endpoint string) *Handler {
-	h, err := NewHandler(Options{Title: title, Endpoint: endpoint, Introspection: true})
-	if err != nil {
-		panic(err) // New has no examples to encode: only a missing vendored file fails, at start
-	}
-	return h
-}
-
 // NewHandler returns the playground configured by o.
 func NewHandler(o Options) (*Handler, error) {
 	c := load()

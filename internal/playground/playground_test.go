@@ -20,7 +20,10 @@ import (
 // server mounts the playground as internal/app does.
 func server(t *testing.T, endpoint string) *httptest.Server {
 	t.Helper()
-	pg := playground.New("shipmentapp", endpoint)
+	pg, err := playground.NewHandler(playground.Options{Title: "shipmentapp", Endpoint: endpoint, Introspection: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /playground", pg)
 	mux.Handle("GET "+playground.AssetsPath, pg)
