@@ -152,7 +152,7 @@ func TestMarkdown(t *testing.T) {
 	s := load(t, `
 "Reads."
 type Query {
-  "One thing | or none; <b>not bold</b>; keep ` + "`<T>`" + ` as is."
+  "One thing | or none; <b>not bold</b>; keep `+"`<T>`"+` as is."
   thing("Its ID." id: ID!, "How many." n: Int = 5): Thing
 }
 "A thing."
