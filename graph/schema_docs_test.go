@@ -3,11 +3,14 @@ package graph_test
 import (
 	"bytes"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/shipmentapp/shipmentapp/ent/file"
 	"github.com/shipmentapp/shipmentapp/graph/generated"
 	"github.com/shipmentapp/shipmentapp/internal/domain"
+	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/schemadoc"
 )
 
@@ -75,5 +78,35 @@ func TestSchemaReferenceCurrent(t *testing.T) {
 	}
 	if !bytes.Equal(got, want.Bytes()) {
 		t.Error("docs/SCHEMA.md is stale: run make docs and commit it")
+	}
+}
+
+// TestFileKindDescriptionsFollowAllowedTypes holds each FileKind value's
+// description to internal/files: it names the content types the kind
+// accepts, and no other.
+func TestFileKindDescriptionsFollowAllowedTypes(t *testing.T) {
+	names := map[string]string{
+		files.TypePDF: "PDF", files.TypePNG: "PNG", files.TypeJPEG: "JPEG",
+		files.TypeZPL: "ZPL", files.TypeText: "plain text", files.TypeCSV: "CSV",
+	}
+	def := generated.NewExecutableSchema(generated.Config{}).Schema().Types["FileKind"]
+	if def == nil {
+		t.Fatal("no FileKind in the schema")
+	}
+	for _, v := range def.EnumValues {
+		allowed := files.AllowedTypes(file.Kind(v.Name))
+		if len(allowed) == 0 {
+			t.Errorf("FileKind.%s: internal/files allows no type", v.Name)
+		}
+		for typ, name := range names {
+			if named, ok := strings.Contains(v.Description, name), slices.Contains(allowed, typ); named != ok {
+				t.Errorf("FileKind.%s: description %q names %s: %v, internal/files allows it: %v", v.Name, v.Description, name, named, ok)
+			}
+		}
+		for _, typ := range allowed {
+			if _, ok := names[typ]; !ok {
+				t.Errorf("FileKind.%s: internal/files allows %s, which this test has no name for", v.Name, typ)
+			}
+		}
 	}
 }

@@ -3027,7 +3027,7 @@ enum FileKind @goModel(model: "github.com/shipmentapp/shipmentapp/ent/file.Kind"
   """
   CUSTOMS
   """
-  Anything else: any of the content types above.
+  Anything else: PDF, PNG, JPEG, ZPL, plain text or CSV.
   """
   OTHER
 }
@@ -4127,10 +4127,9 @@ extend type Shipment {
 extend type Mutation {
   """
   Uploads one file to a shipment. The content type is sniffed from the bytes
-  and must be allowed for the kind: LABEL takes PDF, PNG, ZPL or plain text;
-  PROOF_OF_DELIVERY takes PDF, PNG or JPEG; INVOICE takes PDF or CSV; CUSTOMS
-  takes PDF, PNG, JPEG or CSV; OTHER takes any of these. Partners may upload
-  to their customers' shipments (STAFF, ADMIN, and a PARTNER on the shipments it sees).
+  and must be one the kind allows (each FileKind value lists its types).
+  Partners may upload to their customers' shipments (STAFF, ADMIN, and a
+  PARTNER on the shipments it sees).
   Errors: NOT_FOUND (no such shipment, or one the viewer may not see), UNSUPPORTED_FILE_TYPE
   (extensions.contentType, allowed), FILE_TOO_LARGE (extensions.maxBytes), REQUEST_TOO_LARGE,
   BAD_USER_INPUT (an empty file, a malformed or cut-off multipart body), TIMEOUT (the file did not

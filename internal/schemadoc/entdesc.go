@@ -49,7 +49,7 @@ var fileKindDocs = map[string]string{
 	"PROOF_OF_DELIVERY": "A proof of delivery (signature, photo): PDF, PNG or JPEG.",
 	"INVOICE":           "An invoice: PDF or CSV.",
 	"CUSTOMS":           "A customs document: PDF, PNG, JPEG or CSV.",
-	"OTHER":             "Anything else: any of the content types above.",
+	"OTHER":             "Anything else: PDF, PNG, JPEG, ZPL, plain text or CSV.",
 }
 
 // predicateDocs describes the where-input predicates entgql names
