@@ -4634,50 +4634,51 @@ extend type Query {
 extend type Mutation {
   """
   Creates an endpoint; it receives the events committed from now on. The secret is in the answer and nowhere else.
+  Who: STAFF and ADMIN (for any API key as ownerId), a PARTNER API key (for itself).
   Errors: BAD_USER_INPUT (a refused url, document, variables, description or ownerId), CONFLICT (the key has WEBHOOK_MAX_ENDPOINTS endpoints), FORBIDDEN (a PARTNER naming another key as ownerId).
   """
   createWebhookEndpoint(
     "The new endpoint."
     input: CreateWebhookEndpointInput!
   ): CreatedWebhookEndpoint!
-  "Changes an endpoint's url, description, document or variables. Errors: NOT_FOUND, BAD_USER_INPUT (as createWebhookEndpoint)."
+  "Changes an endpoint's url, description, document or variables. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, BAD_USER_INPUT (as createWebhookEndpoint)."
   updateWebhookEndpoint(
     "The endpoint's global ID."
     id: ID!
     "What to change."
     input: UpdateWebhookEndpointInput!
   ): WebhookEndpoint!
-  "A new secret, shown this once; the old one keeps signing beside it for 24 hours. Errors: NOT_FOUND."
+  "A new secret, shown this once; the old one keeps signing beside it for 24 hours. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
   rotateWebhookSecret(
     "The endpoint's global ID."
     id: ID!
   ): CreatedWebhookEndpoint!
-  "Stops deliveries; events wait in the log until the endpoint is enabled again. Errors: NOT_FOUND."
+  "Stops deliveries; events wait in the log until the endpoint is enabled again. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
   disableWebhookEndpoint(
     "The endpoint's global ID."
     id: ID!
   ): WebhookEndpoint!
-  "Enabled again, it resumes where it stopped. Errors: NOT_FOUND, CONFLICT (its API key can no longer receive: revoked or expired)."
+  "Enabled again, it resumes where it stopped. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, CONFLICT (its API key can no longer receive: revoked or expired)."
   enableWebhookEndpoint(
     "The endpoint's global ID."
     id: ID!
   ): WebhookEndpoint!
-  "Deletes the endpoint and its delivery log. Errors: NOT_FOUND."
+  "Deletes the endpoint and its delivery log. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
   deleteWebhookEndpoint(
     "The endpoint's global ID."
     id: ID!
   ): WebhookEndpoint!
-  "Sends a webhook.test message now, outside the queue, and answers with its attempt. Errors: NOT_FOUND."
+  "Sends a webhook.test message now, outside the queue, and answers with its attempt. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
   sendTestWebhook(
     "The endpoint's global ID."
     id: ID!
   ): WebhookDelivery!
-  "Queues a delivery's event again, behind what is queued, with the same webhook-id. Errors: NOT_FOUND, BAD_USER_INPUT (a test delivery)."
+  "Queues a delivery's event again, behind what is queued, with the same webhook-id. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, BAD_USER_INPUT (a test delivery)."
   redeliverWebhook(
     "The delivery's global ID."
     deliveryId: ID!
   ): WebhookDelivery!
-  "Delivers again every event after a cursor of shipmentEvents, or committed since a time (one of them), after what is queued. Errors: NOT_FOUND, BAD_USER_INPUT (both or neither of after and since)."
+  "Delivers again every event after a cursor of shipmentEvents, or committed since a time (one of them), after what is queued. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, BAD_USER_INPUT (both or neither of after and since)."
   replayWebhooks(
     "The endpoint's global ID."
     endpointId: ID!
