@@ -38,7 +38,7 @@ SOAK_TIMEOUT ?= 30m
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-scale bench-go bench-subscriptions soak deploy-check clean
+.PHONY: help run build test test-short lint fmt generate docs check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-scale bench-go bench-subscriptions soak deploy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -66,9 +66,13 @@ fmt: ## Format the code
 generate: ## Regenerate Ent, schema/ent.graphql and gqlgen code
 	$(GO) generate .
 
-check-generate: generate ## Fail if generated code is stale
-	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum)" ]; then \
-		echo "generated code is stale; run make generate and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum; git diff --stat; exit 1; fi
+docs: ## Write docs/SCHEMA.md, the schema reference, from the schema (after make generate)
+	$(GO) run ./internal/schemadoc/gendocs -o docs/SCHEMA.md
+
+check-generate: generate ## Fail if generated code or docs/SCHEMA.md is stale
+	@$(MAKE) --no-print-directory docs
+	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md)" ]; then \
+		echo "generated code is stale; run make generate docs and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md; git diff --stat; exit 1; fi
 
 migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x (after a hand edit: make migrate-rehash)
 	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=add_something"; exit 2; }

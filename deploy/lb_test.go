@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -228,21 +227,8 @@ func twoInstances(t *testing.T, bin string, b balancer) {
 		"HTTP_SHUTDOWN_DELAY=3s", "HTTP_SHUTDOWN_TIMEOUT=10s",
 		"RATE_LIMIT_IP_PER_MINUTE=0", "RATE_LIMIT_KEY_PER_MINUTE=0",
 	}, main.Env("DB")...), dolibarr.Env("DOLIBARR_DB")...)
-	cli := func(args ...string) string {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(append(os.Environ(), env...), "APP_DATA_DIR="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("shipmentapp %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
 	// A release: migrations first, then the instances.
-	cli("migrate", "up")
-	key := regexp.MustCompile(`sa_[A-Za-z0-9_-]+`).FindString(cli("apikey", "create", "--name", "lb-test", "--role", "ADMIN"))
-	if key == "" {
-		t.Fatal("no key created")
-	}
+	key := testutil.MigrateAndAdminKey(t, bin, env, "lb-test")
 	instances := make([]*testutil.Server, 2)
 	for i := range instances {
 		instances[i] = testutil.StartServer(t, bin, append(env, "APP_DATA_DIR="+t.TempDir())...)

@@ -17,11 +17,11 @@ type Customer struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// Name holds the value of the "name" field.
+	// The company or person name (Dolibarr nom).
 	Name string `json:"name,omitempty"`
-	// Alias holds the value of the "alias" field.
+	// Another name of the third party (Dolibarr name_alias); null when none.
 	Alias *string `json:"alias,omitempty"`
-	// Dolibarr customer code, unique per entity
+	// Dolibarr customer code (code_client), unique per entity.
 	Code string `json:"code,omitempty"`
 	// Entity holds the value of the "entity" field.
 	Entity int `json:"entity,omitempty"`
@@ -29,27 +29,27 @@ type Customer struct {
 	Status int8 `json:"status,omitempty"`
 	// 0 none, 1 customer, 2 prospect, 3 customer and prospect
 	Client int8 `json:"client,omitempty"`
-	// Address holds the value of the "address" field.
+	// Street address, possibly several lines; null when none.
 	Address *string `json:"address,omitempty"`
-	// PostalCode holds the value of the "postal_code" field.
+	// Postal code; null when none.
 	PostalCode *string `json:"postal_code,omitempty"`
-	// City holds the value of the "city" field.
+	// City; null when none.
 	City *string `json:"city,omitempty"`
 	// CountryID holds the value of the "country_id" field.
 	CountryID int `json:"country_id,omitempty"`
 	// preferred shipping method, llx_c_shipment_mode.rowid
 	ShippingMethodID int `json:"shipping_method_id,omitempty"`
-	// Phone holds the value of the "phone" field.
+	// Phone number as typed in Dolibarr; null when none.
 	Phone *string `json:"phone,omitempty"`
-	// Email holds the value of the "email" field.
+	// Email address; null when none.
 	Email *string `json:"email,omitempty"`
-	// URL holds the value of the "url" field.
+	// Web site; null when none.
 	URL *string `json:"url,omitempty"`
-	// VatNumber holds the value of the "vat_number" field.
+	// Intra-community VAT number (Dolibarr tva_intra); null when none.
 	VatNumber *string `json:"vat_number,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the third party was created in Dolibarr; null when unknown.
 	CreatedAt *time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When the third party last changed in Dolibarr; null when unknown.
 	UpdatedAt    *time.Time `json:"updated_at,omitempty"`
 	selectValues sql.SelectValues
 }

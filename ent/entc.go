@@ -15,6 +15,8 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
+
+	"github.com/shipmentapp/shipmentapp/internal/schemadoc"
 )
 
 func main() {
@@ -32,6 +34,11 @@ func main() {
 		entgql.WithWhereInputs(true),
 		entgql.WithTemplates(append(slices.Clone(entgql.AllTemplates), where)...),
 		entgql.WithRelaySpec(true),
+		// Descriptions entgql cannot take from ent/schema: types, enum
+		// values (ShipmentStatus's from internal/domain's state machine)
+		// and where-input predicates (docs/DECISIONS.md, "A schema that
+		// documents itself").
+		entgql.WithSchemaHook(schemadoc.EntHook),
 	)
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)

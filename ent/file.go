@@ -20,21 +20,21 @@ type File struct {
 	ID int `json:"id,omitempty"`
 	// ShipmentID holds the value of the "shipment_id" field.
 	ShipmentID int `json:"shipment_id,omitempty"`
-	// Kind holds the value of the "kind" field.
+	// What the file is; it decided which content types the upload could have.
 	Kind file.Kind `json:"kind,omitempty"`
-	// Name holds the value of the "name" field.
+	// The client's file name, sanitised (no path, no control characters), at most 255 characters.
 	Name string `json:"name,omitempty"`
-	// ContentType holds the value of the "content_type" field.
+	// The media type sniffed from the bytes when uploaded, never taken from the client.
 	ContentType string `json:"content_type,omitempty"`
-	// Size holds the value of the "size" field.
+	// Size in bytes.
 	Size int64 `json:"size,omitempty"`
-	// Sha256 holds the value of the "sha256" field.
+	// The lower-case hex SHA-256 digest of the bytes; also the ETag of its download.
 	Sha256 string `json:"sha256,omitempty"`
 	// StorageKey holds the value of the "storage_key" field.
 	StorageKey string `json:"storage_key,omitempty"`
-	// UploadedAt holds the value of the "uploaded_at" field.
+	// When the upload finished.
 	UploadedAt time.Time `json:"uploaded_at,omitempty"`
-	// UploadedBy holds the value of the "uploaded_by" field.
+	// Who uploaded it: key:<API key ID>, user:<OIDC subject> or system:<job>.
 	UploadedBy string `json:"uploaded_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the FileQuery when eager-loading is set.

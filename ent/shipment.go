@@ -19,39 +19,39 @@ type Shipment struct {
 	config `json:"-"`
 	// ID of the ent.
 	ID int `json:"id,omitempty"`
-	// Reference holds the value of the "reference" field.
+	// Human-readable reference, unique (at most 64 characters); generated (SHP-…) when createShipment is given none. Never changes.
 	Reference string `json:"reference,omitempty"`
 	// CustomerID holds the value of the "customer_id" field.
 	CustomerID int `json:"customer_id,omitempty"`
-	// Status holds the value of the "status" field.
+	// Where the shipment is in its lifecycle; it moves only with addTrackingEvent or cancelShipment, along the state machine ShipmentStatus describes.
 	Status domain.Status `json:"status,omitempty"`
-	// Carrier holds the value of the "carrier" field.
+	// The carrier, as the client names it (e.g. UPS, DHL), at most 64 characters.
 	Carrier string `json:"carrier,omitempty"`
-	// ServiceLevel holds the value of the "service_level" field.
+	// The carrier's service (e.g. express), at most 64 characters; null when not given.
 	ServiceLevel *string `json:"service_level,omitempty"`
-	// TrackingNumber holds the value of the "tracking_number" field.
+	// The carrier's tracking number, unique per carrier; null until known.
 	TrackingNumber *string `json:"tracking_number,omitempty"`
-	// Origin holds the value of the "origin" field.
+	// Where the parcels leave from.
 	Origin domain.Address `json:"origin,omitempty"`
-	// Destination holds the value of the "destination" field.
+	// Where the parcels go.
 	Destination domain.Address `json:"destination,omitempty"`
-	// Parcels holds the value of the "parcels" field.
+	// The packages, with their weight in grams and dimensions in millimetres.
 	Parcels []domain.Parcel `json:"parcels,omitempty"`
-	// EstimatedDeliveryAt holds the value of the "estimated_delivery_at" field.
+	// When the carrier expects to deliver; null when unknown.
 	EstimatedDeliveryAt *time.Time `json:"estimated_delivery_at,omitempty"`
-	// DeliveredAt holds the value of the "delivered_at" field.
+	// When the DELIVERED event occurred; null before.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
-	// CancelReason holds the value of the "cancel_reason" field.
+	// Why the shipment was cancelled (cancelShipment), at most 500 characters; null otherwise.
 	CancelReason *string `json:"cancel_reason,omitempty"`
-	// optimistic concurrency: incremented by every change
+	// Optimistic concurrency: 1 at creation, incremented by every change; updateShipment must send the current one.
 	Version int `json:"version,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the shipment was created.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// UpdatedAt holds the value of the "updated_at" field.
+	// When the shipment last changed.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
-	// CreatedBy holds the value of the "created_by" field.
+	// Who created it: key:<API key ID>, user:<OIDC subject> or system:<job>.
 	CreatedBy string `json:"created_by,omitempty"`
-	// UpdatedBy holds the value of the "updated_by" field.
+	// Who changed it last, as createdBy.
 	UpdatedBy string `json:"updated_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the ShipmentQuery when eager-loading is set.

@@ -24,19 +24,19 @@ type TrackingEvent struct {
 	ShipmentID int `json:"shipment_id,omitempty"`
 	// Seq holds the value of the "seq" field.
 	Seq int64 `json:"seq,omitempty"`
-	// Status holds the value of the "status" field.
+	// The status the shipment moved to with this event.
 	Status domain.Status `json:"status,omitempty"`
-	// OccurredAt holds the value of the "occurred_at" field.
+	// When the event happened at the carrier (not when it was recorded: see createdAt).
 	OccurredAt time.Time `json:"occurred_at,omitempty"`
-	// Description holds the value of the "description" field.
+	// The carrier's or the caller's words, at most 500 characters; null when none.
 	Description *string `json:"description,omitempty"`
-	// Location holds the value of the "location" field.
+	// Where it happened, when known.
 	Location *domain.Location `json:"location,omitempty"`
-	// Source holds the value of the "source" field.
+	// What recorded it: api (addTrackingEvent) or system (cancelShipment, internal jobs).
 	Source string `json:"source,omitempty"`
-	// CreatedAt holds the value of the "created_at" field.
+	// When the event was recorded.
 	CreatedAt time.Time `json:"created_at,omitempty"`
-	// CreatedBy holds the value of the "created_by" field.
+	// Who recorded it: key:<API key ID>, user:<OIDC subject> or system:<job>.
 	CreatedBy string `json:"created_by,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TrackingEventQuery when eager-loading is set.
@@ -46,7 +46,7 @@ type TrackingEvent struct {
 
 // TrackingEventEdges holds the relations/edges for other nodes in the graph.
 type TrackingEventEdges struct {
-	// Shipment holds the value of the shipment edge.
+	// The shipment the event belongs to.
 	Shipment *Shipment `json:"shipment,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.

@@ -26,13 +26,15 @@ func (Customer) Fields() []ent.Field {
 			StorageKey("rowid").
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 		field.String("name").
+			Comment("The company or person name (Dolibarr nom).").
 			StorageKey("nom").Optional().
 			Annotations(entgql.OrderField("NAME")),
 		field.String("alias").
+			Comment("Another name of the third party (Dolibarr name_alias); null when none.").
 			StorageKey("name_alias").Optional().Nillable(),
 		field.String("code").
+			Comment("Dolibarr customer code (code_client), unique per entity.").
 			StorageKey("code_client").Optional().
-			Comment("Dolibarr customer code, unique per entity").
 			Annotations(entgql.OrderField("CODE")),
 		field.Int("entity").
 			Default(1).
@@ -46,10 +48,13 @@ func (Customer) Fields() []ent.Field {
 			Comment("0 none, 1 customer, 2 prospect, 3 customer and prospect").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("address").
+			Comment("Street address, possibly several lines; null when none.").
 			Optional().Nillable(),
 		field.String("postal_code").
+			Comment("Postal code; null when none.").
 			StorageKey("zip").Optional().Nillable(),
 		field.String("city").
+			Comment("City; null when none.").
 			StorageKey("town").Optional().Nillable(),
 		field.Int("country_id").
 			StorageKey("fk_pays").Optional().
@@ -59,16 +64,22 @@ func (Customer) Fields() []ent.Field {
 			Comment("preferred shipping method, llx_c_shipment_mode.rowid").
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("phone").
+			Comment("Phone number as typed in Dolibarr; null when none.").
 			Optional().Nillable(),
 		field.String("email").
+			Comment("Email address; null when none.").
 			Optional().Nillable(),
 		field.String("url").
+			Comment("Web site; null when none.").
 			Optional().Nillable(),
 		field.String("vat_number").
+			Comment("Intra-community VAT number (Dolibarr tva_intra); null when none.").
 			StorageKey("tva_intra").Optional().Nillable(),
 		field.Time("created_at").
+			Comment("When the third party was created in Dolibarr; null when unknown.").
 			StorageKey("datec").Optional().Nillable(),
 		field.Time("updated_at").
+			Comment("When the third party last changed in Dolibarr; null when unknown.").
 			StorageKey("tms").Optional().Nillable().
 			Annotations(entgql.OrderField("UPDATED_AT")),
 	}

@@ -32,25 +32,32 @@ func (TrackingEvent) Fields() []ent.Field {
 			Unique().Immutable().
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Enum("status").
+			Comment("The status the shipment moved to with this event.").
 			GoType(domain.Status("")).
 			Immutable().
 			SchemaType(statusSchema).
 			Annotations(entgql.Type("ShipmentStatus")),
-		field.Time("occurred_at").SchemaType(timeSchema).
+		field.Time("occurred_at").
+			Comment("When the event happened at the carrier (not when it was recorded: see createdAt).").SchemaType(timeSchema).
 			Immutable().
 			Annotations(entgql.OrderField("OCCURRED_AT")),
 		// Absent is NULL, never "" (internal/shipping, domain.Text).
 		field.String("description").
+			Comment("The carrier's or the caller's words, at most 500 characters; null when none.").
 			Optional().Nillable().MaxLen(500).Immutable(),
 		field.JSON("location", &domain.Location{}).
+			Comment("Where it happened, when known.").
 			Optional().
 			Annotations(entgql.Type("Location")),
 		field.String("source").
+			Comment("What recorded it: api (addTrackingEvent) or system (cancelShipment, internal jobs).").
 			Default("api").MaxLen(32).Immutable(),
-		field.Time("created_at").SchemaType(timeSchema).
+		field.Time("created_at").
+			Comment("When the event was recorded.").SchemaType(timeSchema).
 			Default(now).Immutable().
 			Annotations(entgql.OrderField("CREATED_AT")),
 		field.String("created_by").
+			Comment("Who recorded it: key:<API key ID>, user:<OIDC subject> or system:<job>.").
 			MaxLen(128).Immutable().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
 	}
@@ -60,6 +67,7 @@ func (TrackingEvent) Fields() []ent.Field {
 func (TrackingEvent) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("shipment", Shipment.Type).
+			Comment("The shipment the event belongs to.").
 			Ref("events").
 			Field("shipment_id").
 			Unique().Required().Immutable().

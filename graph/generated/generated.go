@@ -1950,18 +1950,25 @@ enum Role {
   PARTNER
 }
 
-"An API key (its secret is never shown again after creation)."
+"An API key (its secret is never shown again after creation). Only ADMIN viewers read keys."
 type APIKey {
+  "The key's global ID; its secret starts with sa_<this key's short ID>_."
   id: ID!
+  "A label for people, e.g. the program or partner that uses it."
   name: String!
+  "What the key may do."
   role: Role!
   "The customers a PARTNER key may see."
   customerIds: [ID!]!
+  "When the key was created."
   createdAt: Time!
+  "Who created it: key:<API key ID>, user:<OIDC subject>, or cli for shipmentapp apikey create."
   createdBy: String!
+  "From this instant on the key no longer authenticates; null: never expires."
   expiresAt: Time
   "Recorded within a minute of use."
   lastUsedAt: Time
+  "When the key was revoked; null while it is not."
   revokedAt: Time
   "Whether the key authenticates now, by the rule authentication applies (shipmentapp apikey list shows the same)."
   state: APIKeyState!
@@ -1977,17 +1984,23 @@ enum APIKeyState {
   REVOKED
 }
 
+"A new API key and its secret."
 type CreatedAPIKey {
+  "The key as stored."
   key: APIKey!
   "The secret, shown this once: send it as Authorization: Bearer <secret> or X-API-Key: <secret>."
   secret: String!
 }
 
+"A new API key."
 input CreateAPIKeyInput {
+  "A label for people, 1 to 128 characters."
   name: String!
+  "What the key may do."
   role: Role!
-  "Customer global IDs, required for (and only for) PARTNER keys."
+  "Customer global IDs, required for (and only for) PARTNER keys; each must exist in Dolibarr."
   customerIds: [ID!]
+  "When the key stops authenticating (RFC 3339); absent: never."
   expiresAt: Time
 }
 
@@ -1995,7 +2008,9 @@ input CreateAPIKeyInput {
 type Viewer {
   "api_key or user."
   kind: String!
+  "The API key's name, or the user's name from the token."
   name: String!
+  "What the viewer may do."
   role: Role!
   "For a PARTNER, the customers it may see."
   customerIds: [ID!]!
@@ -2004,21 +2019,39 @@ type Viewer {
 extend type Query {
   "The caller."
   viewer: Viewer!
-  "Every API key (ADMIN)."
+  "Every API key (ADMIN; FORBIDDEN for others)."
   apiKeys: [APIKey!]!
 }
 
 extend type Mutation {
-  "Creates an API key (ADMIN); the secret is in the answer and nowhere else."
-  createAPIKey(input: CreateAPIKeyInput!): CreatedAPIKey!
-  "Revokes an API key (ADMIN); it stops working on every instance within 10 seconds."
-  revokeAPIKey(id: ID!): APIKey!
+  """
+  Creates an API key (ADMIN); the secret is in the answer and nowhere else.
+  Errors: BAD_USER_INPUT (a name not of 1 to 128 characters, customerIds missing for a PARTNER or given for another role, an unknown customer), DOLIBARR_UNAVAILABLE (the customers cannot be checked), FORBIDDEN (not an ADMIN).
+  """
+  createAPIKey(
+    "The new key."
+    input: CreateAPIKeyInput!
+  ): CreatedAPIKey!
+  """
+  Revokes an API key (ADMIN); it stops working on every instance within 10 seconds.
+  Errors: NOT_FOUND, BAD_USER_INPUT (not an API key's ID), FORBIDDEN (not an ADMIN).
+  """
+  revokeAPIKey(
+    "The key's global ID."
+    id: ID!
+  ): APIKey!
   """
   Changes the customers a PARTNER key may see (ADMIN). It applies at once:
   the key's open subscriptions end (clients resubscribe with the new scope)
   and its webhook endpoints deliver only what the new scope shows.
+  Errors: NOT_FOUND, BAD_USER_INPUT (not a PARTNER key, an empty list, an unknown customer), DOLIBARR_UNAVAILABLE, FORBIDDEN (not an ADMIN).
   """
-  setAPIKeyCustomers(id: ID!, customerIds: [ID!]!): APIKey!
+  setAPIKeyCustomers(
+    "The PARTNER key's global ID."
+    id: ID!
+    "The customers' global IDs: the whole new list."
+    customerIds: [ID!]!
+  ): APIKey!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/customer.graphql", Input: `"A country of Dolibarr's dictionary."
@@ -2027,6 +2060,7 @@ type Country {
   code: String!
   "ISO 3166-1 alpha-3."
   codeIso: String
+  "The country's name, as Dolibarr's dictionary writes it (e.g. France)."
   label: String!
 }
 
@@ -2034,18 +2068,27 @@ type Country {
 type Contact {
   "First and last name."
   name: String!
+  "Title (Dolibarr civility code, e.g. MR, MME)."
   civility: String
+  "First name."
   firstName: String
+  "Last name."
   lastName: String
+  "Job title."
   jobTitle: String
+  "Email address."
   email: String
+  "Office phone number."
   phone: String
+  "Mobile phone number."
   mobilePhone: String
 }
 
 "A shipping method of Dolibarr's dictionary."
 type ShippingMethod {
+  "The method's code in Dolibarr (e.g. UPS)."
   code: String!
+  "The method's name."
   label: String!
   "Tracking URL template; {TRACKID} stands for the tracking number."
   trackingUrl: String
@@ -2058,55 +2101,114 @@ extend type Customer {
   shippingMethod: ShippingMethod
   "False when the third party is closed in Dolibarr."
   active: Boolean!
+  "The customer's country; null when not set."
   country: Country
-  "This customer's shipments, newest first unless orderBy says otherwise."
+  "This customer's shipments, newest first unless orderBy says otherwise. first defaults to 20 and may not exceed 100."
   shipments(
+    "Returns the shipments after this cursor (forward paging)."
     after: Cursor
+    "How many shipments from the start (or from after): 0 to 100, 20 when neither first nor last is given."
     first: Int
+    "Returns the shipments before this cursor (backward paging)."
     before: Cursor
+    "How many shipments from the end (or from before): 0 to 100."
     last: Int
+    "Ordering, first field first; default createdAt descending."
     orderBy: [ShipmentOrder!]
+    "A filter, as Query.shipments's."
     where: ShipmentWhereInput
   ): ShipmentConnection!
 }
 
 extend type Query {
-  "Dolibarr customers of the configured entity. search matches name, alias or code (case-insensitive)."
+  """
+  Dolibarr customers of the configured entity. search matches name, alias or code (case-insensitive). A PARTNER sees its own customers only.
+  Errors: DOLIBARR_UNAVAILABLE when Dolibarr cannot be reached.
+  """
   customers(
+    "Returns the customers after this cursor (forward paging)."
     after: Cursor
+    "How many customers from the start (or from after): 0 to 100, 20 when neither first nor last is given."
     first: Int
+    "Returns the customers before this cursor (backward paging)."
     before: Cursor
+    "How many customers from the end (or from before): 0 to 100."
     last: Int
+    "Ordering, first field first; default name ascending."
     orderBy: [CustomerOrder!]
+    "A filter; absent or {} is no filter."
     where: CustomerWhereInput
+    "Text to find in the name, alias or code (case-insensitive)."
     search: String
   ): CustomerConnection!
-  customer(id: ID!): Customer
+  "One customer by global ID; null when there is none or the viewer may not see it. Errors: DOLIBARR_UNAVAILABLE."
+  customer(
+    "The customer's global ID."
+    id: ID!
+  ): Customer
 }
 `, BuiltIn: false},
 	{Name: "../../schema/ent.graphql", Input: `directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
 directive @goModel(model: String, models: [String!], forceGenerate: Boolean) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
 """
-Define a Relay Cursor type:
-https://relay.dev/graphql/connections.htm#sec-Cursor
+An opaque position in a connection: pass an edge's cursor (or pageInfo's endCursor or startCursor) as after or before. Valid for the order it was made with.
 """
 scalar Cursor
+"""
+A third party of Dolibarr (llx_societe) that is a customer of the configured entity; read-only here.
+"""
 type Customer implements Node {
+  """
+  Global ID, opaque: pass it to node(id:) and to the queries and mutations that take this type's ID.
+  """
   id: ID!
+  """
+  The company or person name (Dolibarr nom).
+  """
   name: String
+  """
+  Another name of the third party (Dolibarr name_alias); null when none.
+  """
   alias: String
   """
-  Dolibarr customer code, unique per entity
+  Dolibarr customer code (code_client), unique per entity.
   """
   code: String
+  """
+  Street address, possibly several lines; null when none.
+  """
   address: String
+  """
+  Postal code; null when none.
+  """
   postalCode: String
+  """
+  City; null when none.
+  """
   city: String
+  """
+  Phone number as typed in Dolibarr; null when none.
+  """
   phone: String
+  """
+  Email address; null when none.
+  """
   email: String
+  """
+  Web site; null when none.
+  """
   url: String
+  """
+  Intra-community VAT number (Dolibarr tva_intra); null when none.
+  """
   vatNumber: String
+  """
+  When the third party was created in Dolibarr; null when unknown.
+  """
   createdAt: Time
+  """
+  When the third party last changed in Dolibarr; null when unknown.
+  """
   updatedAt: Time
 }
 """
@@ -2156,8 +2258,17 @@ input CustomerOrder {
 Properties by which Customer connections can be ordered.
 """
 enum CustomerOrderField {
+  """
+  Order by name; ties are broken by ID.
+  """
   NAME
+  """
+  Order by code; ties are broken by ID.
+  """
   CODE
+  """
+  Order by updated at; ties are broken by ID.
+  """
   UPDATED_AT
 }
 """
@@ -2165,234 +2276,759 @@ CustomerWhereInput is used for filtering Customer objects.
 Input was generated by ent.
 """
 input CustomerWhereInput {
+  """
+  Matches what the nested filter does not match.
+  """
   not: CustomerWhereInput
+  """
+  Matches what every nested filter matches.
+  """
   and: [CustomerWhereInput!]
+  """
+  Matches what at least one nested filter matches.
+  """
   or: [CustomerWhereInput!]
   """
-  name field predicates
+  Matches when name is equal to the value. The fields named name… after it are its other predicates; all the predicates given must hold.
   """
   name: String
+  """
+  Matches when name is not equal to the value.
+  """
   nameNEQ: String
+  """
+  Matches when name is one of the values (an empty list matches no row).
+  """
   nameIn: [String!]
+  """
+  Matches when name is none of the values (an empty list matches every row).
+  """
   nameNotIn: [String!]
+  """
+  Matches when name is greater than the value.
+  """
   nameGT: String
+  """
+  Matches when name is greater than or equal to the value.
+  """
   nameGTE: String
+  """
+  Matches when name is less than the value.
+  """
   nameLT: String
+  """
+  Matches when name is less than or equal to the value.
+  """
   nameLTE: String
+  """
+  Matches when name contains the value.
+  """
   nameContains: String
+  """
+  Matches when name starts with the value.
+  """
   nameHasPrefix: String
+  """
+  Matches when name ends with the value.
+  """
   nameHasSuffix: String
+  """
+  Matches when name is null (true) or set (false).
+  """
   nameIsNil: Boolean
+  """
+  Matches when name is set (true) or null (false).
+  """
   nameNotNil: Boolean
+  """
+  Matches when name is equal to the value, ignoring case.
+  """
   nameEqualFold: String
+  """
+  Matches when name contains the value, ignoring case.
+  """
   nameContainsFold: String
   """
-  alias field predicates
+  Matches when alias is equal to the value. The fields named alias… after it are its other predicates; all the predicates given must hold.
   """
   alias: String
+  """
+  Matches when alias is not equal to the value.
+  """
   aliasNEQ: String
+  """
+  Matches when alias is one of the values (an empty list matches no row).
+  """
   aliasIn: [String!]
+  """
+  Matches when alias is none of the values (an empty list matches every row).
+  """
   aliasNotIn: [String!]
+  """
+  Matches when alias is greater than the value.
+  """
   aliasGT: String
+  """
+  Matches when alias is greater than or equal to the value.
+  """
   aliasGTE: String
+  """
+  Matches when alias is less than the value.
+  """
   aliasLT: String
+  """
+  Matches when alias is less than or equal to the value.
+  """
   aliasLTE: String
+  """
+  Matches when alias contains the value.
+  """
   aliasContains: String
+  """
+  Matches when alias starts with the value.
+  """
   aliasHasPrefix: String
+  """
+  Matches when alias ends with the value.
+  """
   aliasHasSuffix: String
+  """
+  Matches when alias is null (true) or set (false).
+  """
   aliasIsNil: Boolean
+  """
+  Matches when alias is set (true) or null (false).
+  """
   aliasNotNil: Boolean
+  """
+  Matches when alias is equal to the value, ignoring case.
+  """
   aliasEqualFold: String
+  """
+  Matches when alias contains the value, ignoring case.
+  """
   aliasContainsFold: String
   """
-  code field predicates
+  Matches when code is equal to the value. The fields named code… after it are its other predicates; all the predicates given must hold.
   """
   code: String
+  """
+  Matches when code is not equal to the value.
+  """
   codeNEQ: String
+  """
+  Matches when code is one of the values (an empty list matches no row).
+  """
   codeIn: [String!]
+  """
+  Matches when code is none of the values (an empty list matches every row).
+  """
   codeNotIn: [String!]
+  """
+  Matches when code is greater than the value.
+  """
   codeGT: String
+  """
+  Matches when code is greater than or equal to the value.
+  """
   codeGTE: String
+  """
+  Matches when code is less than the value.
+  """
   codeLT: String
+  """
+  Matches when code is less than or equal to the value.
+  """
   codeLTE: String
+  """
+  Matches when code contains the value.
+  """
   codeContains: String
+  """
+  Matches when code starts with the value.
+  """
   codeHasPrefix: String
+  """
+  Matches when code ends with the value.
+  """
   codeHasSuffix: String
+  """
+  Matches when code is null (true) or set (false).
+  """
   codeIsNil: Boolean
+  """
+  Matches when code is set (true) or null (false).
+  """
   codeNotNil: Boolean
+  """
+  Matches when code is equal to the value, ignoring case.
+  """
   codeEqualFold: String
+  """
+  Matches when code contains the value, ignoring case.
+  """
   codeContainsFold: String
   """
-  address field predicates
+  Matches when address is equal to the value. The fields named address… after it are its other predicates; all the predicates given must hold.
   """
   address: String
+  """
+  Matches when address is not equal to the value.
+  """
   addressNEQ: String
+  """
+  Matches when address is one of the values (an empty list matches no row).
+  """
   addressIn: [String!]
+  """
+  Matches when address is none of the values (an empty list matches every row).
+  """
   addressNotIn: [String!]
+  """
+  Matches when address is greater than the value.
+  """
   addressGT: String
+  """
+  Matches when address is greater than or equal to the value.
+  """
   addressGTE: String
+  """
+  Matches when address is less than the value.
+  """
   addressLT: String
+  """
+  Matches when address is less than or equal to the value.
+  """
   addressLTE: String
+  """
+  Matches when address contains the value.
+  """
   addressContains: String
+  """
+  Matches when address starts with the value.
+  """
   addressHasPrefix: String
+  """
+  Matches when address ends with the value.
+  """
   addressHasSuffix: String
+  """
+  Matches when address is null (true) or set (false).
+  """
   addressIsNil: Boolean
+  """
+  Matches when address is set (true) or null (false).
+  """
   addressNotNil: Boolean
+  """
+  Matches when address is equal to the value, ignoring case.
+  """
   addressEqualFold: String
+  """
+  Matches when address contains the value, ignoring case.
+  """
   addressContainsFold: String
   """
-  postal_code field predicates
+  Matches when postalCode is equal to the value. The fields named postalCode… after it are its other predicates; all the predicates given must hold.
   """
   postalCode: String
+  """
+  Matches when postalCode is not equal to the value.
+  """
   postalCodeNEQ: String
+  """
+  Matches when postalCode is one of the values (an empty list matches no row).
+  """
   postalCodeIn: [String!]
+  """
+  Matches when postalCode is none of the values (an empty list matches every row).
+  """
   postalCodeNotIn: [String!]
+  """
+  Matches when postalCode is greater than the value.
+  """
   postalCodeGT: String
+  """
+  Matches when postalCode is greater than or equal to the value.
+  """
   postalCodeGTE: String
+  """
+  Matches when postalCode is less than the value.
+  """
   postalCodeLT: String
+  """
+  Matches when postalCode is less than or equal to the value.
+  """
   postalCodeLTE: String
+  """
+  Matches when postalCode contains the value.
+  """
   postalCodeContains: String
+  """
+  Matches when postalCode starts with the value.
+  """
   postalCodeHasPrefix: String
+  """
+  Matches when postalCode ends with the value.
+  """
   postalCodeHasSuffix: String
+  """
+  Matches when postalCode is null (true) or set (false).
+  """
   postalCodeIsNil: Boolean
+  """
+  Matches when postalCode is set (true) or null (false).
+  """
   postalCodeNotNil: Boolean
+  """
+  Matches when postalCode is equal to the value, ignoring case.
+  """
   postalCodeEqualFold: String
+  """
+  Matches when postalCode contains the value, ignoring case.
+  """
   postalCodeContainsFold: String
   """
-  city field predicates
+  Matches when city is equal to the value. The fields named city… after it are its other predicates; all the predicates given must hold.
   """
   city: String
+  """
+  Matches when city is not equal to the value.
+  """
   cityNEQ: String
+  """
+  Matches when city is one of the values (an empty list matches no row).
+  """
   cityIn: [String!]
+  """
+  Matches when city is none of the values (an empty list matches every row).
+  """
   cityNotIn: [String!]
+  """
+  Matches when city is greater than the value.
+  """
   cityGT: String
+  """
+  Matches when city is greater than or equal to the value.
+  """
   cityGTE: String
+  """
+  Matches when city is less than the value.
+  """
   cityLT: String
+  """
+  Matches when city is less than or equal to the value.
+  """
   cityLTE: String
+  """
+  Matches when city contains the value.
+  """
   cityContains: String
+  """
+  Matches when city starts with the value.
+  """
   cityHasPrefix: String
+  """
+  Matches when city ends with the value.
+  """
   cityHasSuffix: String
+  """
+  Matches when city is null (true) or set (false).
+  """
   cityIsNil: Boolean
+  """
+  Matches when city is set (true) or null (false).
+  """
   cityNotNil: Boolean
+  """
+  Matches when city is equal to the value, ignoring case.
+  """
   cityEqualFold: String
+  """
+  Matches when city contains the value, ignoring case.
+  """
   cityContainsFold: String
   """
-  phone field predicates
+  Matches when phone is equal to the value. The fields named phone… after it are its other predicates; all the predicates given must hold.
   """
   phone: String
+  """
+  Matches when phone is not equal to the value.
+  """
   phoneNEQ: String
+  """
+  Matches when phone is one of the values (an empty list matches no row).
+  """
   phoneIn: [String!]
+  """
+  Matches when phone is none of the values (an empty list matches every row).
+  """
   phoneNotIn: [String!]
+  """
+  Matches when phone is greater than the value.
+  """
   phoneGT: String
+  """
+  Matches when phone is greater than or equal to the value.
+  """
   phoneGTE: String
+  """
+  Matches when phone is less than the value.
+  """
   phoneLT: String
+  """
+  Matches when phone is less than or equal to the value.
+  """
   phoneLTE: String
+  """
+  Matches when phone contains the value.
+  """
   phoneContains: String
+  """
+  Matches when phone starts with the value.
+  """
   phoneHasPrefix: String
+  """
+  Matches when phone ends with the value.
+  """
   phoneHasSuffix: String
+  """
+  Matches when phone is null (true) or set (false).
+  """
   phoneIsNil: Boolean
+  """
+  Matches when phone is set (true) or null (false).
+  """
   phoneNotNil: Boolean
+  """
+  Matches when phone is equal to the value, ignoring case.
+  """
   phoneEqualFold: String
+  """
+  Matches when phone contains the value, ignoring case.
+  """
   phoneContainsFold: String
   """
-  email field predicates
+  Matches when email is equal to the value. The fields named email… after it are its other predicates; all the predicates given must hold.
   """
   email: String
+  """
+  Matches when email is not equal to the value.
+  """
   emailNEQ: String
+  """
+  Matches when email is one of the values (an empty list matches no row).
+  """
   emailIn: [String!]
+  """
+  Matches when email is none of the values (an empty list matches every row).
+  """
   emailNotIn: [String!]
+  """
+  Matches when email is greater than the value.
+  """
   emailGT: String
+  """
+  Matches when email is greater than or equal to the value.
+  """
   emailGTE: String
+  """
+  Matches when email is less than the value.
+  """
   emailLT: String
+  """
+  Matches when email is less than or equal to the value.
+  """
   emailLTE: String
+  """
+  Matches when email contains the value.
+  """
   emailContains: String
+  """
+  Matches when email starts with the value.
+  """
   emailHasPrefix: String
+  """
+  Matches when email ends with the value.
+  """
   emailHasSuffix: String
+  """
+  Matches when email is null (true) or set (false).
+  """
   emailIsNil: Boolean
+  """
+  Matches when email is set (true) or null (false).
+  """
   emailNotNil: Boolean
+  """
+  Matches when email is equal to the value, ignoring case.
+  """
   emailEqualFold: String
+  """
+  Matches when email contains the value, ignoring case.
+  """
   emailContainsFold: String
   """
-  url field predicates
+  Matches when url is equal to the value. The fields named url… after it are its other predicates; all the predicates given must hold.
   """
   url: String
+  """
+  Matches when url is not equal to the value.
+  """
   urlNEQ: String
+  """
+  Matches when url is one of the values (an empty list matches no row).
+  """
   urlIn: [String!]
+  """
+  Matches when url is none of the values (an empty list matches every row).
+  """
   urlNotIn: [String!]
+  """
+  Matches when url is greater than the value.
+  """
   urlGT: String
+  """
+  Matches when url is greater than or equal to the value.
+  """
   urlGTE: String
+  """
+  Matches when url is less than the value.
+  """
   urlLT: String
+  """
+  Matches when url is less than or equal to the value.
+  """
   urlLTE: String
+  """
+  Matches when url contains the value.
+  """
   urlContains: String
+  """
+  Matches when url starts with the value.
+  """
   urlHasPrefix: String
+  """
+  Matches when url ends with the value.
+  """
   urlHasSuffix: String
+  """
+  Matches when url is null (true) or set (false).
+  """
   urlIsNil: Boolean
+  """
+  Matches when url is set (true) or null (false).
+  """
   urlNotNil: Boolean
+  """
+  Matches when url is equal to the value, ignoring case.
+  """
   urlEqualFold: String
+  """
+  Matches when url contains the value, ignoring case.
+  """
   urlContainsFold: String
   """
-  vat_number field predicates
+  Matches when vatNumber is equal to the value. The fields named vatNumber… after it are its other predicates; all the predicates given must hold.
   """
   vatNumber: String
+  """
+  Matches when vatNumber is not equal to the value.
+  """
   vatNumberNEQ: String
+  """
+  Matches when vatNumber is one of the values (an empty list matches no row).
+  """
   vatNumberIn: [String!]
+  """
+  Matches when vatNumber is none of the values (an empty list matches every row).
+  """
   vatNumberNotIn: [String!]
+  """
+  Matches when vatNumber is greater than the value.
+  """
   vatNumberGT: String
+  """
+  Matches when vatNumber is greater than or equal to the value.
+  """
   vatNumberGTE: String
+  """
+  Matches when vatNumber is less than the value.
+  """
   vatNumberLT: String
+  """
+  Matches when vatNumber is less than or equal to the value.
+  """
   vatNumberLTE: String
+  """
+  Matches when vatNumber contains the value.
+  """
   vatNumberContains: String
+  """
+  Matches when vatNumber starts with the value.
+  """
   vatNumberHasPrefix: String
+  """
+  Matches when vatNumber ends with the value.
+  """
   vatNumberHasSuffix: String
+  """
+  Matches when vatNumber is null (true) or set (false).
+  """
   vatNumberIsNil: Boolean
+  """
+  Matches when vatNumber is set (true) or null (false).
+  """
   vatNumberNotNil: Boolean
+  """
+  Matches when vatNumber is equal to the value, ignoring case.
+  """
   vatNumberEqualFold: String
+  """
+  Matches when vatNumber contains the value, ignoring case.
+  """
   vatNumberContainsFold: String
   """
-  created_at field predicates
+  Matches when createdAt is equal to the value. The fields named createdAt… after it are its other predicates; all the predicates given must hold.
   """
   createdAt: Time
+  """
+  Matches when createdAt is not equal to the value.
+  """
   createdAtNEQ: Time
+  """
+  Matches when createdAt is one of the values (an empty list matches no row).
+  """
   createdAtIn: [Time!]
+  """
+  Matches when createdAt is none of the values (an empty list matches every row).
+  """
   createdAtNotIn: [Time!]
+  """
+  Matches when createdAt is greater than the value.
+  """
   createdAtGT: Time
+  """
+  Matches when createdAt is greater than or equal to the value.
+  """
   createdAtGTE: Time
+  """
+  Matches when createdAt is less than the value.
+  """
   createdAtLT: Time
+  """
+  Matches when createdAt is less than or equal to the value.
+  """
   createdAtLTE: Time
+  """
+  Matches when createdAt is null (true) or set (false).
+  """
   createdAtIsNil: Boolean
+  """
+  Matches when createdAt is set (true) or null (false).
+  """
   createdAtNotNil: Boolean
   """
-  updated_at field predicates
+  Matches when updatedAt is equal to the value. The fields named updatedAt… after it are its other predicates; all the predicates given must hold.
   """
   updatedAt: Time
+  """
+  Matches when updatedAt is not equal to the value.
+  """
   updatedAtNEQ: Time
+  """
+  Matches when updatedAt is one of the values (an empty list matches no row).
+  """
   updatedAtIn: [Time!]
+  """
+  Matches when updatedAt is none of the values (an empty list matches every row).
+  """
   updatedAtNotIn: [Time!]
+  """
+  Matches when updatedAt is greater than the value.
+  """
   updatedAtGT: Time
+  """
+  Matches when updatedAt is greater than or equal to the value.
+  """
   updatedAtGTE: Time
+  """
+  Matches when updatedAt is less than the value.
+  """
   updatedAtLT: Time
+  """
+  Matches when updatedAt is less than or equal to the value.
+  """
   updatedAtLTE: Time
+  """
+  Matches when updatedAt is null (true) or set (false).
+  """
   updatedAtIsNil: Boolean
+  """
+  Matches when updatedAt is set (true) or null (false).
+  """
   updatedAtNotNil: Boolean
 }
+"""
+One document of a shipment (a label, a proof of delivery, an invoice...), stored in the object store.
+"""
 type File implements Node {
+  """
+  Global ID, opaque: pass it to node(id:) and to the queries and mutations that take this type's ID.
+  """
   id: ID!
+  """
+  What the file is; it decided which content types the upload could have.
+  """
   kind: FileKind!
+  """
+  The client's file name, sanitised (no path, no control characters), at most 255 characters.
+  """
   name: String!
+  """
+  The media type sniffed from the bytes when uploaded, never taken from the client.
+  """
   contentType: String!
+  """
+  Size in bytes.
+  """
   size: Int!
+  """
+  The lower-case hex SHA-256 digest of the bytes; also the ETag of its download.
+  """
   sha256: String!
+  """
+  When the upload finished.
+  """
   uploadedAt: Time!
+  """
+  Who uploaded it: key:<API key ID>, user:<OIDC subject> or system:<job>.
+  """
   uploadedBy: String!
 }
 """
-FileKind is enum for the field kind
+What a file of a shipment is; it decides which content types an upload may have.
 """
 enum FileKind @goModel(model: "github.com/shipmentapp/shipmentapp/ent/file.Kind") {
+  """
+  A shipping label: PDF, PNG, ZPL or plain text.
+  """
   LABEL
+  """
+  A proof of delivery (signature, photo): PDF, PNG or JPEG.
+  """
   PROOF_OF_DELIVERY
+  """
+  An invoice: PDF or CSV.
+  """
   INVOICE
+  """
+  A customs document: PDF, PNG, JPEG or CSV.
+  """
   CUSTOMS
+  """
+  Anything else: PDF, PNG, JPEG, ZPL, plain text or CSV.
+  """
   OTHER
 }
 """
@@ -2440,6 +3076,9 @@ type PageInfo {
   """
   endCursor: Cursor
 }
+"""
+Reads. Every query needs credentials (Authorization: Bearer <key or token>, or X-API-Key); a PARTNER sees only its customers' data.
+"""
 type Query {
   """
   Fetches an object given its ID.
@@ -2460,26 +3099,77 @@ type Query {
     ids: [ID!]!
   ): [Node]!
 }
+"""
+One consignment of parcels from an origin to a destination for a Dolibarr customer. PARTNER viewers see the shipments of their customers only.
+"""
 type Shipment implements Node {
+  """
+  Global ID, opaque: pass it to node(id:) and to the queries and mutations that take this type's ID.
+  """
   id: ID!
+  """
+  Human-readable reference, unique (at most 64 characters); generated (SHP-…) when createShipment is given none. Never changes.
+  """
   reference: String!
+  """
+  Where the shipment is in its lifecycle; it moves only with addTrackingEvent or cancelShipment, along the state machine ShipmentStatus describes.
+  """
   status: ShipmentStatus!
+  """
+  The carrier, as the client names it (e.g. UPS, DHL), at most 64 characters.
+  """
   carrier: String!
+  """
+  The carrier's service (e.g. express), at most 64 characters; null when not given.
+  """
   serviceLevel: String
+  """
+  The carrier's tracking number, unique per carrier; null until known.
+  """
   trackingNumber: String
+  """
+  Where the parcels leave from.
+  """
   origin: Address!
+  """
+  Where the parcels go.
+  """
   destination: Address!
+  """
+  The packages, with their weight in grams and dimensions in millimetres.
+  """
   parcels: [Parcel!]!
+  """
+  When the carrier expects to deliver; null when unknown.
+  """
   estimatedDeliveryAt: Time
+  """
+  When the DELIVERED event occurred; null before.
+  """
   deliveredAt: Time
+  """
+  Why the shipment was cancelled (cancelShipment), at most 500 characters; null otherwise.
+  """
   cancelReason: String
   """
-  optimistic concurrency: incremented by every change
+  Optimistic concurrency: 1 at creation, incremented by every change; updateShipment must send the current one.
   """
   version: Int!
+  """
+  When the shipment was created.
+  """
   createdAt: Time!
+  """
+  When the shipment last changed.
+  """
   updatedAt: Time!
+  """
+  Who created it: key:<API key ID>, user:<OIDC subject> or system:<job>.
+  """
   createdBy: String!
+  """
+  Who changed it last, as createdBy.
+  """
   updatedBy: String!
 }
 """
@@ -2529,24 +3219,66 @@ input ShipmentOrder {
 Properties by which Shipment connections can be ordered.
 """
 enum ShipmentOrderField {
+  """
+  Order by reference; ties are broken by ID.
+  """
   REFERENCE
+  """
+  Order by status; ties are broken by ID.
+  """
   STATUS
+  """
+  Order by carrier; ties are broken by ID.
+  """
   CARRIER
+  """
+  Order by created at; ties are broken by ID.
+  """
   CREATED_AT
+  """
+  Order by updated at; ties are broken by ID.
+  """
   UPDATED_AT
 }
 """
-ShipmentStatus is enum for the field status
+Where a shipment is in its lifecycle. Each value says which statuses may follow it (addTrackingEvent and cancelShipment answer INVALID_TRANSITION otherwise); Shipment.nextStatuses lists them for one shipment.
 """
 enum ShipmentStatus @goModel(model: "github.com/shipmentapp/shipmentapp/internal/domain.Status") {
+  """
+  Created, not yet handed to a carrier. May be followed by: LABEL_CREATED, CANCELLED.
+  """
   DRAFT
+  """
+  The carrier's label exists; the parcels are not picked up yet. May be followed by: IN_TRANSIT, EXCEPTION, CANCELLED.
+  """
   LABEL_CREATED
+  """
+  On its way in the carrier's network. May be followed by: IN_TRANSIT, OUT_FOR_DELIVERY, AVAILABLE_FOR_PICKUP, DELIVERED, EXCEPTION, RETURNED.
+  """
   IN_TRANSIT
+  """
+  With the courier for delivery today. May be followed by: OUT_FOR_DELIVERY, IN_TRANSIT, AVAILABLE_FOR_PICKUP, DELIVERED, EXCEPTION, RETURNED.
+  """
   OUT_FOR_DELIVERY
+  """
+  Waiting at a pickup point or locker for the recipient. May be followed by: AVAILABLE_FOR_PICKUP, IN_TRANSIT, DELIVERED, EXCEPTION, RETURNED.
+  """
   AVAILABLE_FOR_PICKUP
+  """
+  Delivered to the recipient (deliveredAt says when). Final: no status may follow.
+  """
   DELIVERED
+  """
+  Held up: damaged, address problem, customs, failed attempt... May be followed by: EXCEPTION, IN_TRANSIT, OUT_FOR_DELIVERY, AVAILABLE_FOR_PICKUP, DELIVERED, RETURNED, CANCELLED.
+  """
   EXCEPTION
+  """
+  Returned to the sender. Final: no status may follow.
+  """
   RETURNED
+  """
+  Cancelled before delivery (cancelReason says why). Final: no status may follow.
+  """
   CANCELLED
 }
 """
@@ -2554,175 +3286,538 @@ ShipmentWhereInput is used for filtering Shipment objects.
 Input was generated by ent.
 """
 input ShipmentWhereInput {
+  """
+  Matches what the nested filter does not match.
+  """
   not: ShipmentWhereInput
+  """
+  Matches what every nested filter matches.
+  """
   and: [ShipmentWhereInput!]
+  """
+  Matches what at least one nested filter matches.
+  """
   or: [ShipmentWhereInput!]
   """
-  reference field predicates
+  Matches when reference is equal to the value. The fields named reference… after it are its other predicates; all the predicates given must hold.
   """
   reference: String
+  """
+  Matches when reference is not equal to the value.
+  """
   referenceNEQ: String
+  """
+  Matches when reference is one of the values (an empty list matches no row).
+  """
   referenceIn: [String!]
+  """
+  Matches when reference is none of the values (an empty list matches every row).
+  """
   referenceNotIn: [String!]
+  """
+  Matches when reference is greater than the value.
+  """
   referenceGT: String
+  """
+  Matches when reference is greater than or equal to the value.
+  """
   referenceGTE: String
+  """
+  Matches when reference is less than the value.
+  """
   referenceLT: String
+  """
+  Matches when reference is less than or equal to the value.
+  """
   referenceLTE: String
+  """
+  Matches when reference contains the value.
+  """
   referenceContains: String
+  """
+  Matches when reference starts with the value.
+  """
   referenceHasPrefix: String
+  """
+  Matches when reference ends with the value.
+  """
   referenceHasSuffix: String
+  """
+  Matches when reference is equal to the value, ignoring case.
+  """
   referenceEqualFold: String
+  """
+  Matches when reference contains the value, ignoring case.
+  """
   referenceContainsFold: String
   """
-  status field predicates
+  Matches when status is equal to the value. The fields named status… after it are its other predicates; all the predicates given must hold.
   """
   status: ShipmentStatus
+  """
+  Matches when status is not equal to the value.
+  """
   statusNEQ: ShipmentStatus
+  """
+  Matches when status is one of the values (an empty list matches no row).
+  """
   statusIn: [ShipmentStatus!]
+  """
+  Matches when status is none of the values (an empty list matches every row).
+  """
   statusNotIn: [ShipmentStatus!]
   """
-  carrier field predicates
+  Matches when carrier is equal to the value. The fields named carrier… after it are its other predicates; all the predicates given must hold.
   """
   carrier: String
+  """
+  Matches when carrier is not equal to the value.
+  """
   carrierNEQ: String
+  """
+  Matches when carrier is one of the values (an empty list matches no row).
+  """
   carrierIn: [String!]
+  """
+  Matches when carrier is none of the values (an empty list matches every row).
+  """
   carrierNotIn: [String!]
+  """
+  Matches when carrier is greater than the value.
+  """
   carrierGT: String
+  """
+  Matches when carrier is greater than or equal to the value.
+  """
   carrierGTE: String
+  """
+  Matches when carrier is less than the value.
+  """
   carrierLT: String
+  """
+  Matches when carrier is less than or equal to the value.
+  """
   carrierLTE: String
+  """
+  Matches when carrier contains the value.
+  """
   carrierContains: String
+  """
+  Matches when carrier starts with the value.
+  """
   carrierHasPrefix: String
+  """
+  Matches when carrier ends with the value.
+  """
   carrierHasSuffix: String
+  """
+  Matches when carrier is equal to the value, ignoring case.
+  """
   carrierEqualFold: String
+  """
+  Matches when carrier contains the value, ignoring case.
+  """
   carrierContainsFold: String
   """
-  service_level field predicates
+  Matches when serviceLevel is equal to the value. The fields named serviceLevel… after it are its other predicates; all the predicates given must hold.
   """
   serviceLevel: String
+  """
+  Matches when serviceLevel is not equal to the value.
+  """
   serviceLevelNEQ: String
+  """
+  Matches when serviceLevel is one of the values (an empty list matches no row).
+  """
   serviceLevelIn: [String!]
+  """
+  Matches when serviceLevel is none of the values (an empty list matches every row).
+  """
   serviceLevelNotIn: [String!]
+  """
+  Matches when serviceLevel is greater than the value.
+  """
   serviceLevelGT: String
+  """
+  Matches when serviceLevel is greater than or equal to the value.
+  """
   serviceLevelGTE: String
+  """
+  Matches when serviceLevel is less than the value.
+  """
   serviceLevelLT: String
+  """
+  Matches when serviceLevel is less than or equal to the value.
+  """
   serviceLevelLTE: String
+  """
+  Matches when serviceLevel contains the value.
+  """
   serviceLevelContains: String
+  """
+  Matches when serviceLevel starts with the value.
+  """
   serviceLevelHasPrefix: String
+  """
+  Matches when serviceLevel ends with the value.
+  """
   serviceLevelHasSuffix: String
+  """
+  Matches when serviceLevel is null (true) or set (false).
+  """
   serviceLevelIsNil: Boolean
+  """
+  Matches when serviceLevel is set (true) or null (false).
+  """
   serviceLevelNotNil: Boolean
+  """
+  Matches when serviceLevel is equal to the value, ignoring case.
+  """
   serviceLevelEqualFold: String
+  """
+  Matches when serviceLevel contains the value, ignoring case.
+  """
   serviceLevelContainsFold: String
   """
-  tracking_number field predicates
+  Matches when trackingNumber is equal to the value. The fields named trackingNumber… after it are its other predicates; all the predicates given must hold.
   """
   trackingNumber: String
+  """
+  Matches when trackingNumber is not equal to the value.
+  """
   trackingNumberNEQ: String
+  """
+  Matches when trackingNumber is one of the values (an empty list matches no row).
+  """
   trackingNumberIn: [String!]
+  """
+  Matches when trackingNumber is none of the values (an empty list matches every row).
+  """
   trackingNumberNotIn: [String!]
+  """
+  Matches when trackingNumber is greater than the value.
+  """
   trackingNumberGT: String
+  """
+  Matches when trackingNumber is greater than or equal to the value.
+  """
   trackingNumberGTE: String
+  """
+  Matches when trackingNumber is less than the value.
+  """
   trackingNumberLT: String
+  """
+  Matches when trackingNumber is less than or equal to the value.
+  """
   trackingNumberLTE: String
+  """
+  Matches when trackingNumber contains the value.
+  """
   trackingNumberContains: String
+  """
+  Matches when trackingNumber starts with the value.
+  """
   trackingNumberHasPrefix: String
+  """
+  Matches when trackingNumber ends with the value.
+  """
   trackingNumberHasSuffix: String
+  """
+  Matches when trackingNumber is null (true) or set (false).
+  """
   trackingNumberIsNil: Boolean
+  """
+  Matches when trackingNumber is set (true) or null (false).
+  """
   trackingNumberNotNil: Boolean
+  """
+  Matches when trackingNumber is equal to the value, ignoring case.
+  """
   trackingNumberEqualFold: String
+  """
+  Matches when trackingNumber contains the value, ignoring case.
+  """
   trackingNumberContainsFold: String
   """
-  estimated_delivery_at field predicates
+  Matches when estimatedDeliveryAt is equal to the value. The fields named estimatedDeliveryAt… after it are its other predicates; all the predicates given must hold.
   """
   estimatedDeliveryAt: Time
+  """
+  Matches when estimatedDeliveryAt is not equal to the value.
+  """
   estimatedDeliveryAtNEQ: Time
+  """
+  Matches when estimatedDeliveryAt is one of the values (an empty list matches no row).
+  """
   estimatedDeliveryAtIn: [Time!]
+  """
+  Matches when estimatedDeliveryAt is none of the values (an empty list matches every row).
+  """
   estimatedDeliveryAtNotIn: [Time!]
+  """
+  Matches when estimatedDeliveryAt is greater than the value.
+  """
   estimatedDeliveryAtGT: Time
+  """
+  Matches when estimatedDeliveryAt is greater than or equal to the value.
+  """
   estimatedDeliveryAtGTE: Time
+  """
+  Matches when estimatedDeliveryAt is less than the value.
+  """
   estimatedDeliveryAtLT: Time
+  """
+  Matches when estimatedDeliveryAt is less than or equal to the value.
+  """
   estimatedDeliveryAtLTE: Time
+  """
+  Matches when estimatedDeliveryAt is null (true) or set (false).
+  """
   estimatedDeliveryAtIsNil: Boolean
+  """
+  Matches when estimatedDeliveryAt is set (true) or null (false).
+  """
   estimatedDeliveryAtNotNil: Boolean
   """
-  delivered_at field predicates
+  Matches when deliveredAt is equal to the value. The fields named deliveredAt… after it are its other predicates; all the predicates given must hold.
   """
   deliveredAt: Time
+  """
+  Matches when deliveredAt is not equal to the value.
+  """
   deliveredAtNEQ: Time
+  """
+  Matches when deliveredAt is one of the values (an empty list matches no row).
+  """
   deliveredAtIn: [Time!]
+  """
+  Matches when deliveredAt is none of the values (an empty list matches every row).
+  """
   deliveredAtNotIn: [Time!]
+  """
+  Matches when deliveredAt is greater than the value.
+  """
   deliveredAtGT: Time
+  """
+  Matches when deliveredAt is greater than or equal to the value.
+  """
   deliveredAtGTE: Time
+  """
+  Matches when deliveredAt is less than the value.
+  """
   deliveredAtLT: Time
+  """
+  Matches when deliveredAt is less than or equal to the value.
+  """
   deliveredAtLTE: Time
+  """
+  Matches when deliveredAt is null (true) or set (false).
+  """
   deliveredAtIsNil: Boolean
+  """
+  Matches when deliveredAt is set (true) or null (false).
+  """
   deliveredAtNotNil: Boolean
   """
-  cancel_reason field predicates
+  Matches when cancelReason is equal to the value. The fields named cancelReason… after it are its other predicates; all the predicates given must hold.
   """
   cancelReason: String
+  """
+  Matches when cancelReason is not equal to the value.
+  """
   cancelReasonNEQ: String
+  """
+  Matches when cancelReason is one of the values (an empty list matches no row).
+  """
   cancelReasonIn: [String!]
+  """
+  Matches when cancelReason is none of the values (an empty list matches every row).
+  """
   cancelReasonNotIn: [String!]
+  """
+  Matches when cancelReason is greater than the value.
+  """
   cancelReasonGT: String
+  """
+  Matches when cancelReason is greater than or equal to the value.
+  """
   cancelReasonGTE: String
+  """
+  Matches when cancelReason is less than the value.
+  """
   cancelReasonLT: String
+  """
+  Matches when cancelReason is less than or equal to the value.
+  """
   cancelReasonLTE: String
+  """
+  Matches when cancelReason contains the value.
+  """
   cancelReasonContains: String
+  """
+  Matches when cancelReason starts with the value.
+  """
   cancelReasonHasPrefix: String
+  """
+  Matches when cancelReason ends with the value.
+  """
   cancelReasonHasSuffix: String
+  """
+  Matches when cancelReason is null (true) or set (false).
+  """
   cancelReasonIsNil: Boolean
+  """
+  Matches when cancelReason is set (true) or null (false).
+  """
   cancelReasonNotNil: Boolean
+  """
+  Matches when cancelReason is equal to the value, ignoring case.
+  """
   cancelReasonEqualFold: String
+  """
+  Matches when cancelReason contains the value, ignoring case.
+  """
   cancelReasonContainsFold: String
   """
-  version field predicates
+  Matches when version is equal to the value. The fields named version… after it are its other predicates; all the predicates given must hold.
   """
   version: Int
+  """
+  Matches when version is not equal to the value.
+  """
   versionNEQ: Int
+  """
+  Matches when version is one of the values (an empty list matches no row).
+  """
   versionIn: [Int!]
+  """
+  Matches when version is none of the values (an empty list matches every row).
+  """
   versionNotIn: [Int!]
+  """
+  Matches when version is greater than the value.
+  """
   versionGT: Int
+  """
+  Matches when version is greater than or equal to the value.
+  """
   versionGTE: Int
+  """
+  Matches when version is less than the value.
+  """
   versionLT: Int
+  """
+  Matches when version is less than or equal to the value.
+  """
   versionLTE: Int
   """
-  created_at field predicates
+  Matches when createdAt is equal to the value. The fields named createdAt… after it are its other predicates; all the predicates given must hold.
   """
   createdAt: Time
+  """
+  Matches when createdAt is not equal to the value.
+  """
   createdAtNEQ: Time
+  """
+  Matches when createdAt is one of the values (an empty list matches no row).
+  """
   createdAtIn: [Time!]
+  """
+  Matches when createdAt is none of the values (an empty list matches every row).
+  """
   createdAtNotIn: [Time!]
+  """
+  Matches when createdAt is greater than the value.
+  """
   createdAtGT: Time
+  """
+  Matches when createdAt is greater than or equal to the value.
+  """
   createdAtGTE: Time
+  """
+  Matches when createdAt is less than the value.
+  """
   createdAtLT: Time
+  """
+  Matches when createdAt is less than or equal to the value.
+  """
   createdAtLTE: Time
   """
-  updated_at field predicates
+  Matches when updatedAt is equal to the value. The fields named updatedAt… after it are its other predicates; all the predicates given must hold.
   """
   updatedAt: Time
+  """
+  Matches when updatedAt is not equal to the value.
+  """
   updatedAtNEQ: Time
+  """
+  Matches when updatedAt is one of the values (an empty list matches no row).
+  """
   updatedAtIn: [Time!]
+  """
+  Matches when updatedAt is none of the values (an empty list matches every row).
+  """
   updatedAtNotIn: [Time!]
+  """
+  Matches when updatedAt is greater than the value.
+  """
   updatedAtGT: Time
+  """
+  Matches when updatedAt is greater than or equal to the value.
+  """
   updatedAtGTE: Time
+  """
+  Matches when updatedAt is less than the value.
+  """
   updatedAtLT: Time
+  """
+  Matches when updatedAt is less than or equal to the value.
+  """
   updatedAtLTE: Time
 }
 """
-The builtin Time type
+An instant, as an RFC 3339 string with a time zone offset (e.g. 2026-03-01T14:30:00Z); answers are in UTC.
 """
 scalar Time
+"""
+One append-only scan or status change of a shipment.
+"""
 type TrackingEvent implements Node {
+  """
+  Global ID, opaque: pass it to node(id:) and to the queries and mutations that take this type's ID.
+  """
   id: ID!
+  """
+  The status the shipment moved to with this event.
+  """
   status: ShipmentStatus!
+  """
+  When the event happened at the carrier (not when it was recorded: see createdAt).
+  """
   occurredAt: Time!
+  """
+  The carrier's or the caller's words, at most 500 characters; null when none.
+  """
   description: String
+  """
+  Where it happened, when known.
+  """
   location: Location
+  """
+  What recorded it: api (addTrackingEvent) or system (cancelShipment, internal jobs).
+  """
   source: String!
+  """
+  When the event was recorded.
+  """
   createdAt: Time!
+  """
+  Who recorded it: key:<API key ID>, user:<OIDC subject> or system:<job>.
+  """
   createdBy: String!
+  """
+  The shipment the event belongs to.
+  """
   shipment: Shipment!
 }
 """
@@ -2772,7 +3867,13 @@ input TrackingEventOrder {
 Properties by which TrackingEvent connections can be ordered.
 """
 enum TrackingEventOrderField {
+  """
+  Order by occurred at; ties are broken by ID.
+  """
   OCCURRED_AT
+  """
+  Order by created at; ties are broken by ID.
+  """
   CREATED_AT
 }
 """
@@ -2780,71 +3881,209 @@ TrackingEventWhereInput is used for filtering TrackingEvent objects.
 Input was generated by ent.
 """
 input TrackingEventWhereInput {
+  """
+  Matches what the nested filter does not match.
+  """
   not: TrackingEventWhereInput
+  """
+  Matches what every nested filter matches.
+  """
   and: [TrackingEventWhereInput!]
+  """
+  Matches what at least one nested filter matches.
+  """
   or: [TrackingEventWhereInput!]
   """
-  status field predicates
+  Matches when status is equal to the value. The fields named status… after it are its other predicates; all the predicates given must hold.
   """
   status: ShipmentStatus
+  """
+  Matches when status is not equal to the value.
+  """
   statusNEQ: ShipmentStatus
+  """
+  Matches when status is one of the values (an empty list matches no row).
+  """
   statusIn: [ShipmentStatus!]
+  """
+  Matches when status is none of the values (an empty list matches every row).
+  """
   statusNotIn: [ShipmentStatus!]
   """
-  occurred_at field predicates
+  Matches when occurredAt is equal to the value. The fields named occurredAt… after it are its other predicates; all the predicates given must hold.
   """
   occurredAt: Time
+  """
+  Matches when occurredAt is not equal to the value.
+  """
   occurredAtNEQ: Time
+  """
+  Matches when occurredAt is one of the values (an empty list matches no row).
+  """
   occurredAtIn: [Time!]
+  """
+  Matches when occurredAt is none of the values (an empty list matches every row).
+  """
   occurredAtNotIn: [Time!]
+  """
+  Matches when occurredAt is greater than the value.
+  """
   occurredAtGT: Time
+  """
+  Matches when occurredAt is greater than or equal to the value.
+  """
   occurredAtGTE: Time
+  """
+  Matches when occurredAt is less than the value.
+  """
   occurredAtLT: Time
+  """
+  Matches when occurredAt is less than or equal to the value.
+  """
   occurredAtLTE: Time
   """
-  description field predicates
+  Matches when description is equal to the value. The fields named description… after it are its other predicates; all the predicates given must hold.
   """
   description: String
+  """
+  Matches when description is not equal to the value.
+  """
   descriptionNEQ: String
+  """
+  Matches when description is one of the values (an empty list matches no row).
+  """
   descriptionIn: [String!]
+  """
+  Matches when description is none of the values (an empty list matches every row).
+  """
   descriptionNotIn: [String!]
+  """
+  Matches when description is greater than the value.
+  """
   descriptionGT: String
+  """
+  Matches when description is greater than or equal to the value.
+  """
   descriptionGTE: String
+  """
+  Matches when description is less than the value.
+  """
   descriptionLT: String
+  """
+  Matches when description is less than or equal to the value.
+  """
   descriptionLTE: String
+  """
+  Matches when description contains the value.
+  """
   descriptionContains: String
+  """
+  Matches when description starts with the value.
+  """
   descriptionHasPrefix: String
+  """
+  Matches when description ends with the value.
+  """
   descriptionHasSuffix: String
+  """
+  Matches when description is null (true) or set (false).
+  """
   descriptionIsNil: Boolean
+  """
+  Matches when description is set (true) or null (false).
+  """
   descriptionNotNil: Boolean
+  """
+  Matches when description is equal to the value, ignoring case.
+  """
   descriptionEqualFold: String
+  """
+  Matches when description contains the value, ignoring case.
+  """
   descriptionContainsFold: String
   """
-  source field predicates
+  Matches when source is equal to the value. The fields named source… after it are its other predicates; all the predicates given must hold.
   """
   source: String
+  """
+  Matches when source is not equal to the value.
+  """
   sourceNEQ: String
+  """
+  Matches when source is one of the values (an empty list matches no row).
+  """
   sourceIn: [String!]
+  """
+  Matches when source is none of the values (an empty list matches every row).
+  """
   sourceNotIn: [String!]
+  """
+  Matches when source is greater than the value.
+  """
   sourceGT: String
+  """
+  Matches when source is greater than or equal to the value.
+  """
   sourceGTE: String
+  """
+  Matches when source is less than the value.
+  """
   sourceLT: String
+  """
+  Matches when source is less than or equal to the value.
+  """
   sourceLTE: String
+  """
+  Matches when source contains the value.
+  """
   sourceContains: String
+  """
+  Matches when source starts with the value.
+  """
   sourceHasPrefix: String
+  """
+  Matches when source ends with the value.
+  """
   sourceHasSuffix: String
+  """
+  Matches when source is equal to the value, ignoring case.
+  """
   sourceEqualFold: String
+  """
+  Matches when source contains the value, ignoring case.
+  """
   sourceContainsFold: String
   """
-  created_at field predicates
+  Matches when createdAt is equal to the value. The fields named createdAt… after it are its other predicates; all the predicates given must hold.
   """
   createdAt: Time
+  """
+  Matches when createdAt is not equal to the value.
+  """
   createdAtNEQ: Time
+  """
+  Matches when createdAt is one of the values (an empty list matches no row).
+  """
   createdAtIn: [Time!]
+  """
+  Matches when createdAt is none of the values (an empty list matches every row).
+  """
   createdAtNotIn: [Time!]
+  """
+  Matches when createdAt is greater than the value.
+  """
   createdAtGT: Time
+  """
+  Matches when createdAt is greater than or equal to the value.
+  """
   createdAtGTE: Time
+  """
+  Matches when createdAt is less than the value.
+  """
   createdAtLT: Time
+  """
+  Matches when createdAt is less than or equal to the value.
+  """
   createdAtLTE: Time
 }
 `, BuiltIn: false},
@@ -2859,7 +4098,9 @@ scalar Upload
 
 "One file of a batch upload."
 input FileUploadInput {
+  "What the file is; it decides which content types are allowed."
   kind: FileKind!
+  "The file part of the multipart request (null in operations, filled through map)."
   file: Upload!
 }
 
@@ -2869,153 +4110,302 @@ extend type File {
   at most 3600): an S3 presigned URL, or a signed /files/ URL of this API on
   local storage. Anyone holding the link can download until it expires.
   """
-  url(expiresIn: Int = 300): String!
+  url(
+    "How long the link works, in seconds: 1 to 3600 (BAD_USER_INPUT otherwise)."
+    expiresIn: Int = 300
+  ): String!
 }
 
 extend type Shipment {
   "The shipment's files, oldest first; only those of one kind if kind is given."
-  files(kind: FileKind): [File!]!
+  files(
+    "Only the files of this kind; absent: every kind."
+    kind: FileKind
+  ): [File!]!
 }
 
 extend type Mutation {
   """
   Uploads one file to a shipment. The content type is sniffed from the bytes
-  and must be allowed for the kind: LABEL takes PDF, PNG, ZPL or plain text;
-  PROOF_OF_DELIVERY takes PDF, PNG or JPEG; INVOICE takes PDF or CSV; CUSTOMS
-  takes PDF, PNG, JPEG or CSV; OTHER takes any of these. Partners may upload
-  to their customers' shipments.
+  and must be one the kind allows (each FileKind value lists its types).
+  Partners may upload to their customers' shipments (STAFF, ADMIN, and a
+  PARTNER on the shipments it sees).
+  Errors: NOT_FOUND (no such shipment, or one the viewer may not see), UNSUPPORTED_FILE_TYPE
+  (extensions.contentType, allowed), FILE_TOO_LARGE (extensions.maxBytes), REQUEST_TOO_LARGE,
+  BAD_USER_INPUT (an empty file, a malformed or cut-off multipart body), TIMEOUT (the file did not
+  arrive within FILE_UPLOAD_TIMEOUT), STORAGE_UNAVAILABLE. Nothing is stored on an error.
   """
-  uploadShipmentFile(shipmentId: ID!, kind: FileKind!, file: Upload!): File!
-  "Uploads several files to a shipment: all of them are stored, or none."
-  uploadShipmentFiles(shipmentId: ID!, files: [FileUploadInput!]!): [File!]!
-  "Deletes a file (staff): its row at once, its stored object right after. Returns the deleted file's ID."
-  deleteFile(id: ID!): ID!
+  uploadShipmentFile(
+    "The shipment's global ID."
+    shipmentId: ID!
+    "What the file is."
+    kind: FileKind!
+    "The file part of the multipart request."
+    file: Upload!
+  ): File!
+  "Uploads several files to a shipment: all of them are stored, or none. Who may, and the errors: as uploadShipmentFile (BAD_USER_INPUT for an empty list)."
+  uploadShipmentFiles(
+    "The shipment's global ID."
+    shipmentId: ID!
+    "The files, at least one."
+    files: [FileUploadInput!]!
+  ): [File!]!
+  """
+  Deletes a file (STAFF, ADMIN): its row at once, its stored object right after. Returns the deleted file's ID.
+  Errors: NOT_FOUND, FORBIDDEN (a PARTNER).
+  """
+  deleteFile(
+    "The file's global ID."
+    id: ID!
+  ): ID!
 }
 `, BuiltIn: false},
-	{Name: "../../schema/schema.graphql", Input: `type Mutation
+	{Name: "../../schema/schema.graphql", Input: `"""
+Writes. Every mutation needs credentials and says who may call it; a role that
+may not gets FORBIDDEN, a mutation that fails writes nothing. Besides the codes
+each one lists, any operation may answer UNAUTHENTICATED, RATE_LIMITED,
+TIMEOUT, UNAVAILABLE (the main database is down: retry) or INTERNAL.
+
+Webhook mutations: STAFF and ADMIN manage every endpoint, a PARTNER API key
+its own (another's is NOT_FOUND); they answer UNAVAILABLE when webhooks are
+not configured (WEBHOOK_SECRET_KEYS).
+"""
+type Mutation
 `, BuiltIn: false},
-	{Name: "../../schema/shipment.graphql", Input: `"A postal address with a contact."
+	{Name: "../../schema/shipment.graphql", Input: `"A postal address with a contact. Optional fields are null when absent, never \"\"."
 type Address {
+  "The contact person or recipient."
   name: String!
+  "The company, if any."
   company: String
+  "First line of the street address."
   line1: String!
+  "Second line of the street address (building, floor...), if any."
   line2: String
+  "City."
   city: String!
+  "Region, state or province, if any."
   region: String
+  "Postal code, as the country writes it."
   postalCode: String!
-  "ISO 3166-1 alpha-2 country code."
+  "ISO 3166-1 alpha-2 country code, upper case (e.g. FR)."
   countryCode: String!
+  "Phone number of the contact, if any."
   phone: String
+  "Email address of the contact, if any."
   email: String
 }
 
-"One package of a shipment, with explicit units."
+"One package of a shipment, with explicit units: grams and millimetres."
 type Parcel {
+  "Weight in grams."
   weightGrams: Int!
+  "Length in millimetres."
   lengthMm: Int!
+  "Width in millimetres."
   widthMm: Int!
+  "Height in millimetres."
   heightMm: Int!
 }
 
-"Where a tracking event happened."
+"Where a tracking event happened; every field is null when unknown."
 type Location {
+  "City."
   city: String
+  "Region, state or province."
   region: String
+  "Postal code."
   postalCode: String
+  "ISO 3166-1 alpha-2 country code, upper case (e.g. DE)."
   countryCode: String
 }
 
+"An address as a client sends it. Input is trimmed; an optional field given as \"\" or blanks is stored absent."
 input AddressInput {
+  "The contact person or recipient (required, not blank)."
   name: String!
+  "The company, if any."
   company: String
+  "First line of the street address (required, not blank)."
   line1: String!
+  "Second line of the street address, if any."
   line2: String
+  "City (required, not blank)."
   city: String!
+  "Region, state or province, if any."
   region: String
+  "Postal code (required, not blank)."
   postalCode: String!
-  "ISO 3166-1 alpha-2 country code, e.g. FR."
+  "ISO 3166-1 alpha-2 country code, e.g. FR (any case; stored upper case)."
   countryCode: String!
+  "Phone number of the contact, if any."
   phone: String
+  "Email address of the contact, if any."
   email: String
 }
 
+"One package as a client sends it: positive whole grams and millimetres."
 input ParcelInput {
+  "Weight in grams, 1 to 1,000,000 (one tonne)."
   weightGrams: Int!
+  "Length in millimetres, 1 to 10,000 (ten metres)."
   lengthMm: Int!
+  "Width in millimetres, 1 to 10,000 (ten metres)."
   widthMm: Int!
+  "Height in millimetres, 1 to 10,000 (ten metres)."
   heightMm: Int!
 }
 
+"Where a tracking event happened; a location with no field left after trimming is stored as null."
 input LocationInput {
+  "City."
   city: String
+  "Region, state or province."
   region: String
+  "Postal code."
   postalCode: String
+  "ISO 3166-1 alpha-2 country code, e.g. DE."
   countryCode: String
 }
 
+"A new shipment. It starts in status DRAFT."
 input CreateShipmentInput {
-  "Global ID of an active Dolibarr customer."
+  "Global ID of an active Dolibarr customer (BAD_USER_INPUT if there is none or it is closed)."
   customerId: ID!
+  "The carrier (e.g. UPS, DHL), at most 64 characters."
   carrier: String!
+  "The carrier's service (e.g. express), at most 64 characters."
   serviceLevel: String
-  "Unique per carrier."
+  "The carrier's tracking number, at most 64 characters; unique per carrier (CONFLICT otherwise)."
   trackingNumber: String
+  "Where the parcels leave from."
   origin: AddressInput!
+  "Where the parcels go."
   destination: AddressInput!
+  "The packages: 1 to 100."
   parcels: [ParcelInput!]!
+  "When the carrier expects to deliver (RFC 3339)."
   estimatedDeliveryAt: Time
-  "Human readable reference, unique. Generated when absent."
+  "Human-readable reference, unique (CONFLICT otherwise), at most 64 characters. Generated (SHP-…) when absent."
   reference: String
 }
 
 "Fields to change; absent fields are left as they are, null clears an optional field."
 input UpdateShipmentInput {
+  "The carrier, at most 64 characters."
   carrier: String
+  "The carrier's service; null clears it."
   serviceLevel: String @goField(omittable: true)
+  "The carrier's tracking number, unique per carrier; null clears it."
   trackingNumber: String @goField(omittable: true)
+  "Replaces the whole origin address."
   origin: AddressInput
+  "Replaces the whole destination address."
   destination: AddressInput
+  "Replaces every parcel (1 to 100)."
   parcels: [ParcelInput!]
+  "When the carrier expects to deliver (RFC 3339); null clears it."
   estimatedDeliveryAt: Time @goField(omittable: true)
 }
 
+"A tracking event to record, and the status it moves the shipment to."
 input TrackingEventInput {
+  "The status the shipment moves to: one that may follow its current status (see ShipmentStatus), never DRAFT."
   status: ShipmentStatus!
+  "When it happened at the carrier (RFC 3339); not in the future, beyond a small clock skew."
   occurredAt: Time!
+  "The carrier's or the caller's words, at most 500 characters."
   description: String
+  "Where it happened, when known."
   location: LocationInput
 }
 
 extend type Shipment {
   "Tracking events, newest first (by occurredAt) unless orderBy says otherwise. first defaults to 20 and may not exceed 100."
-  events(after: Cursor, first: Int, before: Cursor, last: Int, orderBy: [TrackingEventOrder!]): TrackingEventConnection!
-  "The Dolibarr customer the shipment is for (null, with an error, if Dolibarr no longer has it)."
+  events(
+    "Returns the events after this cursor (forward paging)."
+    after: Cursor
+    "How many events from the start (or from after): 0 to 100, 20 when neither first nor last is given."
+    first: Int
+    "Returns the events before this cursor (backward paging)."
+    before: Cursor
+    "How many events from the end (or from before): 0 to 100."
+    last: Int
+    "Ordering, first field first; default occurredAt descending."
+    orderBy: [TrackingEventOrder!]
+  ): TrackingEventConnection!
+  "The Dolibarr customer the shipment is for (null, with an error, if Dolibarr no longer has it; null with DOLIBARR_UNAVAILABLE when Dolibarr cannot be reached)."
   customer: Customer
-  "Statuses this shipment may move to next."
+  "Statuses this shipment may move to next, from the state machine (empty in a final status)."
   nextStatuses: [ShipmentStatus!]!
 }
 
 extend type Query {
-  "Shipments, newest first unless orderBy says otherwise. first defaults to 20 and may not exceed 100."
+  "Shipments, newest first unless orderBy says otherwise. first defaults to 20 and may not exceed 100. A PARTNER sees its customers' shipments only."
   shipments(
+    "Returns the shipments after this cursor (forward paging)."
     after: Cursor
+    "How many shipments from the start (or from after): 0 to 100, 20 when neither first nor last is given."
     first: Int
+    "Returns the shipments before this cursor (backward paging)."
     before: Cursor
+    "How many shipments from the end (or from before): 0 to 100."
     last: Int
+    "Ordering, first field first; default createdAt descending."
     orderBy: [ShipmentOrder!]
+    "A filter; absent or {} is no filter (BAD_USER_INPUT for an empty filter inside not, and or or)."
     where: ShipmentWhereInput
   ): ShipmentConnection!
-  "One shipment, by global ID or by reference (exactly one of them)."
-  shipment(id: ID, reference: String): Shipment
+  "One shipment, by global ID or by reference (exactly one of them, BAD_USER_INPUT otherwise); null when there is none or the viewer may not see it."
+  shipment(
+    "The shipment's global ID."
+    id: ID
+    "The shipment's reference (exact, case-sensitive)."
+    reference: String
+  ): Shipment
 }
 
 extend type Mutation {
-  createShipment(input: CreateShipmentInput!): Shipment!
-  "Optimistic concurrency: version must be the shipment's current version, or CONFLICT and nothing is written."
-  updateShipment(id: ID!, version: Int!, input: UpdateShipmentInput!): Shipment!
-  "Appends a tracking event and moves the shipment's status in the same transaction (INVALID_TRANSITION if the state machine forbids it)."
-  addTrackingEvent(shipmentId: ID!, input: TrackingEventInput!): TrackingEvent!
-  cancelShipment(id: ID!, reason: String): Shipment!
+  """
+  Creates a shipment in status DRAFT (STAFF, ADMIN).
+  Errors: BAD_USER_INPUT (a field is invalid, or the customer is unknown or closed), CONFLICT (the reference or the carrier's tracking number is taken), DOLIBARR_UNAVAILABLE (the customer cannot be checked), FORBIDDEN (a PARTNER).
+  """
+  createShipment(
+    "The new shipment."
+    input: CreateShipmentInput!
+  ): Shipment!
+  """
+  Changes a shipment's fields, not its status (STAFF, ADMIN). Optimistic concurrency: version must be the shipment's current version, or CONFLICT and nothing is written.
+  Errors: BAD_USER_INPUT (a field is invalid, or input changes nothing), NOT_FOUND, CONFLICT (a stale version, a taken tracking number, or a shipment in a final status), FORBIDDEN (a PARTNER).
+  """
+  updateShipment(
+    "The shipment's global ID."
+    id: ID!
+    "The version the change is based on (Shipment.version as last read)."
+    version: Int!
+    "What to change."
+    input: UpdateShipmentInput!
+  ): Shipment!
+  """
+  Appends a tracking event and moves the shipment's status in the same transaction (STAFF, ADMIN).
+  Errors: INVALID_TRANSITION if the state machine forbids the move (extensions.from, to, allowed), BAD_USER_INPUT, NOT_FOUND, CONFLICT (the shipment changes concurrently: retry), FORBIDDEN (a PARTNER).
+  """
+  addTrackingEvent(
+    "The shipment's global ID."
+    shipmentId: ID!
+    "The event."
+    input: TrackingEventInput!
+  ): TrackingEvent!
+  """
+  Cancels a shipment: records a CANCELLED event (source system) and keeps the reason (STAFF, ADMIN).
+  Errors: INVALID_TRANSITION (CANCELLED may not follow the current status: see ShipmentStatus), NOT_FOUND, BAD_USER_INPUT, CONFLICT, FORBIDDEN (a PARTNER).
+  """
+  cancelShipment(
+    "The shipment's global ID."
+    id: ID!
+    "Why, at most 500 characters; kept in Shipment.cancelReason and the event's description."
+    reason: String
+  ): Shipment!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/subscription.graphql", Input: `"Filters of shipmentEvents; an absent or null list matches everything, an empty list nothing. The viewer's scope applies in any case: a partner only ever receives its customers' events."
@@ -3033,16 +4423,27 @@ fast enough is ended (websocket close code 1013); resume it with after.
 """
 type Subscription {
   "The shipment as it is now, then each time it changes (newer versions only). NOT_FOUND when the viewer may not see it."
-  shipmentUpdated(id: ID!): Shipment!
+  shipmentUpdated(
+    "The shipment's global ID."
+    id: ID!
+  ): Shipment!
   """
   Every tracking event the viewer may see that matches where, in the order
   they were committed. With after (the cursor of the last edge received) the
   events committed since then come first, then the live ones: none missed,
   none twice, in order, even across reconnections to another instance.
   """
-  shipmentEvents(where: ShipmentEventsWhere, after: Cursor): TrackingEventEdge!
+  shipmentEvents(
+    "Which events; absent: every event the viewer may see."
+    where: ShipmentEventsWhere
+    "The cursor of the last edge received, to resume after it; absent: live events from now on."
+    after: Cursor
+  ): TrackingEventEdge!
   "The tracking events added to one shipment from now on. NOT_FOUND when the viewer may not see it."
-  trackingEventAdded(shipmentId: ID!): TrackingEvent!
+  trackingEventAdded(
+    "The shipment's global ID."
+    shipmentId: ID!
+  ): TrackingEvent!
 }
 `, BuiltIn: false},
 	{Name: "../../schema/webhook.graphql", Input: `"Any JSON object (the variables of a webhook endpoint's document)."
@@ -3054,29 +4455,46 @@ to url, signed by the Standard Webhooks specification (webhook-id,
 webhook-timestamp, webhook-signature), at least once and in commit order.
 """
 type WebhookEndpoint {
+  "The endpoint's global ID."
   id: ID!
+  "Where deliveries are POSTed (https)."
   url: String!
+  "A note for people, at most 512 bytes (\"\" when none)."
   description: String!
   "The subscription document whose result for one event is a delivery's data."
   document: String!
+  "The document's variables; null when none."
   variables: Map
   "The API key the deliveries run as: its scope, as it is at delivery time."
   ownerId: ID!
+  "Whether deliveries are made."
   state: WebhookEndpointState!
   "Why it is disabled (by whom, or the failures that disabled it)."
   disabledReason: String
+  "When it was disabled; null while enabled."
   disabledAt: Time
   "The first failed attempt of the current run of failures (null after a success)."
   failingSince: Time
   "Until when the previous secret signs beside the current one (after rotateWebhookSecret)."
   previousSecretUntil: Time
+  "When the endpoint was created."
   createdAt: Time!
+  "Who created it: key:<API key ID> or user:<OIDC subject>."
   createdBy: String!
+  "When the endpoint last changed."
   updatedAt: Time!
   "The delivery log, newest first."
-  deliveries(status: WebhookDeliveryStatus, first: Int = 20, after: Cursor): WebhookDeliveryConnection!
+  deliveries(
+    "Only the deliveries in this status; absent: all."
+    status: WebhookDeliveryStatus
+    "How many deliveries: 0 to 100 (BAD_USER_INPUT otherwise)."
+    first: Int = 20
+    "Returns the deliveries after this cursor (the endCursor of the previous page)."
+    after: Cursor
+  ): WebhookDeliveryConnection!
 }
 
+"Whether an endpoint receives deliveries."
 enum WebhookEndpointState {
   "Deliveries are made."
   ENABLED
@@ -3086,24 +4504,33 @@ enum WebhookEndpointState {
 
 "One message to an endpoint: an event of the log (or its redelivery), or a test."
 type WebhookDelivery {
+  "The delivery's global ID (redeliverWebhook takes it)."
   id: ID!
+  "The endpoint's global ID."
   endpointId: ID!
   "The webhook-id header and the envelope's id: the event's ID, the same on every attempt and redelivery."
   messageId: String!
   "shipment.tracking_event, or webhook.test."
   eventType: String!
+  "Where the delivery stands."
   status: WebhookDeliveryStatus!
+  "How many HTTP attempts were made."
   attemptCount: Int!
   "When the next attempt is due (PENDING, RETRYING)."
   nextAttemptAt: Time!
+  "Why the last attempt failed (a network error, or the receiver's status); null when none failed."
   lastError: String
+  "The receiver's HTTP status at the last attempt; null when it did not answer or none was made."
   lastStatusCode: Int
+  "When the delivery was queued."
   createdAt: Time!
+  "When it SUCCEEDED, FAILED or was CANCELLED; null before."
   finishedAt: Time
   "Every HTTP attempt, oldest first."
   attempts: [WebhookAttempt!]!
 }
 
+"Where a webhook delivery stands."
 enum WebhookDeliveryStatus {
   "Not attempted yet."
   PENDING
@@ -3119,37 +4546,51 @@ enum WebhookDeliveryStatus {
 
 "One HTTP request of a delivery."
 type WebhookAttempt {
+  "When the request was sent."
   at: Time!
+  "How long the receiver took to answer, in milliseconds."
   durationMs: Int!
   "The receiver's status (null: no answer, see error)."
   statusCode: Int
+  "Why the attempt failed (timeout, refused connection, non-2xx status); null on success."
   error: String
   "The first KiB of the receiver's answer."
   response: String
 }
 
+"A delivery of a page of the log."
 type WebhookDeliveryEdge {
+  "The delivery."
   node: WebhookDelivery!
+  "Pass it as after to read the deliveries older than this one."
   cursor: Cursor!
 }
 
+"A page of a delivery log, newest first."
 type WebhookDeliveryConnection {
+  "The deliveries of the page."
   edges: [WebhookDeliveryEdge!]!
+  "Whether more deliveries follow, and the cursor to continue."
   pageInfo: PageInfo!
 }
 
+"A new (or re-keyed) endpoint and its signing secret."
 type CreatedWebhookEndpoint {
+  "The endpoint as stored."
   endpoint: WebhookEndpoint!
   "The signing secret (whsec_…), shown this once."
   secret: String!
 }
 
+"A new webhook endpoint."
 input CreateWebhookEndpointInput {
   "https URL of the receiver (outside development: a public address, or one of WEBHOOK_ALLOWED_NETWORKS)."
   url: String!
+  "A note for people, at most 512 bytes."
   description: String
   "A subscription to shipmentEvents (without after) or trackingEventAdded; default: every event with its shipment."
   document: String
+  "The document's variables."
   variables: Map
   "The API key deliveries run as (STAFF and ADMIN; a PARTNER's endpoints run as itself). Default: the caller's key."
   ownerId: ID
@@ -3157,8 +4598,11 @@ input CreateWebhookEndpointInput {
 
 "What to change; absent fields stay."
 input UpdateWebhookEndpointInput {
+  "A new https URL, checked as in createWebhookEndpoint."
   url: String
+  "A new note, at most 512 bytes."
   description: String
+  "A new subscription document, checked as in createWebhookEndpoint; it applies to the events not delivered yet."
   document: String
   "Replace the document's variables ({} clears them)."
   variables: Map
@@ -3167,28 +4611,82 @@ input UpdateWebhookEndpointInput {
 extend type Query {
   "The webhook endpoints the caller manages: a PARTNER's own, every one for STAFF and ADMIN."
   webhookEndpoints: [WebhookEndpoint!]!
-  webhookEndpoint(id: ID!): WebhookEndpoint
-  "An endpoint's delivery log, newest first."
-  webhookDeliveries(endpointId: ID!, status: WebhookDeliveryStatus, first: Int = 20, after: Cursor): WebhookDeliveryConnection!
+  "One endpoint the caller manages; null when there is none or the caller may not manage it."
+  webhookEndpoint(
+    "The endpoint's global ID."
+    id: ID!
+  ): WebhookEndpoint
+  "An endpoint's delivery log, newest first. Errors: NOT_FOUND (an endpoint the caller may not manage), BAD_USER_INPUT."
+  webhookDeliveries(
+    "The endpoint's global ID."
+    endpointId: ID!
+    "Only the deliveries in this status; absent: all."
+    status: WebhookDeliveryStatus
+    "How many deliveries: 0 to 100 (BAD_USER_INPUT otherwise)."
+    first: Int = 20
+    "Returns the deliveries after this cursor (the endCursor of the previous page)."
+    after: Cursor
+  ): WebhookDeliveryConnection!
 }
 
+# Webhook mutations: who may call them and UNAVAILABLE are in Mutation's
+# description (schema/schema.graphql): an extension carries no description.
 extend type Mutation {
-  "Creates an endpoint; it receives the events committed from now on. The secret is in the answer and nowhere else."
-  createWebhookEndpoint(input: CreateWebhookEndpointInput!): CreatedWebhookEndpoint!
-  updateWebhookEndpoint(id: ID!, input: UpdateWebhookEndpointInput!): WebhookEndpoint!
-  "A new secret, shown this once; the old one keeps signing beside it for 24 hours."
-  rotateWebhookSecret(id: ID!): CreatedWebhookEndpoint!
-  disableWebhookEndpoint(id: ID!): WebhookEndpoint!
-  "Enabled again, it resumes where it stopped."
-  enableWebhookEndpoint(id: ID!): WebhookEndpoint!
-  "Deletes the endpoint and its delivery log."
-  deleteWebhookEndpoint(id: ID!): WebhookEndpoint!
-  "Sends a webhook.test message now, outside the queue, and answers with its attempt."
-  sendTestWebhook(id: ID!): WebhookDelivery!
-  "Queues a delivery's event again, behind what is queued, with the same webhook-id."
-  redeliverWebhook(deliveryId: ID!): WebhookDelivery!
-  "Delivers again every event after a cursor of shipmentEvents, or committed since a time (one of them), after what is queued."
-  replayWebhooks(endpointId: ID!, after: Cursor, since: Time): WebhookEndpoint!
+  """
+  Creates an endpoint; it receives the events committed from now on. The secret is in the answer and nowhere else.
+  Who: STAFF and ADMIN (for any API key as ownerId), a PARTNER API key (for itself).
+  Errors: BAD_USER_INPUT (a refused url, document, variables, description or ownerId), CONFLICT (the key has WEBHOOK_MAX_ENDPOINTS endpoints), FORBIDDEN (a PARTNER naming another key as ownerId).
+  """
+  createWebhookEndpoint(
+    "The new endpoint."
+    input: CreateWebhookEndpointInput!
+  ): CreatedWebhookEndpoint!
+  "Changes an endpoint's url, description, document or variables. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, BAD_USER_INPUT (as createWebhookEndpoint)."
+  updateWebhookEndpoint(
+    "The endpoint's global ID."
+    id: ID!
+    "What to change."
+    input: UpdateWebhookEndpointInput!
+  ): WebhookEndpoint!
+  "A new secret, shown this once; the old one keeps signing beside it for 24 hours. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
+  rotateWebhookSecret(
+    "The endpoint's global ID."
+    id: ID!
+  ): CreatedWebhookEndpoint!
+  "Stops deliveries; events wait in the log until the endpoint is enabled again. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
+  disableWebhookEndpoint(
+    "The endpoint's global ID."
+    id: ID!
+  ): WebhookEndpoint!
+  "Enabled again, it resumes where it stopped. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, CONFLICT (its API key can no longer receive: revoked or expired)."
+  enableWebhookEndpoint(
+    "The endpoint's global ID."
+    id: ID!
+  ): WebhookEndpoint!
+  "Deletes the endpoint and its delivery log. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
+  deleteWebhookEndpoint(
+    "The endpoint's global ID."
+    id: ID!
+  ): WebhookEndpoint!
+  "Sends a webhook.test message now, outside the queue, and answers with its attempt. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND."
+  sendTestWebhook(
+    "The endpoint's global ID."
+    id: ID!
+  ): WebhookDelivery!
+  "Queues a delivery's event again, behind what is queued, with the same webhook-id. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, BAD_USER_INPUT (a test delivery)."
+  redeliverWebhook(
+    "The delivery's global ID."
+    deliveryId: ID!
+  ): WebhookDelivery!
+  "Delivers again every event after a cursor of shipmentEvents, or committed since a time (one of them), after what is queued. Who: STAFF and ADMIN, or the PARTNER key that owns the endpoint. Errors: NOT_FOUND, BAD_USER_INPUT (both or neither of after and since)."
+  replayWebhooks(
+    "The endpoint's global ID."
+    endpointId: ID!
+    "A cursor of shipmentEvents (or of a webhook delivery's data): replay the events after it."
+    after: Cursor
+    "Replay the events committed since this time (RFC 3339)."
+    since: Time
+  ): WebhookEndpoint!
 }
 `, BuiltIn: false},
 }

@@ -20,61 +20,89 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/webhook"
 )
 
+// An address as a client sends it. Input is trimmed; an optional field given as "" or blanks is stored absent.
 type AddressInput struct {
-	Name       string  `json:"name"`
-	Company    *string `json:"company,omitempty"`
-	Line1      string  `json:"line1"`
-	Line2      *string `json:"line2,omitempty"`
-	City       string  `json:"city"`
-	Region     *string `json:"region,omitempty"`
-	PostalCode string  `json:"postalCode"`
-	// ISO 3166-1 alpha-2 country code, e.g. FR.
-	CountryCode string  `json:"countryCode"`
-	Phone       *string `json:"phone,omitempty"`
-	Email       *string `json:"email,omitempty"`
+	// The contact person or recipient (required, not blank).
+	Name string `json:"name"`
+	// The company, if any.
+	Company *string `json:"company,omitempty"`
+	// First line of the street address (required, not blank).
+	Line1 string `json:"line1"`
+	// Second line of the street address, if any.
+	Line2 *string `json:"line2,omitempty"`
+	// City (required, not blank).
+	City string `json:"city"`
+	// Region, state or province, if any.
+	Region *string `json:"region,omitempty"`
+	// Postal code (required, not blank).
+	PostalCode string `json:"postalCode"`
+	// ISO 3166-1 alpha-2 country code, e.g. FR (any case; stored upper case).
+	CountryCode string `json:"countryCode"`
+	// Phone number of the contact, if any.
+	Phone *string `json:"phone,omitempty"`
+	// Email address of the contact, if any.
+	Email *string `json:"email,omitempty"`
 }
 
+// A new API key.
 type CreateAPIKeyInput struct {
-	Name string      `json:"name"`
+	// A label for people, 1 to 128 characters.
+	Name string `json:"name"`
+	// What the key may do.
 	Role viewer.Role `json:"role"`
-	// Customer global IDs, required for (and only for) PARTNER keys.
-	CustomerIds []*gid.ID  `json:"customerIds,omitempty"`
-	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	// Customer global IDs, required for (and only for) PARTNER keys; each must exist in Dolibarr.
+	CustomerIds []*gid.ID `json:"customerIds,omitempty"`
+	// When the key stops authenticating (RFC 3339); absent: never.
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 
+// A new shipment. It starts in status DRAFT.
 type CreateShipmentInput struct {
-	// Global ID of an active Dolibarr customer.
-	CustomerID   gid.ID  `json:"customerId"`
-	Carrier      string  `json:"carrier"`
+	// Global ID of an active Dolibarr customer (BAD_USER_INPUT if there is none or it is closed).
+	CustomerID gid.ID `json:"customerId"`
+	// The carrier (e.g. UPS, DHL), at most 64 characters.
+	Carrier string `json:"carrier"`
+	// The carrier's service (e.g. express), at most 64 characters.
 	ServiceLevel *string `json:"serviceLevel,omitempty"`
-	// Unique per carrier.
-	TrackingNumber      *string        `json:"trackingNumber,omitempty"`
-	Origin              *AddressInput  `json:"origin"`
-	Destination         *AddressInput  `json:"destination"`
-	Parcels             []*ParcelInput `json:"parcels"`
-	EstimatedDeliveryAt *time.Time     `json:"estimatedDeliveryAt,omitempty"`
-	// Human readable reference, unique. Generated when absent.
+	// The carrier's tracking number, at most 64 characters; unique per carrier (CONFLICT otherwise).
+	TrackingNumber *string `json:"trackingNumber,omitempty"`
+	// Where the parcels leave from.
+	Origin *AddressInput `json:"origin"`
+	// Where the parcels go.
+	Destination *AddressInput `json:"destination"`
+	// The packages: 1 to 100.
+	Parcels []*ParcelInput `json:"parcels"`
+	// When the carrier expects to deliver (RFC 3339).
+	EstimatedDeliveryAt *time.Time `json:"estimatedDeliveryAt,omitempty"`
+	// Human-readable reference, unique (CONFLICT otherwise), at most 64 characters. Generated (SHP-…) when absent.
 	Reference *string `json:"reference,omitempty"`
 }
 
+// A new webhook endpoint.
 type CreateWebhookEndpointInput struct {
 	// https URL of the receiver (outside development: a public address, or one of WEBHOOK_ALLOWED_NETWORKS).
-	URL         string  `json:"url"`
+	URL string `json:"url"`
+	// A note for people, at most 512 bytes.
 	Description *string `json:"description,omitempty"`
 	// A subscription to shipmentEvents (without after) or trackingEventAdded; default: every event with its shipment.
-	Document  *string        `json:"document,omitempty"`
+	Document *string `json:"document,omitempty"`
+	// The document's variables.
 	Variables map[string]any `json:"variables,omitempty"`
 	// The API key deliveries run as (STAFF and ADMIN; a PARTNER's endpoints run as itself). Default: the caller's key.
 	OwnerID *gid.ID `json:"ownerId,omitempty"`
 }
 
+// A new API key and its secret.
 type CreatedAPIKey struct {
+	// The key as stored.
 	Key *ent.APIKey `json:"key"`
 	// The secret, shown this once: send it as Authorization: Bearer <secret> or X-API-Key: <secret>.
 	Secret string `json:"secret"`
 }
 
+// A new (or re-keyed) endpoint and its signing secret.
 type CreatedWebhookEndpoint struct {
+	// The endpoint as stored.
 	Endpoint *ent.WebhookEndpoint `json:"endpoint"`
 	// The signing secret (whsec_…), shown this once.
 	Secret string `json:"secret"`
@@ -82,22 +110,34 @@ type CreatedWebhookEndpoint struct {
 
 // One file of a batch upload.
 type FileUploadInput struct {
-	Kind file.Kind     `json:"kind"`
+	// What the file is; it decides which content types are allowed.
+	Kind file.Kind `json:"kind"`
+	// The file part of the multipart request (null in operations, filled through map).
 	File upload.Upload `json:"file"`
 }
 
+// Where a tracking event happened; a location with no field left after trimming is stored as null.
 type LocationInput struct {
-	City        *string `json:"city,omitempty"`
-	Region      *string `json:"region,omitempty"`
-	PostalCode  *string `json:"postalCode,omitempty"`
+	// City.
+	City *string `json:"city,omitempty"`
+	// Region, state or province.
+	Region *string `json:"region,omitempty"`
+	// Postal code.
+	PostalCode *string `json:"postalCode,omitempty"`
+	// ISO 3166-1 alpha-2 country code, e.g. DE.
 	CountryCode *string `json:"countryCode,omitempty"`
 }
 
+// One package as a client sends it: positive whole grams and millimetres.
 type ParcelInput struct {
+	// Weight in grams, 1 to 1,000,000 (one tonne).
 	WeightGrams int `json:"weightGrams"`
-	LengthMm    int `json:"lengthMm"`
-	WidthMm     int `json:"widthMm"`
-	HeightMm    int `json:"heightMm"`
+	// Length in millimetres, 1 to 10,000 (ten metres).
+	LengthMm int `json:"lengthMm"`
+	// Width in millimetres, 1 to 10,000 (ten metres).
+	WidthMm int `json:"widthMm"`
+	// Height in millimetres, 1 to 10,000 (ten metres).
+	HeightMm int `json:"heightMm"`
 }
 
 // Filters of shipmentEvents; an absent or null list matches everything, an empty list nothing. The viewer's scope applies in any case: a partner only ever receives its customers' events.
@@ -114,43 +154,65 @@ type ShipmentEventsWhere struct {
 type Subscription struct {
 }
 
+// A tracking event to record, and the status it moves the shipment to.
 type TrackingEventInput struct {
-	Status      domain.Status  `json:"status"`
-	OccurredAt  time.Time      `json:"occurredAt"`
-	Description *string        `json:"description,omitempty"`
-	Location    *LocationInput `json:"location,omitempty"`
+	// The status the shipment moves to: one that may follow its current status (see ShipmentStatus), never DRAFT.
+	Status domain.Status `json:"status"`
+	// When it happened at the carrier (RFC 3339); not in the future, beyond a small clock skew.
+	OccurredAt time.Time `json:"occurredAt"`
+	// The carrier's or the caller's words, at most 500 characters.
+	Description *string `json:"description,omitempty"`
+	// Where it happened, when known.
+	Location *LocationInput `json:"location,omitempty"`
 }
 
 // Fields to change; absent fields are left as they are, null clears an optional field.
 type UpdateShipmentInput struct {
-	Carrier             *string                       `json:"carrier,omitempty"`
-	ServiceLevel        graphql.Omittable[*string]    `json:"serviceLevel,omitempty"`
-	TrackingNumber      graphql.Omittable[*string]    `json:"trackingNumber,omitempty"`
-	Origin              *AddressInput                 `json:"origin,omitempty"`
-	Destination         *AddressInput                 `json:"destination,omitempty"`
-	Parcels             []*ParcelInput                `json:"parcels,omitempty"`
+	// The carrier, at most 64 characters.
+	Carrier *string `json:"carrier,omitempty"`
+	// The carrier's service; null clears it.
+	ServiceLevel graphql.Omittable[*string] `json:"serviceLevel,omitempty"`
+	// The carrier's tracking number, unique per carrier; null clears it.
+	TrackingNumber graphql.Omittable[*string] `json:"trackingNumber,omitempty"`
+	// Replaces the whole origin address.
+	Origin *AddressInput `json:"origin,omitempty"`
+	// Replaces the whole destination address.
+	Destination *AddressInput `json:"destination,omitempty"`
+	// Replaces every parcel (1 to 100).
+	Parcels []*ParcelInput `json:"parcels,omitempty"`
+	// When the carrier expects to deliver (RFC 3339); null clears it.
 	EstimatedDeliveryAt graphql.Omittable[*time.Time] `json:"estimatedDeliveryAt,omitempty"`
 }
 
 // What to change; absent fields stay.
 type UpdateWebhookEndpointInput struct {
-	URL         *string `json:"url,omitempty"`
+	// A new https URL, checked as in createWebhookEndpoint.
+	URL *string `json:"url,omitempty"`
+	// A new note, at most 512 bytes.
 	Description *string `json:"description,omitempty"`
-	Document    *string `json:"document,omitempty"`
+	// A new subscription document, checked as in createWebhookEndpoint; it applies to the events not delivered yet.
+	Document *string `json:"document,omitempty"`
 	// Replace the document's variables ({} clears them).
 	Variables map[string]any `json:"variables,omitempty"`
 }
 
+// A page of a delivery log, newest first.
 type WebhookDeliveryConnection struct {
-	Edges    []*WebhookDeliveryEdge `json:"edges"`
-	PageInfo *entgql.PageInfo[int]  `json:"pageInfo"`
+	// The deliveries of the page.
+	Edges []*WebhookDeliveryEdge `json:"edges"`
+	// Whether more deliveries follow, and the cursor to continue.
+	PageInfo *entgql.PageInfo[int] `json:"pageInfo"`
 }
 
+// A delivery of a page of the log.
 type WebhookDeliveryEdge struct {
-	Node   *webhook.Delivery  `json:"node"`
+	// The delivery.
+	Node *webhook.Delivery `json:"node"`
+	// Pass it as after to read the deliveries older than this one.
 	Cursor entgql.Cursor[int] `json:"cursor"`
 }
 
+// Where a webhook delivery stands.
 type WebhookDeliveryStatus string
 
 const (
@@ -217,6 +279,7 @@ func (e WebhookDeliveryStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Whether an endpoint receives deliveries.
 type WebhookEndpointState string
 
 const (

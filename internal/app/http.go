@@ -229,12 +229,18 @@ func (a *App) routes() http.Handler {
 		mux.Handle("GET /playground", pg)
 		mux.Handle("GET "+playground.AssetsPath, pg)
 	}
+	sdl := schemaSDL()
+	serveSDL := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write(sdl)
+	})
 	if a.Config.GraphQL.Introspection {
-		sdl := schemaSDL()
-		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			_, _ = w.Write(sdl)
-		})
+		mux.Handle("GET /schema.graphql", serveSDL)
+	} else {
+		// Introspection off (staging, production): the SDL, descriptions
+		// and all, for ADMIN credentials only, rate limited like /graphql.
+		mux.Handle("GET /schema.graphql", a.metrics.Route("/schema.graphql",
+			a.rateLimit(a.authenticate(adminOnly(noStore(serveSDL))))))
 	}
 	mux.Handle(files.DownloadPath, a.metrics.Route("/files", a.rateLimit(a.Files.Handler())))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
@@ -268,6 +274,27 @@ func (a *App) routes() http.Handler {
 			}))
 	}
 	return httpedge.AccessLog(func() *slog.Logger { return a.Logger }, observability.Recover(a.reporter, a.Logger, h))
+}
+
+// adminOnly lets through the requests of an ADMIN viewer (set by
+// authenticate) and answers the others 403 FORBIDDEN.
+func adminOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !viewer.FromContext(r.Context()).Can(viewer.RoleAdmin) {
+			apperr.WriteHTTP(w, http.StatusForbidden, apperr.Forbidden,
+				"introspection is off: the schema is served to ADMIN credentials only")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// noStore keeps an answer meant for one caller out of shared caches.
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
 }
 
 // observeBatches reports the request's dataloader batches to the metrics.

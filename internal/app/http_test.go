@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/vektah/gqlparser/v2"
+	"github.com/vektah/gqlparser/v2/ast"
+
 	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
@@ -37,10 +40,36 @@ func TestHTTPSurface(t *testing.T) {
 			t.Errorf("GET %s: %d %s %.200s", c.path, r.Status, r.Header.Get("Content-Type"), r.Raw)
 		}
 	}
+	// The SDL parses, and declares the operations with their arguments
+	// (each on its line, under its description).
 	sdl := string(e.gql.Raw(http.MethodGet, "/schema.graphql", "", nil).Raw)
-	for _, want := range []string{"createShipment(input: CreateShipmentInput!): Shipment!", "updateShipment(id: ID!, version: Int!", "addTrackingEvent(", "cancelShipment(", "customers(", "nodes(", "): Node"} {
-		if !strings.Contains(sdl, want) {
-			t.Errorf("SDL lacks %q", want)
+	schema, gqlErr := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: sdl})
+	if gqlErr != nil {
+		t.Fatalf("/schema.graphql does not parse: %v", gqlErr)
+	}
+	for _, want := range []struct{ typ, field, args, returns string }{
+		{"Mutation", "createShipment", "input: CreateShipmentInput!", "Shipment!"},
+		{"Mutation", "updateShipment", "id: ID!, version: Int!, input: UpdateShipmentInput!", "Shipment!"},
+		{"Mutation", "addTrackingEvent", "shipmentId: ID!, input: TrackingEventInput!", "TrackingEvent!"},
+		{"Mutation", "cancelShipment", "id: ID!, reason: String", "Shipment!"},
+		{"Query", "customers", "after: Cursor, first: Int, before: Cursor, last: Int, orderBy: [CustomerOrder!], where: CustomerWhereInput, search: String", "CustomerConnection!"},
+		{"Query", "node", "id: ID!", "Node"},
+		{"Query", "nodes", "ids: [ID!]!", "[Node]!"},
+	} {
+		f := schema.Types[want.typ].Fields.ForName(want.field)
+		if f == nil {
+			t.Errorf("SDL lacks %s.%s", want.typ, want.field)
+			continue
+		}
+		var args []string
+		for _, a := range f.Arguments {
+			args = append(args, a.Name+": "+a.Type.String())
+		}
+		if got := strings.Join(args, ", "); got != want.args || f.Type.String() != want.returns {
+			t.Errorf("SDL: %s.%s(%s): %s, want (%s): %s", want.typ, want.field, got, f.Type, want.args, want.returns)
+		}
+		if f.Description == "" {
+			t.Errorf("SDL: %s.%s has no description", want.typ, want.field)
 		}
 	}
 
@@ -98,9 +127,38 @@ func TestProduction(t *testing.T) {
 	}
 	gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
 
-	for _, path := range []string{"/playground", "/schema.graphql"} {
-		if r := gql.Raw(http.MethodGet, path, "", nil); r.Status != http.StatusNotFound {
-			t.Errorf("GET %s in production: %d", path, r.Status)
+	if r := gql.Raw(http.MethodGet, "/playground", "", nil); r.Status != http.StatusNotFound {
+		t.Errorf("GET /playground in production: %d", r.Status)
+	}
+	// The SDL, with its descriptions, for ADMIN credentials only.
+	anon := testutil.NewClient(t, a.Handler)
+	for _, c := range []struct {
+		name   string
+		client *testutil.Client
+		status int
+		code   string
+	}{
+		{"no credentials", anon, http.StatusUnauthorized, "UNAUTHENTICATED"},
+		{"an unknown key", anon.As("sa_aaaaaaaaaaaaaaaa_" + strings.Repeat("A", 43)), http.StatusUnauthorized, "UNAUTHENTICATED"},
+		{"a STAFF key", anon.As(newKey(t, a, auth.RoleStaff)), http.StatusForbidden, "FORBIDDEN"},
+		{"a PARTNER key", anon.As(newKey(t, a, auth.RolePartner, activeCustomer)), http.StatusForbidden, "FORBIDDEN"},
+		{"an ADMIN key", gql, http.StatusOK, ""},
+	} {
+		r := c.client.Raw(http.MethodGet, "/schema.graphql", "", nil)
+		if r.Status != c.status {
+			t.Errorf("GET /schema.graphql in production with %s: %d %.200s", c.name, r.Status, r.Raw)
+			continue
+		}
+		if c.code != "" {
+			if len(r.Errors) != 1 || r.Errors[0].Code() != c.code || strings.Contains(string(r.Raw), "type Shipment") {
+				t.Errorf("GET /schema.graphql in production with %s: %s", c.name, r.Raw)
+			}
+			continue
+		}
+		sdl := string(r.Raw)
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/plain") || r.Header.Get("Cache-Control") != "no-store" ||
+			!strings.Contains(sdl, "type Shipment implements Node") || !strings.Contains(sdl, "Weight in grams") {
+			t.Errorf("GET /schema.graphql in production as an admin: %s %q %.200s", r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"), sdl)
 		}
 	}
 	r := gql.Do(`{ __schema { types { name } } }`, nil)

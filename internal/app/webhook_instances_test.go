@@ -11,9 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,20 +58,7 @@ func webhookTakeover(t *testing.T, bin string, b testutil.Backend) {
 		"WEBHOOK_RETRY_SCHEDULE=0s,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms",
 		"SUBSCRIPTION_POLL_INTERVAL=200ms",
 	}, mainDB.Env("DB")...), dolibarrDB.Env("DOLIBARR_DB")...)
-	cli := func(args ...string) string {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(append(os.Environ(), env...), "APP_DATA_DIR="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("shipmentapp %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
-	cli("migrate", "up")
-	key := regexp.MustCompile(`sa_[A-Za-z0-9_-]+`).FindString(cli("apikey", "create", "--name", "whinst", "--role", "ADMIN"))
-	if key == "" {
-		t.Fatal("no key created")
-	}
+	key := testutil.MigrateAndAdminKey(t, bin, env, "whinst")
 	servers := make([]*testutil.Server, 2)
 	clients := make([]*remoteClient, 2)
 	for i := range servers {

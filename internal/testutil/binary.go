@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -271,4 +272,30 @@ func SelfSignedCert(t testing.TB, dir string) (cert, key, bundle string) {
 		}
 	}
 	return cert, key, bundle
+}
+
+// Run runs the shipmentapp command bin with args and env (plus a data
+// directory of t's) and returns its output; a failure fails t.
+func Run(t testing.TB, bin string, env []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(append(os.Environ(), env...), "APP_DATA_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("shipmentapp %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// MigrateAndAdminKey prepares a release as an operator does: migrations
+// applied by `shipmentapp migrate up`, then an ADMIN key made by
+// `shipmentapp apikey create`, whose secret it returns.
+func MigrateAndAdminKey(t testing.TB, bin string, env []string, name string) string {
+	t.Helper()
+	Run(t, bin, env, "migrate", "up")
+	key := regexp.MustCompile(`sa_[A-Za-z0-9_-]+`).FindString(Run(t, bin, env, "apikey", "create", "--name", name, "--role", "ADMIN"))
+	if key == "" {
+		t.Fatal("shipmentapp apikey create printed no key")
+	}
+	return key
 }

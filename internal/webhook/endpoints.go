@@ -97,6 +97,17 @@ func (s *Service) endpoint(ctx context.Context, c caller, id int) (*ent.WebhookE
 	return ep, nil
 }
 
+// managed is the caller of a management call and endpoint id, which it
+// may manage.
+func (s *Service) managed(ctx context.Context, id int) (caller, *ent.WebhookEndpoint, error) {
+	c, err := s.caller(ctx)
+	if err != nil {
+		return caller{}, nil, err
+	}
+	ep, err := s.endpoint(ctx, c, id)
+	return c, ep, err
+}
+
 // owner resolves who an endpoint created by c delivers as.
 func (s *Service) owner(ctx context.Context, c caller, id *int) (int, *viewer.Viewer, error) {
 	row := c.keyRow
@@ -255,11 +266,7 @@ func (s *Service) Get(ctx context.Context, id int) (*ent.WebhookEndpoint, error)
 // Update changes an endpoint's URL, description, document or variables;
 // what changed applies from the next attempt on.
 func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.WebhookEndpoint, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ep, err := s.endpoint(ctx, c, id)
+	_, ep, err := s.managed(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -306,11 +313,7 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Webh
 // the previous one keeps signing beside it for SecretOverlap, so that the
 // receiver can switch without missing a delivery.
 func (s *Service) RotateSecret(ctx context.Context, id int) (*ent.WebhookEndpoint, string, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, "", err
-	}
-	ep, err := s.endpoint(ctx, c, id)
+	c, ep, err := s.managed(ctx, id)
 	if err != nil {
 		return nil, "", err
 	}
@@ -336,11 +339,7 @@ func (s *Service) RotateSecret(ctx context.Context, id int) (*ent.WebhookEndpoin
 // SetEnabled enables or disables an endpoint. Enabled again, it resumes
 // from where it stopped, its run of failures forgotten.
 func (s *Service) SetEnabled(ctx context.Context, id int, enabled bool) (*ent.WebhookEndpoint, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ep, err := s.endpoint(ctx, c, id)
+	c, ep, err := s.managed(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -362,11 +361,7 @@ func (s *Service) SetEnabled(ctx context.Context, id int, enabled bool) (*ent.We
 
 // Delete removes an endpoint with its delivery log.
 func (s *Service) Delete(ctx context.Context, id int) (*ent.WebhookEndpoint, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ep, err := s.endpoint(ctx, c, id)
+	c, ep, err := s.managed(ctx, id)
 	if err != nil {
 		return nil, err
 	}

@@ -132,11 +132,7 @@ func (s *Service) due(ctx context.Context, tx *ent.Tx, endpointID int, t time.Ti
 // (or, with since, at or after that time) are delivered again, after what
 // is queued, with their webhook-ids. It never moves the cursor forward.
 func (s *Service) Replay(ctx context.Context, endpointID int, seq *int64, since *time.Time) (*ent.WebhookEndpoint, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ep, err := s.endpoint(ctx, c, endpointID)
+	_, ep, err := s.managed(ctx, endpointID)
 	if err != nil {
 		return nil, err
 	}
@@ -168,11 +164,7 @@ func (s *Service) Replay(ctx context.Context, endpointID int, seq *int64, since 
 // SendTest sends a test message to the endpoint now, outside its queue,
 // and returns the delivery with its one attempt.
 func (s *Service) SendTest(ctx context.Context, endpointID int) (Delivery, error) {
-	c, err := s.caller(ctx)
-	if err != nil {
-		return Delivery{}, err
-	}
-	ep, err := s.endpoint(ctx, c, endpointID)
+	_, ep, err := s.managed(ctx, endpointID)
 	if err != nil {
 		return Delivery{}, err
 	}
