@@ -66,6 +66,7 @@ type playgroundRun struct {
 	Docs       string   `json:"docs"`
 	Prompt     string   `json:"prompt"`
 	Auth       []string `json:"auth"`
+	Stored     []string `json:"stored"`
 	screenshot string
 }
 
@@ -314,6 +315,9 @@ func TestPlaygroundInABrowserProduction(t *testing.T) {
 		}
 		if !strings.Contains(run.Result, `"shipments"`) || strings.Contains(run.Result, `"errors"`) {
 			t.Errorf("the first tab did not run with the key typed:\n%s", run.Result)
+		}
+		if run.Stored == nil || len(run.Stored) > 0 {
+			t.Errorf("the page stored %q in the browser, with \"remember\" not ticked", run.Stored)
 		}
 	})
 }

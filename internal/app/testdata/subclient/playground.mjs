@@ -238,7 +238,10 @@ async function prompt() {
   await queryEditor.waitFor({ state: 'visible' });
   out.tabs = await page.locator('.graphiql-tab').allInnerTexts();
   at('run the first tab');
-  return runAndRead(await editorValue(queryEditor), true);
+  const result = await runAndRead(await editorValue(queryEditor), true);
+  // What the page left in the browser's storage (it should be nothing).
+  out.stored = await page.evaluate(() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)]);
+  return result;
 }
 
 // runAndRead clicks run, waits for the answer to query and returns what the
