@@ -192,6 +192,7 @@ func (c boundedCache) Add(ctx context.Context, query string, doc *ast.QueryDocum
 // PerResponse), not per request.
 func (a *App) edge() httpedge.Stack {
 	return httpedge.Stack{
+		{Name: "compress", On: httpedge.API, Wrap: a.compressed},
 		{Name: "cors", On: httpedge.API | httpedge.SSE, Wrap: a.cors},
 		{Name: "rate limit", On: httpedge.All, Wrap: a.rateLimit},
 		{Name: "csrf", On: httpedge.API | httpedge.SSE, Wrap: httpedge.CSRF},
@@ -206,6 +207,16 @@ func (a *App) edge() httpedge.Stack {
 			MaxBody: a.Config.HTTP.MaxBodyBytes, Timeout: a.Config.HTTP.RequestTimeout, UploadTimeout: a.Config.Files.UploadTimeout,
 		}.Wrap},
 	}
+}
+
+// compressed is next behind the response compression (HTTP_COMPRESSION;
+// internal/httpedge's Compression), or next itself when it is off. File
+// downloads do without: their bytes are served as stored, with their ranges.
+func (a *App) compressed(next http.Handler) http.Handler {
+	if a.compress == nil {
+		return next
+	}
+	return a.compress(next)
 }
 
 // mount is the kind of GraphQL traffic r is.
@@ -226,16 +237,16 @@ func (a *App) routes() http.Handler {
 	mux.Handle("/graphql", a.metrics.Route("/graphql", a.edge().Handler(a.mount, gql)))
 	if a.Config.GraphQL.Playground {
 		// GraphiQL and the files it loads come from the binary, not a CDN.
-		pg := playground.New("shipmentapp", "/graphql")
+		pg := a.compressed(playground.New("shipmentapp", "/graphql"))
 		mux.Handle("GET /playground", pg)
 		mux.Handle("GET "+playground.AssetsPath, pg)
 	}
 	if a.Config.GraphQL.Introspection {
 		sdl := schemaSDL()
-		mux.HandleFunc("GET /schema.graphql", func(w http.ResponseWriter, _ *http.Request) {
+		mux.Handle("GET /schema.graphql", a.compressed(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			_, _ = w.Write(sdl)
-		})
+		})))
 	}
 	mux.Handle(files.DownloadPath, a.metrics.Route("/files", a.rateLimit(a.Files.Handler())))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))
