@@ -123,6 +123,7 @@ func TestCompressedAnswers(t *testing.T) {
 		{"list, a browser's Accept-Encoding", http.MethodPost, srv.URL + "/graphql", gqlHeader("gzip, deflate, br, zstd"), list, "zstd", true, identity},
 		{"list, gzip;q=0", http.MethodPost, srv.URL + "/graphql", gqlHeader("gzip;q=0"), list, "", true, identity},
 		{"list, not asked", http.MethodPost, srv.URL + "/graphql", gqlHeader(""), list, "", true, identity},
+		{"small answer, below the threshold", http.MethodPost, srv.URL + "/graphql", gqlHeader("gzip, zstd"), []byte(`{"query":"{ __typename }"}`), "", true, []byte(`{"data":{"__typename":"Query"}}`)},
 		{"list, GET", http.MethodGet, srv.URL + "/graphql?query=" + url.QueryEscape(nestedList), gqlHeader("gzip"), nil, "gzip", true, nil},
 		{"schema", http.MethodGet, srv.URL + "/schema.graphql", http.Header{"Accept-Encoding": {"gzip"}}, nil, "gzip", true, schema},
 		{"schema, HEAD", http.MethodHead, srv.URL + "/schema.graphql", http.Header{"Accept-Encoding": {"gzip"}}, nil, "", true, []byte{}},
