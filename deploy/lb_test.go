@@ -8,6 +8,7 @@ package deploy_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -201,6 +203,32 @@ func TestLoadBalancerConfigs(t *testing.T) {
 	}
 }
 
+// TestBalancersLeaveCompressionToTheApp: neither balancer compresses (or
+// decompresses) what the app already compressed.
+func TestBalancersLeaveCompressionToTheApp(t *testing.T) {
+	for _, c := range []struct {
+		path      string
+		want      []string
+		forbidden *regexp.Regexp
+	}{
+		{"nginx/nginx.conf", []string{"\n    gzip off;", "\n    gunzip off;"}, regexp.MustCompile(`(?m)^\s*(gzip|gunzip|gzip_static)\s+on\b`)},
+		{"haproxy/haproxy.cfg", nil, regexp.MustCompile(`(?m)^\s*(compression|filter\s+compression)\b`)},
+	} {
+		b, err := os.ReadFile(c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s lacks %q", c.path, strings.TrimSpace(w))
+			}
+		}
+		if m := c.forbidden.FindString(string(b)); m != "" {
+			t.Errorf("%s compresses: %q", c.path, m)
+		}
+	}
+}
+
 // TestTwoInstancesBehindBalancer runs the production topology on loopback:
 // two instances of the binary on MariaDB and Redis behind nginx, then
 // HAProxy, with their shipped configurations. Under a load of queries,
@@ -354,6 +382,61 @@ func twoInstances(t *testing.T, bin string, b balancer) {
 	var committed int
 	if err := main.Open(t).QueryRow("SELECT COUNT(*) FROM tracking_events").Scan(&committed); err != nil || committed != len(acked) {
 		t.Errorf("%d events committed (%v), %d acknowledged", committed, err, len(acked))
+	}
+	c.compressedOnce()
+}
+
+// compressedOnce: a list the app compresses reaches the client through the
+// balancer compressed once, as the app encoded it, for each encoding.
+func (c *client) compressedOnce() {
+	c.t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": `{ shipments(first: 50) { edges { node { reference status carrier trackingNumber } } } }`})
+	for _, enc := range []string{"gzip", "zstd"} {
+		req, err := http.NewRequest(http.MethodPost, c.base+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+c.key)
+		// Set by hand, the transport leaves the body as it comes.
+		req.Header.Set("Accept-Encoding", enc)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		raw, err := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		if got := resp.Header.Values("Content-Encoding"); resp.StatusCode != http.StatusOK || len(got) != 1 || got[0] != enc {
+			c.t.Errorf("%s through the balancer: HTTP %d, Content-Encoding %q", enc, resp.StatusCode, got)
+			continue
+		}
+		if !strings.Contains(strings.Join(resp.Header.Values("Vary"), ","), "Accept-Encoding") {
+			c.t.Errorf("%s through the balancer: Vary %q", enc, resp.Header.Values("Vary"))
+		}
+		var plain []byte
+		switch enc {
+		case "gzip":
+			zr, err := gzip.NewReader(bytes.NewReader(raw))
+			if err == nil {
+				plain, err = io.ReadAll(zr)
+			}
+			if err != nil {
+				c.t.Errorf("gzip through the balancer: %v", err)
+			}
+		case "zstd":
+			d, _ := zstd.NewReader(nil)
+			plain, err = d.DecodeAll(raw, nil)
+			d.Close()
+			if err != nil {
+				c.t.Errorf("zstd through the balancer: %v", err)
+			}
+		}
+		if !json.Valid(plain) || !bytes.Contains(plain, []byte(`"reference"`)) {
+			c.t.Errorf("%s through the balancer: decoded %.200q", enc, plain)
+		}
 	}
 }
 

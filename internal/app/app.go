@@ -39,6 +39,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/dolibarr"
 	"github.com/shipmentapp/shipmentapp/internal/files"
 	"github.com/shipmentapp/shipmentapp/internal/health"
+	"github.com/shipmentapp/shipmentapp/internal/httpedge"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/observability"
@@ -100,7 +101,9 @@ type App struct {
 	stopTracing func(context.Context) error
 	uploadSlots chan struct{}
 	spoolDir    string
-	store       storage.Store
+	// compress compresses answers (HTTP_COMPRESSION); nil when off.
+	compress httpedge.Middleware
+	store    storage.Store
 
 	// es is the executable schema, built once (executableSchema).
 	es     graphql.ExecutableSchema
@@ -235,6 +238,12 @@ func New(ctx context.Context, cfg *config.Config, logger *slog.Logger) (_ *App, 
 	a.Registry.MustRegister(collectors.NewDBStatsCollector(a.mainDB, "primary"), collectors.NewDBStatsCollector(a.Dolibarr.DB(), "dolibarr"))
 	for i, r := range a.replicaDBs {
 		a.Registry.MustRegister(collectors.NewDBStatsCollector(r, "replica:"+a.Router.Replicas()[i].Name))
+	}
+	if cfg.HTTP.Compressed() {
+		a.compress, err = httpedge.Compression{MinBytes: cfg.HTTP.CompressMinBytes}.Middleware()
+		if err != nil {
+			return nil, err
+		}
 	}
 	if cfg.GraphQL.Playground {
 		if err := a.startDevSessions(); err != nil {

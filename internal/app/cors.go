@@ -28,7 +28,7 @@ func (a *App) cors(next http.Handler) http.Handler {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After")
+		h.Set("Access-Control-Expose-Headers", "X-Request-ID, Retry-After, RateLimit, RateLimit-Policy")
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
 			h.Set("Access-Control-Allow-Methods", "GET, POST")
 			h.Set("Access-Control-Allow-Headers", corsHeaders)

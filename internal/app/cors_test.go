@@ -3,6 +3,7 @@ package app_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,6 +34,13 @@ func TestCORS(t *testing.T) {
 		"Content-Type": "application/json", "Authorization": "Bearer " + e.adminKey}, `{"query":"{ viewer { role } }"}`)
 	if res.Code != 200 || res.Header().Get("Access-Control-Allow-Origin") != "https://portal.example.com" {
 		t.Errorf("allowed origin: %d %v", res.Code, res.Header())
+	}
+	// The page's script may read the rate limits, to slow down in time.
+	exposed := strings.Split(res.Header().Get("Access-Control-Expose-Headers"), ", ")
+	for _, h := range []string{"X-Request-ID", "Retry-After", "RateLimit", "RateLimit-Policy"} {
+		if !slices.Contains(exposed, h) {
+			t.Errorf("Access-Control-Expose-Headers %q lacks %s", exposed, h)
+		}
 	}
 	for _, origin := range []string{"https://evil.example.com", "https://staff.example.com.evil.com", "null"} {
 		r := do(http.MethodOptions, origin, map[string]string{"Access-Control-Request-Method": "POST"}, "")

@@ -24,7 +24,7 @@ func TestEdgeOrder(t *testing.T) {
 		mount httpedge.Mount
 		want  []string
 	}{
-		{httpedge.API, []string{"cors", "rate limit", "csrf", "authenticate", "read your writes", "response head", "batch metrics", "dataloaders", "limits"}},
+		{httpedge.API, []string{"compress", "cors", "rate limit", "csrf", "authenticate", "read your writes", "response head", "batch metrics", "dataloaders", "limits"}},
 		{httpedge.WebSocket, []string{"rate limit"}},
 		{httpedge.SSE, []string{"cors", "rate limit", "csrf", "authenticate"}},
 	} {

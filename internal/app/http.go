@@ -192,6 +192,7 @@ func (c boundedCache) Add(ctx context.Context, query string, doc *ast.QueryDocum
 // PerResponse), not per request.
 func (a *App) edge() httpedge.Stack {
 	return httpedge.Stack{
+		{Name: "compress", On: httpedge.API, Wrap: a.compressed},
 		{Name: "cors", On: httpedge.API | httpedge.SSE, Wrap: a.cors},
 		{Name: "rate limit", On: httpedge.All, Wrap: a.rateLimit},
 		{Name: "csrf", On: httpedge.API | httpedge.SSE, Wrap: httpedge.CSRF},
@@ -206,6 +207,16 @@ func (a *App) edge() httpedge.Stack {
 			MaxBody: a.Config.HTTP.MaxBodyBytes, Timeout: a.Config.HTTP.RequestTimeout, UploadTimeout: a.Config.Files.UploadTimeout,
 		}.Wrap},
 	}
+}
+
+// compressed is next behind the response compression (HTTP_COMPRESSION;
+// internal/httpedge's Compression), or next itself when it is off. File
+// downloads do without: their bytes are served as stored, with their ranges.
+func (a *App) compressed(next http.Handler) http.Handler {
+	if a.compress == nil {
+		return next
+	}
+	return a.compress(next)
 }
 
 // mount is the kind of GraphQL traffic r is.
@@ -224,7 +235,8 @@ func (a *App) routes() http.Handler {
 	gql := a.GraphQL()
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", a.metrics.Route("/graphql", a.edge().Handler(a.mount, gql)))
-	if pg := a.playgroundPage; pg != nil {
+	if a.playgroundPage != nil {
+		pg := a.compressed(a.playgroundPage)
 		// GraphiQL and the files it loads come from the binary, not a CDN.
 		mux.Handle("GET /playground", pg)
 		mux.Handle("GET "+playground.AssetsPath, pg)
@@ -235,12 +247,12 @@ func (a *App) routes() http.Handler {
 		_, _ = w.Write(sdl)
 	})
 	if a.Config.GraphQL.Introspection {
-		mux.Handle("GET /schema.graphql", serveSDL)
+		mux.Handle("GET /schema.graphql", a.compressed(serveSDL))
 	} else {
 		// Introspection off (staging, production): the SDL, descriptions
 		// and all, for ADMIN credentials only, rate limited like /graphql.
 		mux.Handle("GET /schema.graphql", a.metrics.Route("/schema.graphql",
-			a.rateLimit(a.authenticate(adminOnly(noStore(serveSDL))))))
+			a.rateLimit(a.authenticate(adminOnly(noStore(a.compressed(serveSDL)))))))
 	}
 	mux.Handle(files.DownloadPath, a.metrics.Route("/files", a.rateLimit(a.Files.Handler())))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.Registry, promhttp.HandlerOpts{}))

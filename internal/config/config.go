@@ -270,7 +270,16 @@ type HTTP struct {
 	ShutdownDelay  time.Duration `koanf:"http_shutdown_delay"`
 	RequestTimeout time.Duration `koanf:"http_request_timeout"`
 	MaxBodyBytes   int64         `koanf:"http_max_body_bytes"`
+	// Compression is HTTP_COMPRESSION, on or off: gzip or zstd answers
+	// (internal/httpedge's Compression) for clients that accept them.
+	Compression string `koanf:"http_compression"`
+	// CompressMinBytes is HTTP_COMPRESS_MIN_BYTES: smaller answers are not
+	// compressed.
+	CompressMinBytes int `koanf:"http_compress_min_bytes"`
 }
+
+// Compressed reports whether HTTP_COMPRESSION is on.
+func (h HTTP) Compressed() bool { return h.Compression == "on" }
 
 // GraphQL holds the GraphQL endpoint's switches.
 type GraphQL struct {
@@ -488,6 +497,8 @@ func defaults(appEnv string) map[string]any {
 		"http_shutdown_delay":         shutdownDelay,
 		"http_request_timeout":        "30s",
 		"http_max_body_bytes":         1 << 20,
+		"http_compression":            "on",
+		"http_compress_min_bytes":     1024,
 		"graphql_playground":          dev,
 		"playground_dev_auth":         "auto",
 		"graphql_introspection":       dev,
@@ -857,6 +868,12 @@ func (c *Config) validate() []error {
 	}
 	if c.HTTP.ShutdownDelay < 0 || c.HTTP.ShutdownDelay >= c.HTTP.ShutdownTimeout {
 		add("HTTP_SHUTDOWN_DELAY", "must be between 0 and HTTP_SHUTDOWN_TIMEOUT (%s), got %s", c.HTTP.ShutdownTimeout, c.HTTP.ShutdownDelay)
+	}
+	if c.HTTP.Compression != "on" && c.HTTP.Compression != "off" {
+		add("HTTP_COMPRESSION", "must be on or off, got %q", c.HTTP.Compression)
+	}
+	if c.HTTP.CompressMinBytes < 0 {
+		add("HTTP_COMPRESS_MIN_BYTES", "must not be negative, got %d", c.HTTP.CompressMinBytes)
 	}
 	if c.HTTP.MaxBodyBytes < 1024 {
 		add("HTTP_MAX_BODY_BYTES", "must be at least 1024, got %d", c.HTTP.MaxBodyBytes)

@@ -79,26 +79,50 @@ func New(opts Options) *Limiter {
 // Degraded reports whether the limiter currently judges locally because Redis failed.
 func (l *Limiter) Degraded() bool { return l.degraded.Load() }
 
+// Result is what one request's check found: whether it may go on, and the
+// state of its budget afterwards, for the RateLimit response header.
+type Result struct {
+	// Allowed is whether the request may go on.
+	Allowed bool
+	// Remaining is how many more requests the budget allows right now.
+	Remaining int
+	// RetryAfter, when the request was refused, is when the next one would pass.
+	RetryAfter time.Duration
+	// ResetAfter is when the budget is whole again (Remaining back to the limit).
+	ResetAfter time.Duration
+}
+
 // Allow spends one request of key's budget under lim. When refused,
 // retryAfter says when the next request would pass. scope labels the metric.
 func (l *Limiter) Allow(ctx context.Context, scope, key string, lim Limit) (allowed bool, retryAfter time.Duration) {
+	res := l.Take(ctx, scope, key, lim)
+	return res.Allowed, res.RetryAfter
+}
+
+// Take spends one request of key's budget under lim and says what is left
+// of it. A limit of zero or less allows everything (Remaining is then 0, and
+// means nothing). scope labels the metric.
+func (l *Limiter) Take(ctx context.Context, scope, key string, lim Limit) (res Result) {
 	if lim.PerMinute <= 0 {
-		return true, 0
+		return Result{Allowed: true}
 	}
 	defer func() {
-		if !allowed {
+		if !res.Allowed {
 			l.rejections.WithLabelValues(scope).Inc()
 		}
 	}()
 	if l.shared != nil {
 		rctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
-		res, err := l.shared.Allow(rctx, l.opts.Prefix+scope+":"+key, redis_rate.PerMinute(lim.PerMinute))
+		r, err := l.shared.Allow(rctx, l.opts.Prefix+scope+":"+key, redis_rate.PerMinute(lim.PerMinute))
 		cancel()
 		if err == nil {
 			if l.degraded.CompareAndSwap(true, false) {
 				l.opts.Logger.Info("rate limiter back on Redis")
 			}
-			return res.Allowed > 0, res.RetryAfter
+			return Result{
+				Allowed: r.Allowed > 0, Remaining: max(r.Remaining, 0),
+				RetryAfter: max(r.RetryAfter, 0), ResetAfter: max(r.ResetAfter, 0),
+			}
 		}
 		l.redisErrs.Inc()
 		if l.degraded.CompareAndSwap(false, true) {
@@ -106,7 +130,7 @@ func (l *Limiter) Allow(ctx context.Context, scope, key string, lim Limit) (allo
 			l.opts.Logger.Warn("rate limiter falls back to in-process limits: Redis failed", slog.String("error", err.Error()))
 		}
 	}
-	return l.local.allow(scope+":"+key, lim)
+	return l.local.take(scope+":"+key, lim)
 }
 
 // local is a per-instance GCRA-equivalent token bucket per key.
@@ -123,7 +147,7 @@ type bucket struct {
 
 func newLocal() *local { return &local{buckets: map[string]*bucket{}} }
 
-func (l *local) allow(key string, lim Limit) (bool, time.Duration) {
+func (l *local) take(key string, lim Limit) Result {
 	now := time.Now()
 	l.mu.Lock()
 	b, ok := l.buckets[key]
@@ -142,10 +166,14 @@ func (l *local) allow(key string, lim Limit) (bool, time.Duration) {
 		l.swept = now
 	}
 	l.mu.Unlock()
+	res := Result{Allowed: true}
 	r := b.lim.ReserveN(now, 1)
 	if d := r.DelayFrom(now); d > 0 {
 		r.CancelAt(now)
-		return false, d
+		res = Result{RetryAfter: d}
 	}
-	return true, 0
+	tokens := max(b.lim.TokensAt(now), 0)
+	res.Remaining = int(tokens)
+	res.ResetAfter = time.Duration((float64(lim.PerMinute) - tokens) / float64(b.lim.Limit()) * float64(time.Second))
+	return res
 }

@@ -763,6 +763,10 @@ func Run(ctx context.Context, s Settings, key string) (*Result, error) {
 		MaxIdleConns:        conns + 16,
 		MaxIdleConnsPerHost: conns + 16,
 		IdleConnTimeout:     90 * time.Second,
+		// Identity answers from every system: the app compresses when asked
+		// (HTTP_COMPRESSION) and the peer and the ceiling do not, so asking
+		// would compare different work. BenchmarkCompression measures it.
+		DisableCompression: true,
 	}
 	defer tr.CloseIdleConnections()
 	c := &client{s: s, key: key, target: s.Target,
