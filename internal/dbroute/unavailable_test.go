@@ -49,6 +49,9 @@ func TestPrimaryUnavailable(t *testing.T) {
 		{"connection done", sql.ErrConnDone, apperr.Unavailable},
 		{"unexpected EOF", fmt.Errorf("read packet: %w", io.ErrUnexpectedEOF), apperr.Unavailable},
 		{"pg connect", &pgconn.ConnectError{}, apperr.Unavailable},
+		// pgx 5.13: a connection the server closed, met when a transaction
+		// begins ("begin transaction: ... conn closed"; TestFaultPrimaryDown).
+		{"pg conn closed", fmt.Errorf("begin transaction: ent: starting a transaction: %w", pgconn.ErrConnClosed), apperr.Unavailable},
 		{"mysql error", &mysql.MySQLError{Number: 1062, Message: "Duplicate entry"}, ""},
 		{"pg error", &pgconn.PgError{Code: "23505"}, ""},
 		{"deadline", context.DeadlineExceeded, ""},
