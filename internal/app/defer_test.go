@@ -1,0 +1,304 @@
+package app_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/shipmentapp/shipmentapp/internal/auth"
+	"github.com/shipmentapp/shipmentapp/internal/testutil"
+)
+
+// @defer (internal/gqlhttp's incremental.go and deferinline.go): a client
+// that asks for multipart/mixed gets the deferred fragments in later parts;
+// any other gets them in place, in one answer. Either way, the data and the
+// errors are those of the same document without @defer.
+
+// acceptDefer is what Apollo Client sends for a document with @defer.
+const acceptDefer = "multipart/mixed;deferSpec=20220824, application/json"
+
+// deferDoc is a document with @defer and its twin without.
+type deferDoc struct {
+	name   string
+	query  string
+	plain  string
+	vars   map[string]any
+	defers bool // some fragment is deferred (not @defer(if: false))
+}
+
+func deferDocs(shipmentID string) []deferDoc {
+	return []deferDoc{
+		{
+			name:   "the issue's list",
+			query:  `{ shipments(first: 2) { edges { node { reference ... @defer { customer { name } } } } } }`,
+			plain:  `{ shipments(first: 2) { edges { node { reference customer { name } } } } }`,
+			defers: true,
+		},
+		{
+			name: "labelled named fragment",
+			query: `query { shipments(first: 3) { totalCount edges { node { id ...Customer @defer(label: "customer") } } } }
+				fragment Customer on Shipment { customer { name country { code } } }`,
+			plain: `query { shipments(first: 3) { totalCount edges { node { id ...Customer } } } }
+				fragment Customer on Shipment { customer { name country { code } } }`,
+			defers: true,
+		},
+		{
+			name:   "one shipment, two labels",
+			query:  `query($id: ID!) { shipment(id: $id) { reference ... @defer(label: "a") { carrier } ... @defer(label: "b") { customer { name } } } }`,
+			plain:  `query($id: ID!) { shipment(id: $id) { reference carrier customer { name } } }`,
+			vars:   map[string]any{"id": shipmentID},
+			defers: true,
+		},
+		{
+			// gqlgen defers no root field: one payload, with its error.
+			name:  "@defer at the root, a field error",
+			query: `{ shipments(first: 1) { totalCount } ... @defer { node(id: "not an id") { id } } }`,
+			plain: `{ shipments(first: 1) { totalCount } node(id: "not an id") { id } }`,
+		},
+		{
+			name:  "@defer(if: false)",
+			query: `query($d: Boolean!) { shipments(first: 2) { edges { node { reference ... @defer(if: $d) { status } } } } }`,
+			plain: `{ shipments(first: 2) { edges { node { reference status } } } }`,
+			vars:  map[string]any{"d": false},
+		},
+	}
+}
+
+// deferAnswer is an answer read whole: the data with every deferred
+// fragment merged in place, its errors, and the payloads it came in.
+type deferAnswer struct {
+	status   int
+	ctype    string
+	data     any
+	errors   []testutil.GQLError
+	payloads []map[string]json.RawMessage
+	raw      []byte
+}
+
+// sendDefer sends doc (or its plain twin) over method with accept.
+func sendDefer(t *testing.T, gql *testutil.Client, method, accept, query string, vars map[string]any) deferAnswer {
+	t.Helper()
+	var r *testutil.Response
+	switch method {
+	case http.MethodGet:
+		q := url.Values{"query": {query}}
+		if vars != nil {
+			b, _ := json.Marshal(vars)
+			q.Set("variables", string(b))
+		}
+		r = gql.RawH(method, "/graphql?"+q.Encode(), getHeaders(accept), nil)
+	default:
+		body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+		r = gql.RawH(method, "/graphql", jsonPost(accept), body)
+	}
+	return readAnswer(t, r.Status, r.Header.Get("Content-Type"), r.Raw)
+}
+
+// readAnswer reads a JSON or multipart/mixed answer and merges its payloads.
+func readAnswer(t *testing.T, status int, ctype string, raw []byte) deferAnswer {
+	t.Helper()
+	a := deferAnswer{status: status, ctype: ctype, raw: raw}
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		t.Fatalf("Content-Type %q: %v", ctype, err)
+	}
+	var bodies [][]byte
+	if mt == "multipart/mixed" {
+		mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatalf("multipart: %v in %q", err, raw)
+			}
+			if ct := p.Header.Get("Content-Type"); ct != "application/json; charset=utf-8" {
+				t.Errorf("part Content-Type %q", ct)
+			}
+			b, err := io.ReadAll(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bodies = append(bodies, b)
+		}
+	} else {
+		bodies = [][]byte{raw}
+	}
+	for _, b := range bodies {
+		var p map[string]json.RawMessage
+		if err := json.Unmarshal(b, &p); err != nil {
+			t.Fatalf("payload %q: %v", b, err)
+		}
+		a.payloads = append(a.payloads, p)
+	}
+	for i, p := range a.payloads {
+		var errs []testutil.GQLError
+		if e, ok := p["errors"]; ok {
+			if err := json.Unmarshal(e, &errs); err != nil {
+				t.Fatal(err)
+			}
+			a.errors = append(a.errors, errs...)
+		}
+		if i == 0 {
+			if d, ok := p["data"]; ok {
+				if err := json.Unmarshal(d, &a.data); err != nil {
+					t.Fatal(err)
+				}
+			}
+			continue
+		}
+		var items []struct {
+			Data   map[string]any      `json:"data"`
+			Path   []any               `json:"path"`
+			Label  string              `json:"label"`
+			Errors []testutil.GQLError `json:"errors"`
+		}
+		if err := json.Unmarshal(p["incremental"], &items); err != nil {
+			t.Fatalf("incremental of %s: %v", raw, err)
+		}
+		for _, it := range items {
+			a.errors = append(a.errors, it.Errors...)
+			if err := mergeAt(a.data, it.Path, it.Data); err != nil {
+				t.Fatalf("%v in %s", err, raw)
+			}
+		}
+	}
+	return a
+}
+
+// mergeAt copies patch's entries into the object at path in data.
+func mergeAt(data any, path []any, patch map[string]any) error {
+	cur := data
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return fmt.Errorf("path %v: %q of a non-object", path, k)
+			}
+			cur = m[k]
+		case float64:
+			l, ok := cur.([]any)
+			if !ok || int(k) >= len(l) {
+				return fmt.Errorf("path %v: index %v out of a list", path, k)
+			}
+			cur = l[int(k)]
+		}
+	}
+	m, ok := cur.(map[string]any)
+	if !ok {
+		return fmt.Errorf("path %v: not an object", path)
+	}
+	for k, v := range patch {
+		m[k] = v
+	}
+	return nil
+}
+
+// errorKeys is errors as sorted "code path" strings.
+func errorKeys(errs []testutil.GQLError) []string {
+	out := make([]string, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Sprintf("%s %v", e.Code(), e.Path)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func hasNextOf(p map[string]json.RawMessage) string { return string(p["hasNext"]) }
+
+func TestDefer(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b testutil.Backend) {
+		e := newEnv(t, b)
+		mine := e.create(createInput(activeCustomer, "UPS"))
+		e.create(createInput(otherActiveCustomer, "DHL"))
+		e.create(createInput(activeCustomer, "GLS"))
+		partner := testutil.NewClient(t, e.app.Handler).As(e.key(auth.RolePartner, activeCustomer))
+		clients := []struct {
+			name string
+			gql  *testutil.Client
+		}{{"admin", e.gql}, {"partner", partner}}
+		for _, c := range clients {
+			for _, doc := range deferDocs(mine.ID) {
+				want := sendDefer(t, c.gql, http.MethodPost, "", doc.plain, doc.vars)
+				if want.status != 200 || want.data == nil {
+					t.Fatalf("%s: the plain document: %d %s", doc.name, want.status, want.raw)
+				}
+				for _, method := range []string{http.MethodPost, http.MethodGet} {
+					for _, accept := range []string{"", "application/json", acceptGR, acceptDefer, "multipart/mixed"} {
+						name := fmt.Sprintf("%s/%s/%s/%s", c.name, doc.name, method, accept)
+						t.Run(name, func(t *testing.T) {
+							got := sendDefer(t, c.gql, method, accept, doc.query, doc.vars)
+							if got.status != 200 {
+								t.Fatalf("HTTP %d: %s", got.status, got.raw)
+							}
+							switch {
+							case strings.HasPrefix(accept, "multipart/mixed") && doc.defers:
+								checkStream(t, got)
+							case accept == "multipart/mixed":
+								// No JSON type accepted: one part.
+								if !strings.HasPrefix(got.ctype, "multipart/mixed") || len(got.payloads) != 1 {
+									t.Fatalf("answer to Accept %q: %q %s", accept, got.ctype, got.raw)
+								}
+								if _, ok := got.payloads[0]["hasNext"]; ok {
+									t.Fatalf("hasNext in a whole answer: %s", got.raw)
+								}
+							default:
+								if strings.HasPrefix(got.ctype, "multipart/") {
+									t.Fatalf("multipart answer to Accept %q: %s", accept, got.raw)
+								}
+								if _, ok := got.payloads[0]["hasNext"]; ok {
+									t.Fatalf("hasNext in a whole answer: %s", got.raw)
+								}
+							}
+							if !reflect.DeepEqual(got.data, want.data) {
+								t.Errorf("data:\n got %s\nwant %s", got.raw, want.raw)
+							}
+							if g, w := errorKeys(got.errors), errorKeys(want.errors); !reflect.DeepEqual(g, w) {
+								t.Errorf("errors %v, want %v: %s", g, w, got.raw)
+							}
+						})
+					}
+				}
+			}
+		}
+	})
+}
+
+// checkStream checks the shape of a multipart/mixed answer: the first
+// payload {data, hasNext: true}, then {incremental, hasNext}, hasNext false
+// on the last only.
+func checkStream(t *testing.T, a deferAnswer) {
+	t.Helper()
+	if a.ctype != `multipart/mixed; boundary="-"; deferSpec=20220824` {
+		t.Fatalf("Content-Type %q: %s", a.ctype, a.raw)
+	}
+	if len(a.payloads) < 2 {
+		t.Fatalf("%d payloads: %s", len(a.payloads), a.raw)
+	}
+	if _, ok := a.payloads[0]["data"]; !ok || hasNextOf(a.payloads[0]) != "true" {
+		t.Errorf("first payload: %s", a.raw)
+	}
+	for i, p := range a.payloads[1:] {
+		last := i == len(a.payloads)-2
+		if _, ok := p["incremental"]; !ok {
+			t.Errorf("payload %d has no incremental: %s", i+1, a.raw)
+		}
+		if want := fmt.Sprint(!last); hasNextOf(p) != want {
+			t.Errorf("payload %d hasNext %s, want %s: %s", i+1, hasNextOf(p), want, a.raw)
+		}
+	}
+	if !bytes.HasSuffix(a.raw, []byte("\r\n-----\r\n")) {
+		t.Errorf("no closing delimiter: %q", a.raw)
+	}
+}
