@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -300,5 +301,71 @@ func checkStream(t *testing.T, a deferAnswer) {
 	}
 	if !bytes.HasSuffix(a.raw, []byte("\r\n-----\r\n")) {
 		t.Errorf("no closing delimiter: %q", a.raw)
+	}
+}
+
+// TestDeferInlinedElsewhere: where deferred fragments cannot follow — a
+// mutation (gqlgen never completes them), a query or a subscription over
+// Server-Sent Events (and websockets, through the same executor) — they are
+// resolved in place: one answer with every field, never hasNext.
+func TestDeferInlinedElsewhere(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	sh := e.create(createInput(activeCustomer, "UPS"))
+	const customer = `"customer":{"name":"Boulangerie Martin SARL"}`
+
+	mutation := `mutation($id: ID!, $in: TrackingEventInput!) {
+		addTrackingEvent(shipmentId: $id, input: $in) { status ... @defer(label: "more") { shipment { reference customer { name } } } } }`
+	for i, accept := range []string{"", acceptDefer} {
+		body, _ := json.Marshal(map[string]any{"query": mutation, "variables": map[string]any{"id": sh.ID, "in": map[string]any{
+			"status": []string{"LABEL_CREATED", "IN_TRANSIT"}[i], "occurredAt": at(i + 1), "description": "scan",
+		}}})
+		r := e.gql.RawH(http.MethodPost, "/graphql", jsonPost(accept), body)
+		if r.Status != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") ||
+			!strings.Contains(string(r.Raw), customer) || strings.Contains(string(r.Raw), "hasNext") || len(r.Errors) > 0 {
+			t.Errorf("mutation, Accept %q: HTTP %d %s", accept, r.Status, r.Raw)
+		}
+	}
+
+	url := e.gql.URL()
+	_, q := openSSE(t, url, e.adminKey, `query($id: ID!) { shipment(id: $id) { reference ... @defer { customer { name } } } }`, map[string]any{"id": sh.ID})
+	if ev, _ := nextSSE(t, q); ev.name != "next" || !strings.Contains(ev.data, customer) || strings.Contains(ev.data, "hasNext") {
+		t.Fatalf("query over SSE: %+v", ev)
+	}
+	if ev, _ := nextSSE(t, q); ev.name != "complete" {
+		t.Fatalf("query over SSE: want complete, got %+v", ev)
+	}
+
+	_, events := openSSE(t, url, e.adminKey, `subscription($id: ID!) { trackingEventAdded(shipmentId: $id) { status ... @defer { shipment { customer { name } } } } }`, map[string]any{"id": sh.ID})
+	waitSubscribers(t, e.app, 1)
+	if r := e.addEvent(sh.ID, "EXCEPTION", at(5)); len(r.Errors) > 0 {
+		t.Fatalf("add an event: %s", r.Raw)
+	}
+	if ev, _ := nextSSE(t, events); ev.name != "next" || !strings.Contains(ev.data, customer) || strings.Contains(ev.data, "hasNext") {
+		t.Fatalf("subscription over SSE: %+v", ev)
+	}
+}
+
+// TestDeferPersisted: a persisted query (APQ) with @defer, named by its hash
+// over GET, is streamed like the document itself.
+func TestDeferPersisted(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	e.create(createInput(activeCustomer, "UPS"))
+	const query = `{ shipments(first: 1) { edges { node { reference ... @defer { customer { name } } } } } }`
+	sum := sha256.Sum256([]byte(query))
+	ext := fmt.Sprintf(`{"persistedQuery":{"version":1,"sha256Hash":"%x"}}`, sum)
+	// Registered by a POST of the document with its hash.
+	reg := e.gql.RawH(http.MethodPost, "/graphql", jsonPost(acceptDefer), []byte(fmt.Sprintf(`{"query":%q,"extensions":%s}`, query, ext)))
+	checkStream(t, readAnswer(t, reg.Status, reg.Header.Get("Content-Type"), reg.Raw))
+	for _, accept := range []string{acceptDefer, acceptGR} {
+		r := e.gql.RawH(http.MethodGet, "/graphql?"+url.Values{"extensions": {ext}}.Encode(), getHeaders(accept), nil)
+		a := readAnswer(t, r.Status, r.Header.Get("Content-Type"), r.Raw)
+		if accept == acceptDefer {
+			checkStream(t, a)
+		} else if len(a.payloads) != 1 || strings.Contains(string(r.Raw), "hasNext") {
+			t.Errorf("Accept %q: %s", accept, r.Raw)
+		}
+		if !strings.Contains(fmt.Sprint(a.data), "Boulangerie Martin SARL") || len(a.errors) > 0 {
+			t.Errorf("Accept %q: %v %s", accept, a.data, r.Raw)
+		}
 	}
 }
