@@ -1,11 +1,14 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -14,7 +17,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -367,5 +372,74 @@ func TestDeferPersisted(t *testing.T) {
 		if !strings.Contains(fmt.Sprint(a.data), "Boulangerie Martin SARL") || len(a.errors) > 0 {
 			t.Errorf("Accept %q: %v %s", accept, a.data, r.Raw)
 		}
+	}
+}
+
+// TestDeferDolibarrDown: with Dolibarr unreachable (no answer: the
+// DOLIBARR_DB_TIMEOUT passes), the shipment list comes first, at once, and
+// the deferred customers follow as null with one DOLIBARR_UNAVAILABLE error
+// each, as in the plain answer.
+func TestDeferDolibarrDown(t *testing.T) {
+	m := testutil.All()[1]
+	testutil.Require(t, m)
+	mainDB := testutil.NewDatabase(t, testutil.SQLite)
+	dol := testutil.NewDolibarr(t, m)
+	proxy := testutil.NewProxy(t, m.Host+":"+itoa(m.Port))
+	cfg := testutil.Config(t, mainDB, dol, "DOLIBARR_DB_HOST="+proxy.Host(), "DOLIBARR_DB_PORT="+itoa(proxy.Port()), "DOLIBARR_DB_TIMEOUT=1s")
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
+	for range 2 {
+		gql.MustData(createMutation, map[string]any{"input": createInput(activeCustomer, "UPS")}, nil)
+	}
+	proxy.Blackhole()
+	const (
+		query = `{ shipments(first: 2) { edges { node { reference ... @defer { customer { name } } } } } }`
+		plain = `{ shipments(first: 2) { edges { node { reference customer { name } } } } }`
+	)
+
+	body, _ := json.Marshal(map[string]any{"query": query})
+	req, _ := http.NewRequest(http.MethodPost, gql.URL()+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", acceptDefer)
+	req.Header.Set("Authorization", "Bearer "+newKey(t, a, auth.RoleAdmin))
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	// The first part is read before the rest is written: it is flushed.
+	var raw bytes.Buffer
+	br := bufio.NewReader(io.TeeReader(resp.Body, &raw))
+	var firstAt time.Duration
+	for firstAt == 0 {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("%v: %q", err, raw.String())
+		}
+		if strings.Contains(line, `"hasNext":true`) {
+			firstAt = time.Since(start)
+		}
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Fatal(err)
+	}
+	total := time.Since(start)
+	// DOLIBARR_DB_TIMEOUT is 1s: the list must not wait for it.
+	if firstAt > 500*time.Millisecond || total-firstAt < 500*time.Millisecond {
+		t.Errorf("first part after %v, the last after %v: the list did not come first", firstAt, total)
+	}
+	got := readAnswer(t, resp.StatusCode, resp.Header.Get("Content-Type"), raw.Bytes())
+	checkStream(t, got)
+	want := sendDefer(t, gql, http.MethodPost, "", plain, nil)
+	if !reflect.DeepEqual(got.data, want.data) {
+		t.Errorf("data:\n got %s\nwant %s", got.raw, want.raw)
+	}
+	if g, w := errorKeys(got.errors), errorKeys(want.errors); !reflect.DeepEqual(g, w) || len(g) != 2 || !strings.HasPrefix(g[0], "DOLIBARR_UNAVAILABLE ") {
+		t.Errorf("errors %v, want %v (two DOLIBARR_UNAVAILABLE): %s", g, w, got.raw)
 	}
 }

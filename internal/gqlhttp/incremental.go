@@ -223,16 +223,19 @@ func (m *multipartWriter) start() {
 	m.w.WriteHeader(http.StatusOK)
 }
 
-// part writes one part and flushes it.
+// part writes one part, then the delimiter that ends it, and flushes
+// them: Apollo Client and meros hand a part over when they read the
+// delimiter after it, so it must not wait for the next part.
 func (m *multipartWriter) part(body []byte) error {
 	var buf bytes.Buffer
 	buf.Grow(len(body) + 64)
-	if m.started {
-		buf.WriteString("\r\n")
+	if !m.started {
+		buf.WriteString("--" + Boundary)
 	}
 	m.started = true
-	buf.WriteString("--" + Boundary + "\r\nContent-Type: " + partContentType + "\r\n\r\n")
+	buf.WriteString("\r\nContent-Type: " + partContentType + "\r\n\r\n")
 	buf.Write(body)
+	buf.WriteString("\r\n--" + Boundary)
 	if _, err := m.w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write a part: %w", err)
 	}
@@ -251,8 +254,11 @@ func (m *multipartWriter) end(last *graphql.Response) {
 	m.close()
 }
 
-// close writes the closing delimiter.
+// close turns the delimiter after the last part into the closing one.
 func (m *multipartWriter) close() {
-	_, _ = m.w.Write([]byte("\r\n--" + Boundary + "--\r\n"))
+	if !m.started {
+		_, _ = m.w.Write([]byte("--" + Boundary))
+	}
+	_, _ = m.w.Write([]byte("--\r\n"))
 	_ = m.rc.Flush()
 }

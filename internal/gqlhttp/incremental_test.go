@@ -123,6 +123,7 @@ func responses(stuck <-chan struct{}, rs ...*graphql.Response) graphql.ResponseH
 func hasNext(b bool) *bool { return &b }
 
 func TestWriteIncremental(t *testing.T) {
+	// Each part is followed by its delimiter at once.
 	const part = "--" + Boundary + "\r\nContent-Type: application/json; charset=utf-8\r\n\r\n"
 	const end = "\r\n--" + Boundary + "--\r\n"
 	cases := []struct {
@@ -241,5 +242,34 @@ func TestWriteResultRefusesHasNext(t *testing.T) {
 	Format{mediaType: JSON}.WriteResult(w, &graphql.Response{Data: []byte(`{"a":null}`), HasNext: hasNext(true)})
 	if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "hasNext") {
 		t.Errorf("HTTP %d %s", w.Code, w.Body)
+	}
+}
+
+// flushRecorder records what was flushed, flush by flush.
+type flushRecorder struct {
+	*httptest.ResponseRecorder
+	flushes []string
+}
+
+func (f *flushRecorder) Flush() { f.flushes = append(f.flushes, f.Body.String()) }
+
+// Apollo Client and meros hand a part over when they read the delimiter
+// after it: each flush ends with one.
+func TestWriteIncrementalDelimiterFlushed(t *testing.T) {
+	w := &flushRecorder{ResponseRecorder: httptest.NewRecorder()}
+	Format{mediaType: JSON, incremental: true}.WriteIncremental(context.Background(), w, responses(nil,
+		&graphql.Response{Data: []byte(`{"a":{}}`), HasNext: hasNext(true)},
+		&graphql.Response{Data: []byte(`{"b":1}`), Path: ast.Path{ast.PathName("a")}, HasNext: hasNext(false)},
+	))
+	if len(w.flushes) < 2 {
+		t.Fatalf("%d flushes: %q", len(w.flushes), w.Body)
+	}
+	for i, f := range w.flushes {
+		if !strings.HasSuffix(f, "\r\n---") && !strings.HasSuffix(f, "\r\n-----\r\n") {
+			t.Errorf("flush %d does not end with a delimiter: %q", i, f)
+		}
+	}
+	if !strings.Contains(w.flushes[0], `"hasNext":true}`+"\r\n---") {
+		t.Errorf("the first part is not delimited when flushed: %q", w.flushes[0])
 	}
 }
