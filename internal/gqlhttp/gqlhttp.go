@@ -4,6 +4,11 @@
 // application/json, the status codes of each, no data entry when nothing ran,
 // 405 for mutations over GET and 415 for bodies of other media types.
 //
+// Incremental delivery of @defer lives here too: multipart/mixed answers
+// (deferSpec=20220824) to the GET and POST requests that accept them
+// (WriteIncremental), and InlineDefer, which resolves deferred fragments in
+// place for every other request, so that no transport answers without them.
+//
 // Every rule of the wire format lives here. The transports (POST, GET and
 // Unsupported here, multipart uploads in internal/upload) decode requests and
 // answer through the Format that Protocol.Negotiate returns.
