@@ -443,3 +443,24 @@ func TestDeferDolibarrDown(t *testing.T) {
 		t.Errorf("errors %v, want %v (two DOLIBARR_UNAVAILABLE): %s", g, w, got.raw)
 	}
 }
+
+// TestDeferNonNullError: a non-null field that fails under a deferred
+// fragment nulls that part's data, with its error; the first part stands.
+// In place (no multipart), the null goes up to the nearest nullable field,
+// as without @defer.
+func TestDeferNonNullError(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	sh := e.create(createInput(activeCustomer, "UPS"))
+	const query = `query($id: ID!) { shipment(id: $id) { reference ... @defer(label: "events") { events(first: 1000) { totalCount } } } }`
+	vars := map[string]any{"id": sh.ID}
+	got := sendDefer(t, e.gql, http.MethodPost, acceptDefer, query, vars)
+	checkStream(t, got)
+	if len(got.payloads) != 2 || !bytes.Contains(got.payloads[0]["data"], []byte(sh.Reference)) ||
+		!strings.Contains(string(got.payloads[1]["incremental"]), `"data":null`) || len(got.errors) != 1 {
+		t.Errorf("streamed: %s", got.raw)
+	}
+	plain := sendDefer(t, e.gql, http.MethodPost, "", query, vars)
+	if !reflect.DeepEqual(plain.data, map[string]any{"shipment": nil}) || len(plain.errors) != 1 || plain.errors[0].Code() != got.errors[0].Code() {
+		t.Errorf("in place: %s", plain.raw)
+	}
+}
