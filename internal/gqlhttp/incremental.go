@@ -61,10 +61,6 @@ func acceptsIncremental(values []string) bool {
 	return false
 }
 
-// Incremental reports whether f's request accepts incremental delivery
-// (multipart/mixed, deferSpec=20220824).
-func (f Format) Incremental() bool { return f.incremental }
-
 // WriteIncremental answers a query operation dispatched on a context marked
 // by WithIncremental, from its responses: when the first one says hasNext
 // (the document defers fragments), a multipart/mixed stream of parts, each
