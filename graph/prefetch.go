@@ -42,6 +42,21 @@ func subFields(ctx context.Context, f graphql.CollectedField, typ string) []grap
 	return graphql.CollectFields(graphql.GetOperationContext(ctx), f.Selections, []string{typ, "Node"})
 }
 
+// undeferred returns the fields of fields that are not @defer'd: the ones a
+// list resolver prefetches. A deferred field is resolved after the first
+// payload is sent, through the dataloaders that batch it on their own;
+// prefetched with the page, it would hold back the very answer @defer is
+// there to hasten (the shipment list waiting on Dolibarr's customers).
+func undeferred(fields []graphql.CollectedField) []graphql.CollectedField {
+	out := fields[:0:0]
+	for _, f := range fields {
+		if !f.IsDeferred() {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 func selects(fields []graphql.CollectedField, name string) bool {
 	for _, f := range fields {
 		if f.Name == name {
@@ -82,7 +97,8 @@ func (r *Resolver) prefetchShipment(ctx context.Context, s *ent.Shipment) {
 }
 
 func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.Shipment, fields []graphql.CollectedField) {
-	if len(shipments) == 0 {
+	fields = undeferred(fields)
+	if len(shipments) == 0 || len(fields) == 0 {
 		return
 	}
 	l := r.loaders(ctx)
@@ -101,7 +117,7 @@ func (r *Resolver) prefetchShipmentFields(ctx context.Context, shipments []*ent.
 		for _, s := range shipments {
 			cids = append(cids, s.CustomerID)
 		}
-		countries := selects(subFields(ctx, f, "Customer"), "country")
+		countries := selects(undeferred(subFields(ctx, f, "Customer")), "country")
 		dolibarr.Go(func() {
 			customers := l.PrefetchCustomers(ctx, cids)
 			if countries {
@@ -161,7 +177,7 @@ func (r *Resolver) eventKeys(ctx context.Context, f graphql.CollectedField, ids 
 
 // prefetchCustomers loads, for a page of customers, their countries.
 func (r *Resolver) prefetchCustomers(ctx context.Context, customers []*ent.Customer) {
-	if selects(nodeFields(ctx, "Customer"), "country") {
+	if selects(undeferred(nodeFields(ctx, "Customer")), "country") {
 		r.prefetchCountries(ctx, customers)
 	}
 }

@@ -143,6 +143,10 @@ func (a *App) setupExecutor(srv executorSetup, forHTTP bool) {
 	})
 	// After the persisted-query extension, which fills the query in.
 	srv.Use(gqllimit.NewDocument(gqllimit.DefaultMaxDocumentFields, gq.MaxTokens, max(gq.QueryCache, 1)))
+	// @defer is served incrementally only to a query whose transport
+	// streams it (multipart/mixed over GET and POST); everywhere else the
+	// deferred fragments are resolved in place, never dropped.
+	srv.Use(gqlhttp.NewInlineDefer(max(gq.QueryCache, 100)))
 	if forHTTP {
 		srv.AroundOperations(a.aroundMutations)
 		srv.AroundResponses(a.liveStatus)

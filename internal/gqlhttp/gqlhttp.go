@@ -4,6 +4,11 @@
 // application/json, the status codes of each, no data entry when nothing ran,
 // 405 for mutations over GET and 415 for bodies of other media types.
 //
+// Incremental delivery of @defer lives here too: multipart/mixed answers
+// (deferSpec=20220824) to the GET and POST requests that accept them
+// (WriteIncremental), and InlineDefer, which resolves deferred fragments in
+// place for every other request, so that no transport answers without them.
+//
 // Every rule of the wire format lives here. The transports (POST, GET and
 // Unsupported here, multipart uploads in internal/upload) decode requests and
 // answer through the Format that Protocol.Negotiate returns.
@@ -54,21 +59,26 @@ type Protocol struct {
 type Format struct {
 	mediaType string
 	legacy    bool
+	// incremental: the request accepts multipart/mixed incremental
+	// delivery; multipartOnly: and no JSON type.
+	incremental, multipartOnly bool
 }
 
 // MediaType returns the response's media type (GraphQLResponse or JSON).
 func (f Format) MediaType() string { return f.mediaType }
 
 // Negotiate returns the Format r accepts. When r accepts neither media type
-// it answers 406 Not Acceptable itself and returns false (with Legacy set, it
-// returns JSON instead).
+// (nor multipart/mixed incremental delivery) it answers 406 Not Acceptable
+// itself and returns false (with Legacy set, it returns JSON instead).
 func (p Protocol) Negotiate(w http.ResponseWriter, r *http.Request) (Format, bool) {
-	mt, ok := negotiate(r.Header.Values("Accept"))
+	accept := r.Header.Values("Accept")
+	inc := acceptsIncremental(accept)
+	mt, ok := negotiate(accept)
 	if ok {
-		return Format{mediaType: mt, legacy: p.Legacy}, true
+		return Format{mediaType: mt, legacy: p.Legacy, incremental: inc}, true
 	}
-	f := Format{mediaType: JSON, legacy: p.Legacy}
-	if p.Legacy {
+	f := Format{mediaType: JSON, legacy: p.Legacy, incremental: inc, multipartOnly: inc}
+	if p.Legacy || inc {
 		return f, true
 	}
 	f.WriteError(w, http.StatusNotAcceptable, apperr.BadRequest,
@@ -204,6 +214,13 @@ func (f Format) RefuseSubscription(w http.ResponseWriter, rc *graphql.OperationC
 func (f Format) WriteResult(w http.ResponseWriter, resp *graphql.Response) {
 	if resp == nil {
 		f.WriteError(w, http.StatusServiceUnavailable, apperr.Timeout, "the request took too long and was stopped")
+		return
+	}
+	if resp.HasNext != nil && *resp.HasNext {
+		// Deferred fragments follow, and this answer is the only one: never
+		// answer without them. InlineDefer keeps this from happening.
+		f.WriteError(w, http.StatusInternalServerError, apperr.Internal,
+			"the operation's deferred fragments cannot be delivered on this transport")
 		return
 	}
 	b, err := encodeResult(resp)

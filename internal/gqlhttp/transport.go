@@ -175,6 +175,10 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, exec gra
 		return
 	}
 	params.Headers = r.Header
+	if f.incremental {
+		// The query's @defer is kept (InlineDefer), served as multipart.
+		ctx = WithIncremental(ctx)
+	}
 	rc, errs := exec.CreateOperationContext(ctx, params)
 	if errs != nil {
 		f.WriteRequestError(graphql.WithOperationContext(ctx, rc), w, exec, errs)
@@ -190,6 +194,10 @@ func serve(ctx context.Context, w http.ResponseWriter, r *http.Request, exec gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(ctx, rc)
+	if f.incremental {
+		f.WriteIncremental(ctx, w, responses)
+		return
+	}
 	f.WriteResult(w, responses(ctx))
 }
 
