@@ -512,7 +512,7 @@ type Filter struct {
 }
 
 func (f Filter) match(v *viewer.Viewer, ev *Event) bool {
-	return v.Sees(ev.CustomerID) &&
+	return Visible(v, ev) &&
 		(f.ShipmentID == 0 || f.ShipmentID == ev.ShipmentID) &&
 		(f.CustomerIDs == nil || slices.Contains(f.CustomerIDs, ev.CustomerID)) &&
 		(f.Statuses == nil || slices.Contains(f.Statuses, ev.Status))

@@ -104,9 +104,7 @@ func (s *Service) gauge(ctx context.Context) {
 	s.metrics.oldest.Reset()
 	for _, ep := range eps {
 		age := time.Duration(0)
-		d, err := s.client.WebhookDelivery.Query().
-			Where(webhookdelivery.EndpointID(ep.ID), webhookdelivery.StatusIn(Pending, Retrying)).
-			Order(ent.Asc(webhookdelivery.FieldID)).First(sys)
+		d, err := s.head(sys, ep.ID)
 		if err == nil {
 			age = now.Sub(d.CreatedAt)
 		} else if ep.Cursor < s.opts.Hub.Position() {

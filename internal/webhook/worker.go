@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shipmentapp/shipmentapp/ent"
 	"github.com/shipmentapp/shipmentapp/ent/webhookdelivery"
@@ -167,14 +168,21 @@ func (s *Service) fence(ctx context.Context, tx *ent.Tx, id int) error {
 	return nil
 }
 
+// head is the endpoint's oldest delivery still to make (PENDING or
+// RETRYING, of an event: tests are never queued): the one the others wait
+// behind. ctx is a system context.
+func (s *Service) head(ctx context.Context, endpointID int) (*ent.WebhookDelivery, error) {
+	return s.client.WebhookDelivery.Query().
+		Where(webhookdelivery.EndpointID(endpointID), webhookdelivery.StatusIn(Pending, Retrying), webhookdelivery.EventSeqNotNil()).
+		Order(ent.Asc(webhookdelivery.FieldID)).First(ctx)
+}
+
 // release lets the endpoint go, saying when its next delivery is due.
 func (s *Service) release(ctx context.Context, id int) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	sys := system(ctx)
-	next, err := s.client.WebhookDelivery.Query().
-		Where(webhookdelivery.EndpointID(id), webhookdelivery.StatusIn(Pending, Retrying), webhookdelivery.EventSeqNotNil()).
-		Order(ent.Asc(webhookdelivery.FieldID)).First(sys)
+	next, err := s.head(sys, id)
 	u := s.client.WebhookEndpoint.Update().
 		Where(webhookendpoint.ID(id), webhookendpoint.LeaseOwner(s.opts.Instance)).
 		SetLeaseOwner("").ClearLeaseUntil()
@@ -226,7 +234,7 @@ func (s *Service) step(ctx context.Context, id int) (bool, error) {
 		return false, nil
 	}
 	owner, state, err := s.opts.Keys.ViewerOf(ctx, ep.OwnerID)
-	if ent.IsNotFound(errors.Unwrap(err)) || ent.IsNotFound(err) {
+	if ent.IsNotFound(err) {
 		state = auth.KeyRevoked
 	} else if err != nil {
 		return false, err
@@ -234,9 +242,7 @@ func (s *Service) step(ctx context.Context, id int) (bool, error) {
 	if state != auth.KeyActive {
 		return false, s.disable(ctx, ep, fmt.Sprintf("its API key is %s", state))
 	}
-	head, err := s.client.WebhookDelivery.Query().
-		Where(webhookdelivery.EndpointID(id), webhookdelivery.StatusIn(Pending, Retrying), webhookdelivery.EventSeqNotNil()).
-		Order(ent.Asc(webhookdelivery.FieldID)).First(sys)
+	head, err := s.head(sys, id)
 	switch {
 	case err == nil:
 		if head.NextAttemptAt.After(s.now()) {
@@ -364,7 +370,7 @@ func (s *Service) attempt(ctx context.Context, ep *ent.WebhookEndpoint, owner *v
 			}
 			if result == nil {
 				// The owner may no longer see it (or it is gone): never sent.
-				return s.finish(ctx, ep, d, Cancelled, "the event is no longer visible to the endpoint's key", nil)
+				return s.finish(ctx, ep, d, Cancelled, "the event is no longer visible to the endpoint's key")
 			}
 			pre = &rendered{ev: evs[0], result: result}
 		}
@@ -423,7 +429,7 @@ func (s *Service) attempt(ctx context.Context, ep *ent.WebhookEndpoint, owner *v
 }
 
 // finish ends delivery d without an attempt.
-func (s *Service) finish(ctx context.Context, ep *ent.WebhookEndpoint, d *ent.WebhookDelivery, st webhookdelivery.Status, why string, _ *outcome) error {
+func (s *Service) finish(ctx context.Context, ep *ent.WebhookEndpoint, d *ent.WebhookDelivery, st webhookdelivery.Status, why string) error {
 	return s.tx(ctx, func(tx *ent.Tx) error {
 		if err := s.fence(ctx, tx, ep.ID); err != nil {
 			return err
@@ -552,13 +558,11 @@ func clip(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	for n > 0 && !utf8RuneStart(s[n]) {
+	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
 	return s[:n]
 }
-
-func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // jitter is a random duration in [0, d).
 func jitter(d time.Duration) time.Duration {
