@@ -235,9 +235,13 @@ func (l Limits) Origins() ([]string, error) {
 }
 
 // TrustedNets parses HTTP_TRUSTED_PROXIES.
-func (l Limits) TrustedNets() ([]*net.IPNet, error) {
+func (l Limits) TrustedNets() ([]*net.IPNet, error) { return parseNets(l.TrustedProxies) }
+
+// parseNets parses a comma-separated list of CIDRs or addresses (an address
+// is its own /32 or /128).
+func parseNets(list string) ([]*net.IPNet, error) {
 	var out []*net.IPNet
-	for _, c := range strings.Split(l.TrustedProxies, ",") {
+	for _, c := range strings.Split(list, ",") {
 		c = strings.TrimSpace(c)
 		if c == "" {
 			continue
@@ -612,21 +616,15 @@ func (w Webhooks) Schedule() ([]time.Duration, error) {
 
 // Networks parses AllowedNetworks.
 func (w Webhooks) Networks() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, part := range strings.Split(w.AllowedNetworks, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(part)
-		if err != nil {
-			if a, aerr := netip.ParseAddr(part); aerr == nil {
-				p = netip.PrefixFrom(a, a.BitLen())
-			} else {
-				return nil, fmt.Errorf("%q is not a CIDR such as 10.20.0.0/16", part)
-			}
-		}
-		out = append(out, p.Masked())
+	nets, err := parseNets(w.AllowedNetworks)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]netip.Prefix, len(nets))
+	for i, n := range nets {
+		a, _ := netip.AddrFromSlice(n.IP)
+		ones, _ := n.Mask.Size()
+		out[i] = netip.PrefixFrom(a, ones)
 	}
 	return out, nil
 }
