@@ -146,7 +146,7 @@ func (a *App) setupExecutor(srv executorSetup, forHTTP bool) {
 	// @defer is served incrementally only to a query whose transport
 	// streams it (multipart/mixed over GET and POST); everywhere else the
 	// deferred fragments are resolved in place, never dropped.
-	srv.Use(gqlhttp.NewInlineDefer(max(gq.QueryCache, 100)))
+	srv.Use(gqlhttp.NewInlineDefer(max(gq.QueryCache, 100), maxCachedQuery))
 	if forHTTP {
 		srv.AroundOperations(a.aroundMutations)
 		srv.AroundResponses(a.liveStatus)

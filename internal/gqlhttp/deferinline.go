@@ -42,6 +42,10 @@ func incremental(ctx context.Context) bool {
 // the key of the planned executor's cache (graph/plan).
 type InlineDefer struct {
 	docs *lru.Cache[*ast.QueryDocument, *ast.QueryDocument]
+	// maxQuery is the longest document whose copy is kept: as for the
+	// parsed-query cache, a parsed document holds its whole text, and a
+	// longer one is parsed anew for each request anyway.
+	maxQuery int
 }
 
 var (
@@ -50,14 +54,15 @@ var (
 )
 
 // NewInlineDefer returns an InlineDefer that keeps the rewritten copies of
-// up to size documents (the parsed-query cache's size is right).
-func NewInlineDefer(size int) *InlineDefer {
+// up to size documents of at most maxQuery bytes (the parsed-query cache's
+// bounds are right).
+func NewInlineDefer(size, maxQuery int) *InlineDefer {
 	docs, err := lru.New[*ast.QueryDocument, *ast.QueryDocument](max(size, 1))
 	if err != nil {
 		// lru.New fails only for a size below 1, excluded above.
 		docs = nil
 	}
-	return &InlineDefer{docs: docs}
+	return &InlineDefer{docs: docs, maxQuery: maxQuery}
 }
 
 // ExtensionName implements graphql.HandlerExtension.
@@ -76,7 +81,7 @@ func (d *InlineDefer) MutateOperationContext(ctx context.Context, rc *graphql.Op
 	if rc.Operation.Operation == ast.Query && incremental(ctx) {
 		return nil
 	}
-	doc, ok := d.inlined(rc.Doc)
+	doc, ok := d.inlined(rc.Doc, len(rc.RawQuery) <= d.maxQuery)
 	if !ok {
 		return nil
 	}
@@ -89,15 +94,17 @@ func (d *InlineDefer) MutateOperationContext(ctx context.Context, rc *graphql.Op
 	return nil // an operation not of its document: leave it as it is
 }
 
-// inlined returns doc without @defer, and false when doc has none.
-func (d *InlineDefer) inlined(doc *ast.QueryDocument) (*ast.QueryDocument, bool) {
-	if d.docs != nil {
+// inlined returns doc without @defer, and false when doc has none; the
+// copy is kept when keep says so.
+func (d *InlineDefer) inlined(doc *ast.QueryDocument, keep bool) (*ast.QueryDocument, bool) {
+	keep = keep && d.docs != nil
+	if keep {
 		if c, ok := d.docs.Get(doc); ok {
 			return c, c != doc
 		}
 	}
 	c := WithoutDefer(doc)
-	if d.docs != nil {
+	if keep {
 		d.docs.Add(doc, c)
 	}
 	return c, c != doc
