@@ -3,12 +3,10 @@ package app_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -19,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -380,21 +377,7 @@ func TestDeferPersisted(t *testing.T) {
 // the deferred customers follow as null with one DOLIBARR_UNAVAILABLE error
 // each, as in the plain answer.
 func TestDeferDolibarrDown(t *testing.T) {
-	m := testutil.All()[1]
-	testutil.Require(t, m)
-	mainDB := testutil.NewDatabase(t, testutil.SQLite)
-	dol := testutil.NewDolibarr(t, m)
-	proxy := testutil.NewProxy(t, m.Host+":"+itoa(m.Port))
-	cfg := testutil.Config(t, mainDB, dol, "DOLIBARR_DB_HOST="+proxy.Host(), "DOLIBARR_DB_PORT="+itoa(proxy.Port()), "DOLIBARR_DB_TIMEOUT=1s")
-	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
-	for range 2 {
-		gql.MustData(createMutation, map[string]any{"input": createInput(activeCustomer, "UPS")}, nil)
-	}
+	a, gql, proxy := dolibarrBehindProxy(t, 2)
 	proxy.Blackhole()
 	const (
 		query = `{ shipments(first: 2) { edges { node { reference ... @defer { customer { name } } } } } }`

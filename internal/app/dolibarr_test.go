@@ -95,9 +95,11 @@ func TestDolibarrTablePrefix(t *testing.T) {
 	}
 }
 
-// TestDolibarrDown: with Dolibarr unreachable, shipments are still served,
-// each customer field null with DOLIBARR_UNAVAILABLE at its path.
-func TestDolibarrDown(t *testing.T) {
+// dolibarrBehindProxy is an app (SQLite main database) whose Dolibarr, on
+// MariaDB, is reached through a proxy the test can cut, with n shipments of
+// an active customer, with its admin client.
+func dolibarrBehindProxy(t *testing.T, n int) (*app.App, *testutil.Client, *testutil.Proxy) {
+	t.Helper()
 	m := testutil.All()[1]
 	testutil.Require(t, m)
 	mainDB := testutil.NewDatabase(t, testutil.SQLite)
@@ -108,11 +110,18 @@ func TestDolibarrDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer a.Close()
+	t.Cleanup(a.Close)
 	gql := testutil.NewClient(t, a.Handler).As(newKey(t, a, auth.RoleAdmin))
-	for range 3 {
+	for range n {
 		gql.MustData(createMutation, map[string]any{"input": createInput(activeCustomer, "UPS")}, nil)
 	}
+	return a, gql, proxy
+}
+
+// TestDolibarrDown: with Dolibarr unreachable, shipments are still served,
+// each customer field null with DOLIBARR_UNAVAILABLE at its path.
+func TestDolibarrDown(t *testing.T) {
+	_, gql, proxy := dolibarrBehindProxy(t, 3)
 
 	proxy.Cut()
 	r := gql.Do(`{ shipments { totalCount edges { node { reference status customer { name } } } } }`, nil)
