@@ -66,13 +66,13 @@ fmt: ## Format the code
 generate: ## Regenerate Ent, schema/ent.graphql and gqlgen code
 	$(GO) generate .
 
-docs: ## Write docs/SCHEMA.md, the schema reference, from the schema (after make generate)
-	$(GO) run ./internal/schemadoc/gendocs -o docs/SCHEMA.md
+docs: ## Write docs/SCHEMA.md (the schema reference) and api/schema.graphql (the public SDL) from the schema (after make generate)
+	$(GO) run ./internal/schemadoc/gendocs -o docs/SCHEMA.md -sdl api/schema.graphql
 
-check-generate: generate ## Fail if generated code or docs/SCHEMA.md is stale
+check-generate: generate ## Fail if generated code, docs/SCHEMA.md or api/schema.graphql is stale
 	@$(MAKE) --no-print-directory docs
-	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md)" ]; then \
-		echo "generated code is stale; run make generate docs and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md; git diff --stat; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api)" ]; then \
+		echo "generated code is stale; run make generate docs and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api; git diff --stat; exit 1; fi
 
 migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x (after a hand edit: make migrate-rehash)
 	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=add_something"; exit 2; }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -18,7 +17,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/vektah/gqlparser/v2/ast"
-	"github.com/vektah/gqlparser/v2/formatter"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/propagation"
@@ -39,6 +37,7 @@ import (
 	"github.com/shipmentapp/shipmentapp/internal/observability"
 	"github.com/shipmentapp/shipmentapp/internal/playground"
 	"github.com/shipmentapp/shipmentapp/internal/ratelimit"
+	"github.com/shipmentapp/shipmentapp/internal/schemadoc"
 	"github.com/shipmentapp/shipmentapp/internal/subtransport"
 	"github.com/shipmentapp/shipmentapp/internal/upload"
 	"github.com/shipmentapp/shipmentapp/internal/viewer"
@@ -356,11 +355,9 @@ func (a *App) subscriptions() *subtransport.Server {
 	})
 }
 
-// schemaSDL renders the executable schema as SDL.
+// schemaSDL renders the public schema as SDL (api/schema.graphql's text).
 func schemaSDL() []byte {
-	var buf bytes.Buffer
-	formatter.NewFormatter(&buf, formatter.WithComments()).FormatSchema(generated.NewExecutableSchema(generated.Config{}).Schema())
-	return buf.Bytes()
+	return schemadoc.SDL(generated.NewExecutableSchema(generated.Config{}).Schema())
 }
 
 // connectionCosts makes a connection's children cost once per item of the

@@ -47,6 +47,10 @@ func TestHTTPSurface(t *testing.T) {
 	if gqlErr != nil {
 		t.Fatalf("/schema.graphql does not parse: %v", gqlErr)
 	}
+	// It is the public schema: no gqlgen directive naming Go packages.
+	if strings.Contains(sdl, "@go") || strings.Contains(sdl, "github.com/shipmentapp") {
+		t.Errorf("/schema.graphql shows gqlgen's code-generation directives")
+	}
 	for _, want := range []struct{ typ, field, args, returns string }{
 		{"Mutation", "createShipment", "input: CreateShipmentInput!", "Shipment!"},
 		{"Mutation", "updateShipment", "id: ID!, version: Int!, input: UpdateShipmentInput!", "Shipment!"},

@@ -193,3 +193,50 @@ type Thing {
 		t.Error("reference documents built-in types")
 	}
 }
+
+// TestSDL: the public SDL drops gqlgen's code-generation directives, their
+// declarations and their uses on types, fields, input fields and enum values,
+// keeps every other directive (deprecations), parses, and leaves the schema it
+// was printed from as it was.
+func TestSDL(t *testing.T) {
+	s := load(t, `
+directive @goField(forceResolver: Boolean, name: String, omittable: Boolean) on FIELD_DEFINITION | INPUT_FIELD_DEFINITION
+directive @goModel(model: String, models: [String!]) on OBJECT | INPUT_OBJECT | SCALAR | ENUM | INTERFACE | UNION
+"A kind."
+enum Kind @goModel(model: "example.com/x/kind.Kind") {
+  "a" A
+  "b" B @deprecated(reason: "Use A. Removal: 2027-06-01.")
+}
+"A thing."
+type Thing @goModel(model: "example.com/x.Thing") {
+  "Its kind."
+  kind: Kind! @goField(forceResolver: true)
+  "Its name."
+  name: String @deprecated(reason: "Use kind.")
+}
+"An input."
+input ThingInput { "Its name." name: String @goField(omittable: true) }
+type Query { "One." thing(in: ThingInput): Thing }
+`)
+	before := string(schemadoc.SDL(s))
+	for _, bad := range []string{"@go", "goField", "goModel", "example.com"} {
+		if strings.Contains(before, bad) {
+			t.Errorf("SDL contains %q:\n%s", bad, before)
+		}
+	}
+	for _, want := range []string{`@deprecated(reason: "Use A. Removal: 2027-06-01.")`, `@deprecated(reason: "Use kind.")`, "type Thing {", "enum Kind {", "input ThingInput {", "Its kind.", "kind: Kind!\n"} {
+		if !strings.Contains(before, want) {
+			t.Errorf("SDL lacks %q:\n%s", want, before)
+		}
+	}
+	if _, err := gqlparser.LoadSchema(&ast.Source{Name: "sdl.graphql", Input: before}); err != nil {
+		t.Errorf("the SDL does not parse: %v\n%s", err, before)
+	}
+	if s.Types["Thing"].Directives.ForName("goModel") == nil || s.Types["Thing"].Fields.ForName("kind").Directives.ForName("goField") == nil ||
+		s.Directives["goField"] == nil || s.Types["Kind"].Directives.ForName("goModel") == nil {
+		t.Error("SDL changed the schema it printed")
+	}
+	if again := string(schemadoc.SDL(s)); again != before {
+		t.Error("SDL is not deterministic")
+	}
+}

@@ -1,7 +1,9 @@
 // Command gendocs writes docs/SCHEMA.md, the Markdown reference of the
-// public GraphQL schema, from the executable schema gqlgen generated (so from
-// schema/*.graphql as compiled, descriptions included). `make docs` runs it;
-// graph's TestSchemaReferenceCurrent fails when the committed file is stale.
+// public GraphQL schema, and api/schema.graphql, its public schema language
+// (what /schema.graphql serves and clients generate types from), from the
+// executable schema gqlgen generated (so from schema/*.graphql as compiled,
+// descriptions included). `make docs` runs it; graph's
+// TestSchemaReferenceCurrent fails when a committed file is stale.
 package main
 
 import (
@@ -15,21 +17,25 @@ import (
 )
 
 func main() {
-	out := flag.String("o", "docs/SCHEMA.md", "file to write")
+	out := flag.String("o", "docs/SCHEMA.md", "the Markdown reference to write")
+	sdl := flag.String("sdl", "api/schema.graphql", "the public schema language file to write")
 	flag.Parse()
-	if err := run(*out); err != nil {
+	if err := run(*out, *sdl); err != nil {
 		fmt.Fprintln(os.Stderr, "gendocs:", err)
 		os.Exit(1)
 	}
 }
 
-func run(path string) error {
-	var buf bytes.Buffer
-	if err := schemadoc.Markdown(&buf, generated.NewExecutableSchema(generated.Config{}).Schema()); err != nil {
+func run(mdPath, sdlPath string) error {
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	var md bytes.Buffer
+	if err := schemadoc.Markdown(&md, schema); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	for path, data := range map[string][]byte{mdPath: md.Bytes(), sdlPath: schemadoc.SDL(schema)} {
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return fmt.Errorf("write %s: %w", path, err)
+		}
 	}
 	return nil
 }
