@@ -596,8 +596,8 @@ func filesCmd(load loader, stdout io.Writer) *cobra.Command {
 			if !cmd.Flags().Changed("grace") {
 				grace = cfg.Files.SweepGrace
 			}
-			if grace < cfg.Files.UploadTimeout+config.SweepMargin {
-				return fmt.Errorf("--grace %s must be at least FILE_UPLOAD_TIMEOUT (%s) + %s: a shorter one could delete an upload in flight", grace, cfg.Files.UploadTimeout, config.SweepMargin)
+			if err := config.CheckSweepGrace(grace, cfg.Files.UploadTimeout); err != nil {
+				return fmt.Errorf("--grace %w", err)
 			}
 			client, err := openMain(cmd.Context(), cfg)
 			if err != nil {

@@ -56,8 +56,11 @@ func (r *mutationResolver) CreateAPIKey(ctx context.Context, input model.CreateA
 	})
 	if bad := (*auth.InputError)(nil); errors.As(err, &bad) {
 		field := "input"
-		if bad.Customer >= 0 {
+		switch {
+		case bad.Customer >= 0:
 			field = fmt.Sprintf("input.customerIds.%d", bad.Customer)
+		case bad.Field != "":
+			field = "input." + bad.Field
 		}
 		return nil, apperr.Invalid(field, "%s", bad.Msg)
 	}

@@ -2000,7 +2000,7 @@ input CreateAPIKeyInput {
   role: Role!
   "Customer global IDs, required for (and only for) PARTNER keys; each must exist in Dolibarr."
   customerIds: [ID!]
-  "When the key stops authenticating (RFC 3339); absent: never."
+  "When the key stops authenticating (RFC 3339), in the future (BAD_USER_INPUT on input.expiresAt otherwise); absent: never."
   expiresAt: Time
 }
 

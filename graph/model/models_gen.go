@@ -52,7 +52,7 @@ type CreateAPIKeyInput struct {
 	Role viewer.Role `json:"role"`
 	// Customer global IDs, required for (and only for) PARTNER keys; each must exist in Dolibarr.
 	CustomerIds []*gid.ID `json:"customerIds,omitempty"`
-	// When the key stops authenticating (RFC 3339); absent: never.
+	// When the key stops authenticating (RFC 3339), in the future (BAD_USER_INPUT on input.expiresAt otherwise); absent: never.
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
 }
 

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/shipmentapp/shipmentapp/internal/gid"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
@@ -18,21 +19,27 @@ func TestCreateAPIKeyInput(t *testing.T) {
 			name      string
 			role      string
 			customers []string
+			expires   string // expiresAt, RFC 3339; "" none
 			field     string // "" : accepted
 		}{
-			{"partner of active customers", "PARTNER", []string{cust(activeCustomer), cust(otherActiveCustomer)}, ""},
-			{"partner of a closed customer", "PARTNER", []string{cust(closedCustomer)}, ""},
-			{"no such customer", "PARTNER", []string{cust(activeCustomer), cust(999999)}, "input.customerIds.1"},
-			{"a prospect", "PARTNER", []string{cust(prospect)}, "input.customerIds.0"},
-			{"a supplier", "PARTNER", []string{cust(supplier)}, "input.customerIds.0"},
-			{"another entity's customer", "PARTNER", []string{cust(otherEntityCustomer)}, "input.customerIds.0"},
-			{"partner without customers", "PARTNER", nil, "input"},
-			{"staff with customers", "STAFF", []string{cust(activeCustomer)}, "input"},
-			{"not a customer ID", "PARTNER", []string{gid.New(gid.TypeAPIKey, 1).String()}, "input.customerIds.0"},
+			{"partner of active customers", "PARTNER", []string{cust(activeCustomer), cust(otherActiveCustomer)}, "", ""},
+			{"partner of a closed customer", "PARTNER", []string{cust(closedCustomer)}, "", ""},
+			{"no such customer", "PARTNER", []string{cust(activeCustomer), cust(999999)}, "", "input.customerIds.1"},
+			{"a prospect", "PARTNER", []string{cust(prospect)}, "", "input.customerIds.0"},
+			{"a supplier", "PARTNER", []string{cust(supplier)}, "", "input.customerIds.0"},
+			{"another entity's customer", "PARTNER", []string{cust(otherEntityCustomer)}, "", "input.customerIds.0"},
+			{"partner without customers", "PARTNER", nil, "", "input"},
+			{"staff with customers", "STAFF", []string{cust(activeCustomer)}, "", "input"},
+			{"not a customer ID", "PARTNER", []string{gid.New(gid.TypeAPIKey, 1).String()}, "", "input.customerIds.0"},
+			{"expiring tomorrow", "STAFF", nil, time.Now().Add(24 * time.Hour).Format(time.RFC3339), ""},
+			{"expired already", "STAFF", nil, time.Now().Add(-time.Minute).Format(time.RFC3339), "input.expiresAt"},
 		}
 		for _, c := range cases {
-			r := e.gql.Do(`mutation($in: CreateAPIKeyInput!) { createAPIKey(input: $in) { key { state } } }`,
-				map[string]any{"in": map[string]any{"name": c.name, "role": c.role, "customerIds": c.customers}})
+			in := map[string]any{"name": c.name, "role": c.role, "customerIds": c.customers}
+			if c.expires != "" {
+				in["expiresAt"] = c.expires
+			}
+			r := e.gql.Do(`mutation($in: CreateAPIKeyInput!) { createAPIKey(input: $in) { key { state } } }`, map[string]any{"in": in})
 			if c.field == "" {
 				if len(r.Errors) > 0 {
 					t.Errorf("%s: refused: %s", c.name, r.Raw)

@@ -202,6 +202,9 @@ type InputError struct {
 	// Customer is the index in CreateInput.Customers of the customer at
 	// fault, or -1 when the problem is not one customer's.
 	Customer int
+	// Field names the CreateInput field at fault when it is not a customer
+	// ("expiresAt"), "" when the problem is the input as a whole.
+	Field string
 	// Msg says what is wrong, for the caller to show.
 	Msg string
 }
@@ -239,6 +242,9 @@ func (k *Keys) Create(ctx context.Context, in CreateInput) (*ent.APIKey, string,
 	}
 	if in.ExpiresAt != nil {
 		t := in.ExpiresAt.UTC().Truncate(time.Microsecond) // as stored
+		if !t.After(k.now()) {
+			return nil, "", &InputError{Customer: -1, Field: "expiresAt", Msg: "the expiry must be in the future"}
+		}
 		in.ExpiresAt = &t
 	}
 	var idBytes [10]byte

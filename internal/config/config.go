@@ -453,6 +453,16 @@ var keyPrefixPattern = regexp.MustCompile(`^([a-z0-9._-]+/){1,8}$`)
 // SweepMargin is how much FILE_SWEEP_GRACE must exceed FILE_UPLOAD_TIMEOUT.
 const SweepMargin = 5 * time.Minute
 
+// CheckSweepGrace refuses a sweep grace (FILE_SWEEP_GRACE, or files sweep
+// --grace) shorter than uploadTimeout + SweepMargin: the sweeper could then
+// delete an upload still in flight.
+func CheckSweepGrace(grace, uploadTimeout time.Duration) error {
+	if grace < uploadTimeout+SweepMargin {
+		return fmt.Errorf("must be at least FILE_UPLOAD_TIMEOUT (%s) + %s, or the sweeper could delete an upload in flight (object stores' clocks differ from ours); got %s", uploadTimeout, SweepMargin, grace)
+	}
+	return nil
+}
+
 // Keys returns every configuration key (as an environment variable name) in a
 // stable order, for documentation and for the environment filter.
 func Keys() []string {
@@ -1033,8 +1043,8 @@ func (c *Config) validateFiles() []error {
 	if f.SweepInterval < 0 {
 		add("FILE_SWEEP_INTERVAL", "must not be negative (0: never), got %s", f.SweepInterval)
 	}
-	if f.SweepGrace < f.UploadTimeout+SweepMargin {
-		add("FILE_SWEEP_GRACE", "must be at least FILE_UPLOAD_TIMEOUT (%s) + %s, or the sweeper could delete an upload in flight (object stores' clocks differ from ours); got %s", f.UploadTimeout, SweepMargin, f.SweepGrace)
+	if err := CheckSweepGrace(f.SweepGrace, f.UploadTimeout); err != nil {
+		add("FILE_SWEEP_GRACE", "%v", err)
 	}
 	return p
 }
