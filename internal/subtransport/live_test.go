@@ -77,8 +77,17 @@ func newLiveFixture(t *testing.T, buffer int) *liveFixture {
 	f := &liveFixture{client: client, ship: ship}
 	f.hub = live.New(live.Options{Client: client, Bus: pubsub.NewMemory(), Buffer: buffer, Poll: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go func() { _ = f.hub.Run(ctx) }()
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		_ = f.hub.Run(ctx)
+	}()
+	// Registered after the database's, so run before it: the Hub stops
+	// reading the database before its directory is removed.
+	t.Cleanup(func() {
+		cancel()
+		<-ran
+	})
 	<-f.hub.Ready()
 	return f
 }
