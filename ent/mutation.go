@@ -11587,7 +11587,7 @@ func (m *WebhookEndpointMutation) Description() (r string, exists bool) {
 // OldDescription returns the old "description" field's value of the WebhookEndpoint entity.
 // If the WebhookEndpoint object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *WebhookEndpointMutation) OldDescription(ctx context.Context) (v string, err error) {
+func (m *WebhookEndpointMutation) OldDescription(ctx context.Context) (v *string, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldDescription is only allowed on UpdateOne operations")
 	}
@@ -11601,9 +11601,22 @@ func (m *WebhookEndpointMutation) OldDescription(ctx context.Context) (v string,
 	return oldValue.Description, nil
 }
 
+// ClearDescription clears the value of the "description" field.
+func (m *WebhookEndpointMutation) ClearDescription() {
+	m.description = nil
+	m.clearedFields[webhookendpoint.FieldDescription] = struct{}{}
+}
+
+// DescriptionCleared returns if the "description" field was cleared in this mutation.
+func (m *WebhookEndpointMutation) DescriptionCleared() bool {
+	_, ok := m.clearedFields[webhookendpoint.FieldDescription]
+	return ok
+}
+
 // ResetDescription resets all changes to the "description" field.
 func (m *WebhookEndpointMutation) ResetDescription() {
 	m.description = nil
+	delete(m.clearedFields, webhookendpoint.FieldDescription)
 }
 
 // SetDocument sets the "document" field.
@@ -12690,6 +12703,9 @@ func (m *WebhookEndpointMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *WebhookEndpointMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(webhookendpoint.FieldDescription) {
+		fields = append(fields, webhookendpoint.FieldDescription)
+	}
 	if m.FieldCleared(webhookendpoint.FieldVariables) {
 		fields = append(fields, webhookendpoint.FieldVariables)
 	}
@@ -12728,6 +12744,9 @@ func (m *WebhookEndpointMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *WebhookEndpointMutation) ClearField(name string) error {
 	switch name {
+	case webhookendpoint.FieldDescription:
+		m.ClearDescription()
+		return nil
 	case webhookendpoint.FieldVariables:
 		m.ClearVariables()
 		return nil

@@ -23,7 +23,7 @@ type WebhookEndpoint struct {
 	// URL holds the value of the "url" field.
 	URL string `json:"url,omitempty"`
 	// Description holds the value of the "description" field.
-	Description string `json:"description,omitempty"`
+	Description *string `json:"description,omitempty"`
 	// Document holds the value of the "document" field.
 	Document string `json:"document,omitempty"`
 	// Variables holds the value of the "variables" field.
@@ -109,7 +109,8 @@ func (_m *WebhookEndpoint) assignValues(columns []string, values []any) error {
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field description", values[i])
 			} else if value.Valid {
-				_m.Description = value.String
+				_m.Description = new(string)
+				*_m.Description = value.String
 			}
 		case webhookendpoint.FieldDocument:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -258,8 +259,10 @@ func (_m *WebhookEndpoint) String() string {
 	builder.WriteString("url=")
 	builder.WriteString(_m.URL)
 	builder.WriteString(", ")
-	builder.WriteString("description=")
-	builder.WriteString(_m.Description)
+	if v := _m.Description; v != nil {
+		builder.WriteString("description=")
+		builder.WriteString(*v)
+	}
 	builder.WriteString(", ")
 	builder.WriteString("document=")
 	builder.WriteString(_m.Document)

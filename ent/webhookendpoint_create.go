@@ -277,10 +277,6 @@ func (_c *WebhookEndpointCreate) ExecX(ctx context.Context) {
 
 // defaults sets the default values of the builder before save.
 func (_c *WebhookEndpointCreate) defaults() error {
-	if _, ok := _c.mutation.Description(); !ok {
-		v := webhookendpoint.DefaultDescription
-		_c.mutation.SetDescription(v)
-	}
 	if _, ok := _c.mutation.State(); !ok {
 		v := webhookendpoint.DefaultState
 		_c.mutation.SetState(v)
@@ -322,9 +318,6 @@ func (_c *WebhookEndpointCreate) check() error {
 		if err := webhookendpoint.URLValidator(v); err != nil {
 			return &ValidationError{Name: "url", err: fmt.Errorf(`ent: validator failed for field "WebhookEndpoint.url": %w`, err)}
 		}
-	}
-	if _, ok := _c.mutation.Description(); !ok {
-		return &ValidationError{Name: "description", err: errors.New(`ent: missing required field "WebhookEndpoint.description"`)}
 	}
 	if v, ok := _c.mutation.Description(); ok {
 		if err := webhookendpoint.DescriptionValidator(v); err != nil {
@@ -422,7 +415,7 @@ func (_c *WebhookEndpointCreate) createSpec() (*WebhookEndpoint, *sqlgraph.Creat
 	}
 	if value, ok := _c.mutation.Description(); ok {
 		_spec.SetField(webhookendpoint.FieldDescription, field.TypeString, value)
-		_node.Description = value
+		_node.Description = &value
 	}
 	if value, ok := _c.mutation.Document(); ok {
 		_spec.SetField(webhookendpoint.FieldDocument, field.TypeString, value)
@@ -561,6 +554,12 @@ func (u *WebhookEndpointUpsert) SetDescription(v string) *WebhookEndpointUpsert 
 // UpdateDescription sets the "description" field to the value that was provided on create.
 func (u *WebhookEndpointUpsert) UpdateDescription() *WebhookEndpointUpsert {
 	u.SetExcluded(webhookendpoint.FieldDescription)
+	return u
+}
+
+// ClearDescription clears the value of the "description" field.
+func (u *WebhookEndpointUpsert) ClearDescription() *WebhookEndpointUpsert {
+	u.SetNull(webhookendpoint.FieldDescription)
 	return u
 }
 
@@ -862,6 +861,13 @@ func (u *WebhookEndpointUpsertOne) SetDescription(v string) *WebhookEndpointUpse
 func (u *WebhookEndpointUpsertOne) UpdateDescription() *WebhookEndpointUpsertOne {
 	return u.Update(func(s *WebhookEndpointUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// ClearDescription clears the value of the "description" field.
+func (u *WebhookEndpointUpsertOne) ClearDescription() *WebhookEndpointUpsertOne {
+	return u.Update(func(s *WebhookEndpointUpsert) {
+		s.ClearDescription()
 	})
 }
 
@@ -1366,6 +1372,13 @@ func (u *WebhookEndpointUpsertBulk) SetDescription(v string) *WebhookEndpointUps
 func (u *WebhookEndpointUpsertBulk) UpdateDescription() *WebhookEndpointUpsertBulk {
 	return u.Update(func(s *WebhookEndpointUpsert) {
 		s.UpdateDescription()
+	})
+}
+
+// ClearDescription clears the value of the "description" field.
+func (u *WebhookEndpointUpsertBulk) ClearDescription() *WebhookEndpointUpsertBulk {
+	return u.Update(func(s *WebhookEndpointUpsert) {
+		s.ClearDescription()
 	})
 }
 

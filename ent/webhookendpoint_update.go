@@ -57,6 +57,12 @@ func (_u *WebhookEndpointUpdate) SetNillableDescription(v *string) *WebhookEndpo
 	return _u
 }
 
+// ClearDescription clears the value of the "description" field.
+func (_u *WebhookEndpointUpdate) ClearDescription() *WebhookEndpointUpdate {
+	_u.mutation.ClearDescription()
+	return _u
+}
+
 // SetDocument sets the "document" field.
 func (_u *WebhookEndpointUpdate) SetDocument(v string) *WebhookEndpointUpdate {
 	_u.mutation.SetDocument(v)
@@ -403,6 +409,9 @@ func (_u *WebhookEndpointUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(webhookendpoint.FieldDescription, field.TypeString, value)
 	}
+	if _u.mutation.DescriptionCleared() {
+		_spec.ClearField(webhookendpoint.FieldDescription, field.TypeString)
+	}
 	if value, ok := _u.mutation.Document(); ok {
 		_spec.SetField(webhookendpoint.FieldDocument, field.TypeString, value)
 	}
@@ -519,6 +528,12 @@ func (_u *WebhookEndpointUpdateOne) SetNillableDescription(v *string) *WebhookEn
 	if v != nil {
 		_u.SetDescription(*v)
 	}
+	return _u
+}
+
+// ClearDescription clears the value of the "description" field.
+func (_u *WebhookEndpointUpdateOne) ClearDescription() *WebhookEndpointUpdateOne {
+	_u.mutation.ClearDescription()
 	return _u
 }
 
@@ -897,6 +912,9 @@ func (_u *WebhookEndpointUpdateOne) sqlSave(ctx context.Context) (_node *Webhook
 	}
 	if value, ok := _u.mutation.Description(); ok {
 		_spec.SetField(webhookendpoint.FieldDescription, field.TypeString, value)
+	}
+	if _u.mutation.DescriptionCleared() {
+		_spec.ClearField(webhookendpoint.FieldDescription, field.TypeString)
 	}
 	if value, ok := _u.mutation.Document(); ok {
 		_spec.SetField(webhookendpoint.FieldDocument, field.TypeString, value)

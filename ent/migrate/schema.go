@@ -363,7 +363,7 @@ var (
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "owner_id", Type: field.TypeInt},
 		{Name: "url", Type: field.TypeString, Size: 2048},
-		{Name: "description", Type: field.TypeString, Size: 512, Default: ""},
+		{Name: "description", Type: field.TypeString, Nullable: true, Size: 512},
 		{Name: "document", Type: field.TypeString, Size: 2147483647, SchemaType: map[string]string{"mysql": "mediumtext"}},
 		{Name: "variables", Type: field.TypeJSON, Nullable: true},
 		{Name: "secret", Type: field.TypeString, Size: 2147483647},

@@ -551,8 +551,6 @@ func init() {
 	}()
 	// webhookendpointDescDescription is the schema descriptor for description field.
 	webhookendpointDescDescription := webhookendpointFields[2].Descriptor()
-	// webhookendpoint.DefaultDescription holds the default value on creation for the description field.
-	webhookendpoint.DefaultDescription = webhookendpointDescDescription.Default.(string)
 	// webhookendpoint.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	webhookendpoint.DescriptionValidator = webhookendpointDescDescription.Validators[0].(func(string) error)
 	// webhookendpointDescDocument is the schema descriptor for document field.

@@ -36,7 +36,7 @@ func (WebhookEndpoint) Fields() []ent.Field {
 		// run with, at delivery time.
 		field.Int("owner_id").Immutable(),
 		field.String("url").NotEmpty().MaxLen(2048),
-		field.String("description").MaxLen(512).Default(""),
+		field.String("description").MaxLen(512).Optional().Nillable(),
 		// Document is the subscription document whose result for one event
 		// is a delivery's data.
 		field.Text("document").NotEmpty().SchemaType(map[string]string{dialect.MySQL: "mediumtext"}),

@@ -103,8 +103,6 @@ var (
 	Policy ent.Policy
 	// URLValidator is a validator for the "url" field. It is called by the builders before save.
 	URLValidator func(string) error
-	// DefaultDescription holds the default value on creation for the "description" field.
-	DefaultDescription string
 	// DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
 	DescriptionValidator func(string) error
 	// DocumentValidator is a validator for the "document" field. It is called by the builders before save.

@@ -4459,8 +4459,8 @@ type WebhookEndpoint {
   id: ID!
   "Where deliveries are POSTed (https)."
   url: String!
-  "A note for people, at most 512 bytes (\"\" when none)."
-  description: String!
+  "A note for people, at most 512 bytes; null when none."
+  description: String
   "The subscription document whose result for one event is a delivery's data."
   document: String!
   "The document's variables; null when none."
@@ -4586,7 +4586,7 @@ type CreatedWebhookEndpoint {
 input CreateWebhookEndpointInput {
   "https URL of the receiver (outside development: a public address, or one of WEBHOOK_ALLOWED_NETWORKS)."
   url: String!
-  "A note for people, at most 512 bytes."
+  "A note for people, at most 512 bytes; absent, or blank: none."
   description: String
   "A subscription to shipmentEvents (without after) or trackingEventAdded; default: every event with its shipment."
   document: String
@@ -4600,7 +4600,7 @@ input CreateWebhookEndpointInput {
 input UpdateWebhookEndpointInput {
   "A new https URL, checked as in createWebhookEndpoint."
   url: String
-  "A new note, at most 512 bytes."
+  "A new note, at most 512 bytes; \"\" (or blanks) removes it."
   description: String
   "A new subscription document, checked as in createWebhookEndpoint; it applies to the events not delivered yet."
   document: String
@@ -11391,11 +11391,11 @@ func (ec *executionContext) _WebhookEndpoint_description(ctx context.Context, fi
 			return obj.Description, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_WebhookEndpoint_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -18044,7 +18044,7 @@ func (ec *executionContext) _WebhookEndpoint(ctx context.Context, sel ast.Select
 			}
 		case "description":
 			out.Values[i] = ec._WebhookEndpoint_description(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "document":

@@ -82,7 +82,7 @@ type CreateShipmentInput struct {
 type CreateWebhookEndpointInput struct {
 	// https URL of the receiver (outside development: a public address, or one of WEBHOOK_ALLOWED_NETWORKS).
 	URL string `json:"url"`
-	// A note for people, at most 512 bytes.
+	// A note for people, at most 512 bytes; absent, or blank: none.
 	Description *string `json:"description,omitempty"`
 	// A subscription to shipmentEvents (without after) or trackingEventAdded; default: every event with its shipment.
 	Document *string `json:"document,omitempty"`
@@ -188,7 +188,7 @@ type UpdateShipmentInput struct {
 type UpdateWebhookEndpointInput struct {
 	// A new https URL, checked as in createWebhookEndpoint.
 	URL *string `json:"url,omitempty"`
-	// A new note, at most 512 bytes.
+	// A new note, at most 512 bytes; "" (or blanks) removes it.
 	Description *string `json:"description,omitempty"`
 	// A new subscription document, checked as in createWebhookEndpoint; it applies to the events not delivered yet.
 	Document *string `json:"document,omitempty"`

@@ -52,7 +52,7 @@ func (e *env) event(id, status string) string {
 type endpointJSON struct {
 	ID                  string     `json:"id"`
 	URL                 string     `json:"url"`
-	Description         string     `json:"description"`
+	Description         *string    `json:"description"`
 	State               string     `json:"state"`
 	OwnerID             string     `json:"ownerId"`
 	DisabledReason      *string    `json:"disabledReason"`
@@ -165,14 +165,25 @@ func TestWebhookManagement(t *testing.T) {
 		if got := listEndpoints(a); !slices.Equal(got, []string{id}) {
 			t.Errorf("A lists %v, want only its own %s", got, id)
 		}
-		if got := readEndpoint(a, id); got == nil || got.Description != "A's ERP" {
+		if got := readEndpoint(a, id); got == nil || got.Description == nil || *got.Description != "A's ERP" {
 			t.Errorf("A reads its endpoint: %+v", got)
+		}
+		// No description is null, never "" (as every optional text).
+		if got := readEndpoint(bp, epB.Endpoint.ID); got == nil || got.Description != nil {
+			t.Errorf("an endpoint created without a description: %+v, want description null", got)
 		}
 		var upd struct{ UpdateWebhookEndpoint endpointJSON }
 		a.MustData(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: {description: "renamed"}) { `+endpointFields+` } }`,
 			map[string]any{"id": id}, &upd)
-		if upd.UpdateWebhookEndpoint.Description != "renamed" || readEndpoint(a, id).Description != "renamed" {
+		if d := upd.UpdateWebhookEndpoint.Description; d == nil || *d != "renamed" || *readEndpoint(a, id).Description != "renamed" {
 			t.Errorf("update: %+v", upd.UpdateWebhookEndpoint)
+		}
+		// Blanks remove it.
+		var cleared struct{ UpdateWebhookEndpoint endpointJSON }
+		a.MustData(`mutation($id: ID!) { updateWebhookEndpoint(id: $id, input: {description: "  "}) { `+endpointFields+` } }`,
+			map[string]any{"id": id}, &cleared)
+		if cleared.UpdateWebhookEndpoint.Description != nil || readEndpoint(a, id).Description != nil {
+			t.Errorf("a blank description is kept (%+v), want null", cleared.UpdateWebhookEndpoint)
 		}
 		var dis struct{ DisableWebhookEndpoint endpointJSON }
 		a.MustData(`mutation($id: ID!) { disableWebhookEndpoint(id: $id) { `+endpointFields+` } }`, map[string]any{"id": id}, &dis)
@@ -226,7 +237,7 @@ func TestWebhookManagement(t *testing.T) {
 		if got := listEndpoints(bp); !slices.Equal(got, []string{epB.Endpoint.ID}) {
 			t.Errorf("B lists %v, want only %s", got, epB.Endpoint.ID)
 		}
-		if got := readEndpoint(a, id); got == nil || got.Description != "renamed" || got.State != "ENABLED" {
+		if got := readEndpoint(a, id); got == nil || got.Description != nil || got.State != "ENABLED" {
 			t.Errorf("A's endpoint after B's attempts: %+v", got)
 		}
 

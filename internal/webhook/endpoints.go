@@ -157,12 +157,17 @@ func (s *Service) checkDocument(ctx context.Context, v *viewer.Viewer, doc strin
 	return doc, nil
 }
 
-func checkDescription(d string) (string, error) {
+// checkDescription trims d: blank is absent (nil), as for every optional
+// text of the API.
+func checkDescription(d string) (*string, error) {
 	d = strings.TrimSpace(d)
 	if len(d) > maxDescription {
-		return "", apperr.Invalid("description", "at most %d bytes", maxDescription)
+		return nil, apperr.Invalid("description", "at most %d bytes", maxDescription)
 	}
-	return d, nil
+	if d == "" {
+		return nil, nil
+	}
+	return &d, nil
 }
 
 // sealAAD binds a sealed secret to its endpoint.
@@ -211,7 +216,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (*ent.WebhookEndpo
 	err = s.tx(ctx, func(tx *ent.Tx) error {
 		// The row first (its ID binds the sealed secret), then the secret.
 		ep, err = tx.WebhookEndpoint.Create().
-			SetOwnerID(ownerID).SetURL(url).SetDescription(desc).SetDocument(doc).SetVariables(in.Variables).
+			SetOwnerID(ownerID).SetURL(url).SetNillableDescription(desc).SetDocument(doc).SetVariables(in.Variables).
 			SetSecret("-").SetCursor(head).SetCreatedBy(c.v.Actor()).
 			Save(system(ctx))
 		if err != nil {
@@ -283,7 +288,11 @@ func (s *Service) Update(ctx context.Context, id int, in UpdateInput) (*ent.Webh
 		if err != nil {
 			return nil, err
 		}
-		u.SetDescription(d)
+		if d == nil {
+			u.ClearDescription()
+		} else {
+			u.SetDescription(*d)
+		}
 	}
 	if in.Document != nil || in.SetVariables {
 		doc, vars := ep.Document, ep.Variables
