@@ -55,10 +55,11 @@ test: ## Run every test (race detector) on SQLite, MariaDB and PostgreSQL; says 
 test-short: ## Run the tests without the race detector
 	RACE= scripts/test.sh
 
-lint: ## gofmt, go vet and staticcheck
+lint: ## gofmt, go vet and staticcheck (this module and the Go client in examples/go, a module of its own)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck $(LINT_PKGS)
+	cd examples/go && $(GO) vet ./... && $$($(GO) -C $(CURDIR) tool -n staticcheck) ./...
 
 fmt: ## Format the code
 	gofmt -w $$(git ls-files '*.go')
@@ -66,13 +67,14 @@ fmt: ## Format the code
 generate: ## Regenerate Ent, schema/ent.graphql and gqlgen code
 	$(GO) generate .
 
-docs: ## Write docs/SCHEMA.md (the schema reference) and api/schema.graphql (the public SDL) from the schema (after make generate)
+docs: ## Write docs/SCHEMA.md (the schema reference) and api/schema.graphql (the public SDL) from the schema (after make generate), then regenerate the Go client in examples/go from that SDL
 	$(GO) run ./internal/schemadoc/gendocs -o docs/SCHEMA.md -sdl api/schema.graphql
+	$(GO) -C examples/go generate ./...
 
-check-generate: generate ## Fail if generated code, docs/SCHEMA.md or api/schema.graphql is stale
+check-generate: generate ## Fail if generated code, docs/SCHEMA.md, api/schema.graphql or the Go client in examples/go is stale
 	@$(MAKE) --no-print-directory docs
-	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api)" ]; then \
-		echo "generated code is stale; run make generate docs and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api; git diff --stat; exit 1; fi
+	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api examples/go)" ]; then \
+		echo "generated code is stale; run make generate docs and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api examples/go; git diff --stat; exit 1; fi
 
 migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x (after a hand edit: make migrate-rehash)
 	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=add_something"; exit 2; }
