@@ -156,3 +156,52 @@ func runSchemaCheck(t *testing.T, released, current, changelog, today string) (s
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
+
+// TestSchemaRelease runs make schema-release's step on copies: the current
+// schema becomes the released one, and the changelog's Unreleased entries
+// move under the release's date while its guidance comment stays.
+func TestSchemaRelease(t *testing.T) {
+	requireInspector(t)
+	dir := t.TempDir()
+	current, released, log := filepath.Join(dir, "schema.graphql"), filepath.Join(dir, "released.graphql"), filepath.Join(dir, "CHANGELOG.md")
+	for path, from := range map[string]string{current: "weight-removed.graphql", released: "released.graphql"} {
+		if err := os.WriteFile(path, []byte(loadFile(t, filepath.Join("testdata/schemacheck", from))), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	weight := entry("FIELD_REMOVED", "Shipment.weight", "2026-12-01", "2027-03-01")
+	if err := os.WriteFile(log, []byte(changelog(weight)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	release := func() (string, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "node", filepath.Join(schemaCheckDir, "release.js"), current, released, log)
+		cmd.Env = append(os.Environ(), "SCHEMA_CHECK_TODAY=2027-03-05")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := release(); err != nil {
+		t.Fatalf("release: %v\n%s", err, out)
+	}
+	if got, want := loadFile(t, released), loadFile(t, current); got != want {
+		t.Errorf("released.graphql is not the current schema after the release")
+	}
+	want := "# Schema changelog\n\n## Unreleased\n\n<!-- guidance -->\n\n## 2027-03-05\n\n" + strings.TrimSuffix(weight, "\n") +
+		"\n## 2026-12-01\n\nFirst release.\n"
+	if got := loadFile(t, log); got != want {
+		t.Errorf("changelog after the release:\n%s\nwant:\n%s", got, want)
+	}
+	// The released schema now has no Shipment.weight: the entry is history,
+	// and the check passes with nothing pending.
+	if out, err := runSchemaCheck(t, released, current, log, "2027-03-05"); err != nil {
+		t.Errorf("schema-check after the release: %v\n%s", err, out)
+	}
+	// A second release the same day is refused, and changes nothing.
+	if out, err := release(); err == nil || !strings.Contains(out, `"## 2027-03-05" exists already`) {
+		t.Errorf("second release the same day: %v\n%s", err, out)
+	}
+	if got := loadFile(t, log); got != want {
+		t.Errorf("the refused release changed the changelog:\n%s", got)
+	}
+}

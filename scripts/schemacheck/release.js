@@ -21,7 +21,7 @@ try {
   const text = log.release(fs.readFileSync(changelog, 'utf8'), date, changelog);
   fs.copyFileSync(current, released);
   fs.writeFileSync(changelog, text);
-  console.log(`schema-release: ${path.relative(root, released)} is now ${path.relative(root, current)}; ${path.relative(root, changelog)}'s Unreleased entries are under "## ${date}"`);
+  console.log(`schema-release: ${path.relative(process.cwd(), released)} is now ${path.relative(process.cwd(), current)}; ${path.relative(process.cwd(), changelog)}'s Unreleased entries are under "## ${date}"`);
 } catch (e) {
   console.error(`schema-release: ${e.message}`);
   process.exit(1);
