@@ -183,7 +183,7 @@ process.on('exit', code => {
   }
   err('');
   if (failed) {
-    err(`schema-check: FAILED (api/CHANGELOG.md's policy: docs/DECISIONS.md, "Schema changes")`);
+    err(`schema-check: FAILED (the policy: api/CHANGELOG.md, "Policy")`);
     process.exitCode = 1;
   } else {
     const n = state.recorded.length;
