@@ -38,7 +38,7 @@ SOAK_TIMEOUT ?= 30m
 # Packages we lint: everything but the generated Ent client and gqlgen executor.
 LINT_PKGS = $(shell $(GO) list ./... | grep -v -E '/ent($$|/[a-z]+$$)|/graph/generated' ) ./ent/schema
 
-.PHONY: help run build test test-short lint fmt generate docs check-generate migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-scale bench-go bench-subscriptions soak deploy-check clean
+.PHONY: help run build test test-short lint fmt generate docs check-generate schema-check schema-release migrate-diff migrate-rehash services cross fuzz bench bench-quick bench-scale bench-go bench-subscriptions soak deploy-check clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -75,6 +75,13 @@ check-generate: generate ## Fail if generated code, docs/SCHEMA.md, api/schema.g
 	@$(MAKE) --no-print-directory docs
 	@if [ -n "$$(git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api examples/go)" ]; then \
 		echo "generated code is stale; run make generate docs and commit:"; git status --porcelain -- ent graph schema gqlgen.yml go.mod go.sum docs/SCHEMA.md api examples/go; git diff --stat; exit 1; fi
+
+schema-check: ## Fail on a breaking change from api/released.graphql to api/schema.graphql that api/CHANGELOG.md does not record (GraphQL Inspector; SCHEMA_CHECK_TODAY=YYYY-MM-DD)
+	scripts/schemacheck/check.sh
+
+schema-release: docs ## Release the schema: make schema-check, then api/schema.graphql becomes api/released.graphql and api/CHANGELOG.md's Unreleased entries move under today's date
+	scripts/schemacheck/check.sh
+	node scripts/schemacheck/release.js
 
 migrate-diff: ## Write a new migration for every dialect from the Ent schema: make migrate-diff NAME=add_x (after a hand edit: make migrate-rehash)
 	@test -n "$(NAME)" || { echo "usage: make migrate-diff NAME=add_something"; exit 2; }

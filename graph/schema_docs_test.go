@@ -23,6 +23,16 @@ func TestSchemaDocumented(t *testing.T) {
 	}
 }
 
+// TestSchemaDeprecations fails naming every @deprecated of the executable
+// schema whose reason does not say what replaces the element and when it
+// leaves ("Removal: YYYY-MM-DD"): clients plan on both (api/CHANGELOG.md).
+func TestSchemaDeprecations(t *testing.T) {
+	schema := generated.NewExecutableSchema(generated.Config{}).Schema()
+	for _, p := range schemadoc.DeprecationProblems(schema) {
+		t.Error(p)
+	}
+}
+
 // TestStatusDescriptionsFollowStateMachine holds each ShipmentStatus value's
 // description to internal/domain's state machine: it names exactly the
 // statuses that may follow, or says the status is final.

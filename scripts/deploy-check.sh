@@ -34,6 +34,6 @@ echo "== shell scripts (shellcheck)"
 command -v shellcheck >/dev/null || { echo "shellcheck is not installed (Debian package shellcheck; scripts/services.sh installs it)" >&2; exit 2; }
 # The backup scripts assign variables through lib.sh's helpers (printf -v),
 # which shellcheck cannot follow: SC2034/SC2154 are off for them alone.
-shellcheck -S warning -x deploy/mysql/*.sh deploy/dolibarr/*.sh deploy/prometheus/check.sh deploy/validate/check.sh scripts/*.sh .ci/run
+shellcheck -S warning -x deploy/mysql/*.sh deploy/dolibarr/*.sh deploy/prometheus/check.sh deploy/validate/check.sh scripts/*.sh scripts/schemacheck/*.sh .ci/run
 (cd deploy/backup && shellcheck -S warning -x -e SC2034,SC2154 ./*.sh)
 echo "== deploy/ checks passed"

@@ -14,7 +14,8 @@ race=${RACE--race}
 # And standardwebhooks, the oracle for webhook signatures (TestStandardWebhooksNPM).
 # And Apollo Client 3 and 4 and meros, the readers of @defer answers (TestDeferClients).
 # And the TypeScript example's codegen, tsc, tsx and urql (TestTypeScriptClient).
-for clients in internal/app/testdata/subclient internal/app/testdata/httpaudit internal/app/testdata/deferclient internal/app/testdata/deferclient/apollo4 internal/whsign/testdata/verifier examples/typescript; do
+# And GraphQL Inspector, make schema-check's differ (TestSchemaCheck).
+for clients in internal/app/testdata/subclient internal/app/testdata/httpaudit internal/app/testdata/deferclient internal/app/testdata/deferclient/apollo4 internal/whsign/testdata/verifier examples/typescript scripts/schemacheck; do
   if command -v npm >/dev/null 2>&1 && { [ ! -d "$clients/node_modules" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules/.package-lock.json" ]; }; then
     npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error || echo "!!! npm ci failed in $clients: the tests that need it will be skipped (failed under REQUIRE_ALL_DATABASES=1)"
   fi
