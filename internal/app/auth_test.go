@@ -208,6 +208,19 @@ func TestRoles(t *testing.T) {
 			"cancel mine": func(c *testutil.Client) *testutil.Response {
 				return c.Do(`mutation($id: ID!) { cancelShipment(id: $id) { id } }`, map[string]any{"id": mine})
 			},
+			// Refused before the input is checked: a partner learns nothing
+			// from validation (FORBIDDEN, never BAD_USER_INPUT).
+			"create, invalid, for a customer it does not see": func(c *testutil.Client) *testutil.Response {
+				bad := createInput(otherActiveCustomer, "")
+				bad["parcels"] = []any{}
+				return c.Do(createMutation, map[string]any{"input": bad})
+			},
+			"update theirs, invalid": func(c *testutil.Client) *testutil.Response {
+				return c.Do(`mutation($id: ID!) { updateShipment(id: $id, version: 2, input: {carrier: " "}) { id } }`, map[string]any{"id": theirs})
+			},
+			"event on mine, invalid": func(c *testutil.Client) *testutil.Response {
+				return c.Do(`mutation($id: ID!) { addTrackingEvent(shipmentId: $id, input: {status: DRAFT, occurredAt: "2126-01-01T00:00:00Z"}) { id } }`, map[string]any{"id": mine})
+			},
 			"list keys": func(c *testutil.Client) *testutil.Response { return c.Do(`{ apiKeys { id } }`, nil) },
 			"create keys": func(c *testutil.Client) *testutil.Response {
 				return c.Do(`mutation { createAPIKey(input: {name: "x", role: ADMIN}) { secret } }`, nil)
