@@ -2,6 +2,7 @@ package migrate_test
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"testing"
 
@@ -21,29 +22,8 @@ func TestMigrationOptionalTextNull(t *testing.T) {
 	for _, b := range testutil.All() {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			d := testutil.NewDatabase(t, b)
 			ctx := context.Background()
-			sqlDB := d.Open(t)
-			m, err := migrate.New(sqlDB, b.Driver)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := m.Status(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var before int64 = -1
-			for i, s := range st {
-				if strings.HasSuffix(s.Name, "_optional_text_null.sql") && i > 0 {
-					before = st[i-1].Version
-				}
-			}
-			if before < 0 {
-				t.Fatalf("no optional_text_null migration in %v", st)
-			}
-			if _, err := m.UpTo(ctx, before); err != nil {
-				t.Fatal(err)
-			}
+			sqlDB, m := migratedUpToBefore(t, b, "_optional_text_null.sql")
 			const at = "2026-01-02 03:04:05"
 			rows := []string{
 				`INSERT INTO shipments (id, reference, customer_id, status, carrier, service_level, tracking_number, origin, destination, parcels, cancel_reason, version, created_at, updated_at, created_by, updated_by)
@@ -133,4 +113,34 @@ func show(s *string) string {
 		return "null"
 	}
 	return "\"" + *s + "\""
+}
+
+// migratedUpToBefore opens a new database of b migrated up to the migration
+// just before the one whose file name ends with suffix, and returns it with
+// its Migrator.
+func migratedUpToBefore(t *testing.T, b testutil.Backend, suffix string) (*sql.DB, *migrate.Migrator) {
+	t.Helper()
+	ctx := context.Background()
+	sqlDB := testutil.NewDatabase(t, b).Open(t)
+	m, err := migrate.New(sqlDB, b.Driver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := m.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var before int64 = -1
+	for i, s := range st {
+		if strings.HasSuffix(s.Name, suffix) && i > 0 {
+			before = st[i-1].Version
+		}
+	}
+	if before < 0 {
+		t.Fatalf("no migration *%s in %v", suffix, st)
+	}
+	if _, err := m.UpTo(ctx, before); err != nil {
+		t.Fatal(err)
+	}
+	return sqlDB, m
 }

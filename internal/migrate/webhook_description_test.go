@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shipmentapp/shipmentapp/internal/migrate"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
 
@@ -19,29 +18,8 @@ func TestMigrationWebhookDescriptionNull(t *testing.T) {
 	for _, b := range testutil.All() {
 		t.Run(b.Name, func(t *testing.T) {
 			t.Parallel()
-			d := testutil.NewDatabase(t, b)
 			ctx := context.Background()
-			sqlDB := d.Open(t)
-			m, err := migrate.New(sqlDB, b.Driver)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st, err := m.Status(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var before int64 = -1
-			for i, s := range st {
-				if strings.HasSuffix(s.Name, "_webhook_description_null.sql") && i > 0 {
-					before = st[i-1].Version
-				}
-			}
-			if before < 0 {
-				t.Fatalf("no webhook_description_null migration in %v", st)
-			}
-			if _, err := m.UpTo(ctx, before); err != nil {
-				t.Fatal(err)
-			}
+			sqlDB, m := migratedUpToBefore(t, b, "_webhook_description_null.sql")
 			const at = "2026-01-02 03:04:05"
 			for id, desc := range map[int]string{1: "", 2: "ERP of A", 3: "  "} {
 				// Literal values: the placeholders differ by dialect.
