@@ -26,9 +26,14 @@ func TestAuthentication(t *testing.T) {
 	if wrongSecret == staff {
 		wrongSecret = staff[:len(staff)-4] + "BBBB"
 	}
-	_, expired, err := e.app.Keys.Create(system(), auth.CreateInput{Name: "old", Role: auth.RoleStaff, CreatedBy: "test",
-		ExpiresAt: ptrTime(time.Now().Add(-time.Minute))})
+	// A key that has expired: created to expire later (an expiry in the
+	// past is refused), then its expiry moved back.
+	old, expired, err := e.app.Keys.Create(system(), auth.CreateInput{Name: "old", Role: auth.RoleStaff, CreatedBy: "test",
+		ExpiresAt: ptrTime(time.Now().Add(time.Hour))})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.app.Client.APIKey.UpdateOne(old).SetExpiresAt(time.Now().Add(-time.Minute)).Exec(system()); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
