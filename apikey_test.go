@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shipmentapp/shipmentapp/internal/app"
 	"github.com/shipmentapp/shipmentapp/internal/gid"
@@ -123,9 +124,11 @@ func TestAPIKeyListStateMatchesAPI(t *testing.T) {
 				{"active", []string{"--name", "active", "--role", "STAFF"}, "active"},
 				{"active until later", []string{"--name", "later", "--role", "STAFF", "--expires", "720h"}, "active"},
 				{"partner", []string{"--name", "partner", "--role", "PARTNER", "--customers", customerGID(1)}, "active"},
-				{"expired", []string{"--name", "expired", "--role", "STAFF", "--expires", "1ms"}, "expired"},
+				// Expiring soon (an expiry must be in the future when the key
+				// is made), expired by the time the keys are listed.
+				{"expired", []string{"--name", "expired", "--role", "STAFF", "--expires", "100ms"}, "expired"},
 				{"revoked", []string{"--name", "revoked", "--role", "STAFF"}, "revoked"},
-				{"revoked and expired", []string{"--name", "both", "--role", "STAFF", "--expires", "1ms"}, "revoked"},
+				{"revoked and expired", []string{"--name", "both", "--role", "STAFF", "--expires", "100ms"}, "revoked"},
 			}
 			ids := make([]string, len(cases))
 			secrets := make([]string, len(cases))
@@ -138,6 +141,7 @@ func TestAPIKeyListStateMatchesAPI(t *testing.T) {
 				}
 			}
 
+			time.Sleep(200 * time.Millisecond) // the 100ms keys have expired
 			out, err := run(t, "apikey", "list")
 			if err != nil {
 				t.Fatal(err)
