@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 )
 
@@ -68,9 +69,13 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		apperr.WriteHTTP(w, http.StatusRequestEntityTooLarge, apperr.RequestTooLarge, "the request body is too large")
 		return
 	}
-	var params graphql.RawParams
-	if err != nil || json.Unmarshal(body, &params) != nil {
-		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadUserInput, "the body must be a JSON object {query, variables, operationName, extensions}")
+	if err != nil {
+		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadRequest, "could not read the request body")
+		return
+	}
+	params, err := gqlhttp.DecodeParams(body)
+	if err != nil {
+		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadRequest, err.Error())
 		return
 	}
 	params.Headers = r.Header
@@ -131,7 +136,7 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		cancel(err)
 	})
 	finished := make(chan bool, 1)
-	s.operation(opCtx, exec, &params,
+	s.operation(opCtx, exec, params,
 		func(errs gqlerror.List) { c.event("next", map[string]any{"errors": errs}) },
 		func(resp *graphql.Response) error { return c.event("next", resp) },
 		func(completed bool) { finished <- completed })

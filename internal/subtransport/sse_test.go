@@ -137,8 +137,11 @@ func TestSSE(t *testing.T) {
 			opts: func(o *subtransport.Options) { o.OperationTimeout = 200 * time.Millisecond },
 			body: `{"query":"{ slow }"}`, want: []string{"next ~TIMEOUT", "complete"},
 		},
-		{name: "body not JSON: 400", body: `{"query":`, status: http.StatusBadRequest, code: "BAD_USER_INPUT"},
-		{name: "query not a string: 400", body: `{"query":5}`, status: http.StatusBadRequest, code: "BAD_USER_INPUT"},
+		// As gqlhttp's POST: gqlgen coerces a float64 to no Int.
+		{name: "numbers are json.Number", body: `{"query":"{ kind }","variables":{"n":3}}`, want: []string{`next ~{"kind":"json.Number"}`, "complete"}},
+		{name: "body not JSON: 400", body: `{"query":`, status: http.StatusBadRequest, code: "BAD_REQUEST"},
+		{name: "two JSON values: 400", body: `{"query":"{ hello }"} {}`, status: http.StatusBadRequest, code: "BAD_REQUEST"},
+		{name: "query not a string: 400", body: `{"query":5}`, status: http.StatusBadRequest, code: "BAD_REQUEST"},
 		{name: "body over the read limit: 413", body: `{"query":"{ hello }","x":"` + strings.Repeat("x", 5000) + `"}`, status: http.StatusRequestEntityTooLarge, code: "REQUEST_TOO_LARGE"},
 		{
 			name: "more streams than the credentials may hold: 429",
