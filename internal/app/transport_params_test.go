@@ -150,3 +150,25 @@ func TestAllowlistOnSubscriptionTransports(t *testing.T) {
 		}
 	}
 }
+
+// TestEventStreamRouting: a POST is answered with an event stream only when
+// the client prefers one (graphql-sse; urql's subscriptions), not when it
+// merely lists text/event-stream after JSON (urql's queries and mutations).
+func TestEventStreamRouting(t *testing.T) {
+	e := newEnv(t, testutil.SQLite)
+	for _, c := range []struct{ accept, want string }{
+		// @urql/core's fetch options for queries and mutations.
+		{"application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed", "application/graphql-response+json"},
+		// ... and for subscriptions.
+		{"text/event-stream, multipart/mixed", "text/event-stream"},
+		{"text/event-stream", "text/event-stream"},
+		{"application/json;q=0.5, text/event-stream", "text/event-stream"},
+		{"*/*", "application/json"},
+	} {
+		b, _ := json.Marshal(map[string]any{"query": firstN, "variables": map[string]any{"n": 1}})
+		r := e.gql.RawH(http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Accept": c.accept}, b)
+		if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, c.want) || r.Status != http.StatusOK {
+			t.Errorf("Accept %q: HTTP %d %s, want %s", c.accept, r.Status, ct, c.want)
+		}
+	}
+}

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,17 +32,13 @@ type sseTransport struct {
 	token     func(*http.Request) string
 }
 
-// IsSSE reports whether r asks for an event stream.
+// IsSSE reports whether r asks for an event stream: a POST whose Accept
+// header prefers text/event-stream to the JSON answers, by the rules that
+// pick between those (gqlhttp.PrefersEventStream). graphql-sse's client
+// sends only text/event-stream; urql lists it after JSON for queries and
+// mutations, which get JSON, and first for subscriptions.
 func IsSSE(r *http.Request) bool {
-	if r.Method != http.MethodPost {
-		return false
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
-			return true
-		}
-	}
-	return false
+	return r.Method == http.MethodPost && gqlhttp.PrefersEventStream(r.Header.Values("Accept"))
 }
 
 func (t sseTransport) Supports(r *http.Request) bool { return IsSSE(r) }

@@ -291,7 +291,16 @@ func TestIsSSE(t *testing.T) {
 		want           bool
 	}{
 		{http.MethodPost, "text/event-stream", true},
-		{http.MethodPost, "application/json, text/event-stream;q=0.9", true},
+		// Listed, but JSON preferred: JSON (this was an event stream).
+		{http.MethodPost, "application/json, text/event-stream;q=0.9", false},
+		{http.MethodPost, "text/event-stream;q=0.9, application/json", false},
+		{http.MethodPost, "application/json;q=0.5, text/event-stream", true},
+		// @urql/core's defaults: queries and mutations, then subscriptions.
+		{http.MethodPost, "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed", false},
+		{http.MethodPost, "text/event-stream, multipart/mixed", true},
+		{http.MethodPost, "text/*", true},
+		{http.MethodPost, "*/*", false},
+		{http.MethodPost, "text/event-stream;q=0", false},
 		{http.MethodPost, "TEXT/EVENT-STREAM", true},
 		{http.MethodPost, "application/json", false},
 		{http.MethodPost, "", false},
