@@ -172,3 +172,40 @@ func TestEventStreamRouting(t *testing.T) {
 		}
 	}
 }
+
+// TestRealClientsIntVariables: the real clients (graphql-ws,
+// subscriptions-transport-ws, graphql-sse; testdata/subclient) run an
+// operation with an Int variable on each transport.
+func TestRealClientsIntVariables(t *testing.T) {
+	script := testutil.RequireNodeClients(t, "../..")
+	e := newEnv(t, testutil.SQLite)
+	for range 3 {
+		e.create(createInput(activeCustomer, "UPS"))
+	}
+	for _, proto := range []string{"graphql-transport-ws", "graphql-ws", "sse"} {
+		t.Run(proto, func(t *testing.T) {
+			url := "ws" + strings.TrimPrefix(e.gql.URL(), "http") + "/graphql"
+			if proto == "sse" {
+				url = e.gql.URL() + "/graphql"
+			}
+			lines, wait := runNodeClient(t, script, "--protocol", proto, "--url", url, "--key", e.adminKey,
+				"--max", "1", "--query", firstN, "--variables", `{"n": 2}`)
+			results := 0
+			for l := range lines {
+				switch l.Type {
+				case "next":
+					results++
+					wantEdges(t, proto, l.Payload, 2)
+				case "error":
+					t.Errorf("client error: %s", l.Error)
+				}
+			}
+			if err := wait(); err != nil {
+				t.Fatalf("client: %v", err)
+			}
+			if results != 1 {
+				t.Errorf("%d results, want 1", results)
+			}
+		})
+	}
+}
