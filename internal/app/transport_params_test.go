@@ -209,3 +209,30 @@ func TestRealClientsIntVariables(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowlistUpload: a multipart upload names its trusted document by
+// documentId in the operations part, as a JSON POST does (the upload
+// transport decoded the part without it: PERSISTED_QUERY_NOT_ALLOWED).
+func TestAllowlistUpload(t *testing.T) {
+	e := newEnv(t, testutil.SQLite, "PERSISTED_QUERIES=allowlist", "PERSISTED_QUERIES_ADMIN_BYPASS=true") // the admin creates the fixtures
+	const id = "sha256:" + "6e3b1c0d9e8a7b6c5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c"
+	manifest, _ := json.Marshal(map[string]string{id: uploadOneMutation})
+	docs, err := apq.ParseManifest(manifest)
+	if err == nil {
+		err = apq.Import(system(), e.app.Client, docs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := e.create(createInput(activeCustomer, "DHL"))
+	ops, _ := json.Marshal(map[string]any{"documentId": id, "variables": map[string]any{"s": sh.ID, "k": "LABEL", "f": nil}})
+	body, ct := testutil.Multipart(t,
+		testutil.Part{Name: "operations", Body: ops},
+		testutil.Part{Name: "map", Body: []byte(`{"0":["variables.f"]}`)},
+		testutil.Part{Name: "0", FileName: "a.pdf", ContentType: "application/pdf", Body: samplePDF[:1000]})
+	staff := e.gql.Anonymous().As(e.key(auth.RoleStaff))
+	r := staff.RawH(http.MethodPost, "/graphql", map[string]string{"Content-Type": ct}, body)
+	if r.Status != http.StatusOK || len(r.Errors) > 0 || !strings.Contains(string(r.Data), `"name":"a.pdf"`) {
+		t.Errorf("upload by documentId: HTTP %d %s", r.Status, r.Raw)
+	}
+}
