@@ -11,7 +11,11 @@
 //
 // Every rule of the wire format lives here. The transports (POST, GET and
 // Unsupported here, multipart uploads in internal/upload) decode requests and
-// answer through the Format that Protocol.Negotiate returns.
+// answer through the Format that Protocol.Negotiate returns. DecodeParams is
+// the one decoder of an operation's parameters, for those and for the
+// subscription transports (internal/subtransport: SSE bodies, websocket
+// payloads), and PrefersEventStream decides, by the same negotiation, which
+// POSTs are Server-Sent Events.
 package gqlhttp
 
 import (
