@@ -81,6 +81,7 @@ func TestTypeScriptClient(t *testing.T) {
 		if got := adHocOf(t, steps); !got.OK {
 			t.Errorf("an ad-hoc query without the allowlist: %+v", got)
 		}
+		checkDefaults(t, rec.requests())
 		// The documents went in full (what the allowlist run must not do).
 		for _, r := range rec.requests() {
 			if r.documentID != "" || r.query == "" {
@@ -99,6 +100,7 @@ func TestTypeScriptClient(t *testing.T) {
 		rec := newRecorder(t, srv.URL())
 		steps := runClient(t, work, rec.url, key, true)
 		checkWalk(t, steps)
+		checkDefaults(t, rec.requests())
 		if got := adHocOf(t, steps); got.OK || !slices.Equal(got.Codes, []string{"PERSISTED_QUERY_NOT_ALLOWED"}) {
 			t.Errorf("the client's ad-hoc query on an allowlist server: %+v, want PERSISTED_QUERY_NOT_ALLOWED", got)
 		}
@@ -247,10 +249,37 @@ func serverEnv(t *testing.T, bin string, extra ...string) ([]string, string) {
 	return env, testutil.MigrateAndAdminKey(t, bin, env, "typescript-example")
 }
 
-// recorded is what a request named its document by.
+// recorded is what a request named its document by, the headers a
+// browser could not send cross-site without a preflight, and the media type
+// of its answer.
 type recorded struct {
 	method, target    string
 	query, documentID string
+	preflight, auth   bool
+	answer            string
+}
+
+// checkDefaults checks that the client ran on urql's defaults: queries as GET
+// with only the bearer token (no preflight header: the CSRF rule lets a
+// credentialed GET through), and JSON or multipart answers to its Accept
+// header, which lists text/event-stream after JSON (never an event stream).
+func checkDefaults(t *testing.T, requests []recorded) {
+	t.Helper()
+	gets := 0
+	for _, r := range requests {
+		if r.method == http.MethodGet {
+			gets++
+		}
+		if r.preflight || !r.auth {
+			t.Errorf("%s %s: preflight header %v, Authorization %v: want urql's defaults and the key", r.method, r.target, r.preflight, r.auth)
+		}
+		if mt, _, _ := strings.Cut(r.answer, ";"); mt != "application/graphql-response+json" && mt != "multipart/mixed" {
+			t.Errorf("%s %s: answered %q, want JSON or multipart/mixed", r.method, r.target, r.answer)
+		}
+	}
+	if gets == 0 {
+		t.Error("no query went as GET: urql sends short ones so by default")
+	}
 }
 
 // recorder is a reverse proxy in front of the server that notes how each
@@ -277,7 +306,10 @@ func newRecorder(t *testing.T, server string) *recorder {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		seen := recorded{method: r.Method, target: r.URL.Path}
+		seen := recorded{method: r.Method, target: r.URL.Path, auth: r.Header.Get("Authorization") != ""}
+		for _, h := range []string{"GraphQL-Require-Preflight", "Apollo-Require-Preflight", "X-Apollo-Operation-Name"} {
+			seen.preflight = seen.preflight || r.Header.Get(h) != ""
+		}
 		if r.Method == http.MethodGet {
 			q := r.URL.Query()
 			seen.query, seen.documentID = q.Get("query"), q.Get("documentId")
@@ -289,10 +321,11 @@ func newRecorder(t *testing.T, server string) *recorder {
 			_ = json.Unmarshal(body, &params)
 			seen.query, seen.documentID = params.Query, params.DocumentID
 		}
+		proxy.ServeHTTP(w, r)
+		seen.answer = w.Header().Get("Content-Type") // as the proxy copied it
 		rec.mu.Lock()
 		rec.seen = append(rec.seen, seen)
 		rec.mu.Unlock()
-		proxy.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
 	rec.url = srv.URL + "/graphql"

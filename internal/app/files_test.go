@@ -444,7 +444,8 @@ func TestUploadBadInput(t *testing.T) {
 		}, 400, "BAD_USER_INPUT"},
 		{"without a preflight header", func() *testutil.Response {
 			body, ct := testutil.Multipart(t, fileParts(`{"0":["variables.f"]}`, pdfPart)...)
-			return e.gql.RawH(http.MethodPost, "/graphql", map[string]string{"Content-Type": ct}, body)
+			// A forgery carries no credentials header.
+			return e.gql.Anonymous().RawH(http.MethodPost, "/graphql", map[string]string{"Content-Type": ct}, body)
 		}, 400, "CSRF_PREVENTED"},
 	}
 	for _, c := range cases {

@@ -102,9 +102,9 @@ func TestHTTPAudit(t *testing.T) {
 	cases := []struct {
 		name string
 		env  []string
-		// preflight sends GraphQL-Require-Preflight, as browser clients must
-		// for GET (the CSRF rule); without it the GET audits, all MAY, get
-		// CSRF_PREVENTED.
+		// preflight sends GraphQL-Require-Preflight besides the bearer
+		// token; without it the GET audits (all MAY) pass on the token alone,
+		// which a browser preflights cross-site (the CSRF rule).
 		preflight bool
 		// cannotPass: audit ID → why this configuration fails it on purpose.
 		// An entry that passes fails the test: keep the list true.

@@ -105,10 +105,21 @@ func TestCSRFPrevention(t *testing.T) {
 		{"POST without a content type", http.MethodPost, "/graphql", nil, `{"query":"` + q + `"}`, true},
 		{"POST JSON", http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json"}, `{"query":"` + q + `"}`, false},
 		{"POST graphql-response+json", http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json; charset=utf-8"}, `{"query":"` + q + `"}`, false},
+		// Credentials in a header a browser preflights cross-site (urql's GETs).
+		{"GET with Authorization: Bearer", http.MethodGet, get, map[string]string{"Authorization": "Bearer " + e.adminKey}, "", false},
+		{"GET with X-API-Key", http.MethodGet, get, map[string]string{"X-API-Key": e.adminKey}, "", false},
+		{"GET with Authorization: Basic", http.MethodGet, get, map[string]string{"Authorization": "Basic dTpw"}, "", true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			r := e.gql.RawH(c.method, c.path, c.headers, []byte(c.body))
+			// A forgery carries no credentials header (a browser cannot add
+			// one cross-site without a preflight): the blocked cases are
+			// anonymous unless they name one; the others send the key.
+			gql := e.gql
+			if c.blocked || c.headers["Authorization"] != "" || c.headers["X-API-Key"] != "" {
+				gql = e.gql.Anonymous()
+			}
+			r := gql.RawH(c.method, c.path, c.headers, []byte(c.body))
 			csrf := len(r.Errors) > 0 && r.Errors[0].Code() == "CSRF_PREVENTED"
 			if csrf != c.blocked || (c.blocked && r.Status != http.StatusBadRequest) {
 				t.Errorf("blocked=%v, want %v: HTTP %d %s", csrf, c.blocked, r.Status, r.Raw)

@@ -52,7 +52,7 @@ func TestDecodeBodyEchoesNothing(t *testing.T) {
 		`{"query": 1}`,
 		`{"variables": {"` + long + `": 1}, "query": []}`,
 	} {
-		_, err := decodeBody([]byte(body))
+		_, err := DecodeParams([]byte(body))
 		if err == nil || len(err.Error()) > maxErrorLen {
 			t.Errorf("%.40s: %.200v", body, err)
 		}
@@ -87,7 +87,7 @@ func FuzzDecodeBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := decodeBody(body)
+		p, err := DecodeParams(body)
 		if err != nil {
 			if p != nil {
 				t.Fatal("a request and an error")
@@ -106,7 +106,7 @@ func FuzzDecodeBody(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encode: %v", err)
 		}
-		q, err := decodeBody(again)
+		q, err := DecodeParams(again)
 		if err != nil {
 			t.Fatalf("re-encoded request refused: %v: %s", err, again)
 		}

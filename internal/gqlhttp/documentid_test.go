@@ -71,7 +71,7 @@ func TestDocumentIDs(t *testing.T) {
 				err error
 			)
 			if c.post != "" {
-				p, err = decodeBody([]byte(c.post))
+				p, err = DecodeParams([]byte(c.post))
 			} else {
 				p, err = decodeQuery(c.get)
 			}

@@ -11,7 +11,11 @@
 //
 // Every rule of the wire format lives here. The transports (POST, GET and
 // Unsupported here, multipart uploads in internal/upload) decode requests and
-// answer through the Format that Protocol.Negotiate returns.
+// answer through the Format that Protocol.Negotiate returns. DecodeParams is
+// the one decoder of an operation's parameters, for those and for the
+// subscription transports (internal/subtransport: SSE bodies, websocket
+// payloads), and PrefersEventStream decides, by the same negotiation, which
+// POSTs are Server-Sent Events.
 package gqlhttp
 
 import (
@@ -103,6 +107,29 @@ func (p Protocol) formatFor(r *http.Request) Format {
 // No Accept header means application/json (what clients that send none have
 // always received). It reports false when neither type is acceptable.
 func negotiate(values []string) (string, bool) {
+	// JSON first: it wins a full tie (*/*, application/*).
+	return prefer(values, JSON, GraphQLResponse)
+}
+
+// EventStream is the media type of Server-Sent Events, the answer of the
+// subscription transport (internal/subtransport).
+const EventStream = "text/event-stream"
+
+// PrefersEventStream reports whether the Accept header values prefer an
+// event stream to either JSON answer, by negotiate's rules: a client that
+// lists text/event-stream after a JSON type (urql's default for queries and
+// mutations) is answered in JSON; one that sends only text/event-stream
+// (graphql-sse), or ranks it first, gets the stream; on a full tie (*/*) JSON
+// wins.
+func PrefersEventStream(values []string) bool {
+	mt, ok := prefer(values, JSON, GraphQLResponse, EventStream)
+	return ok && mt == EventStream
+}
+
+// prefer is negotiate over candidates, the one listed first winning a full
+// tie: a range matches a candidate exactly (specificity 2), by its type's
+// wildcard such as application/* (1), or by */* (0).
+func prefer(values []string, candidates ...string) (string, bool) {
 	type match struct {
 		q           float64
 		specificity int // 2 exact, 1 application/*, 0 */*
@@ -117,12 +144,10 @@ func negotiate(values []string) (string, bool) {
 		}
 	}
 	if len(ranges) == 0 {
-		return JSON, true
+		return candidates[0], true
 	}
-	// JSON first: it wins a full tie (*/*, application/*).
-	candidates := [2]string{JSON, GraphQLResponse}
-	var best [2]match
-	var found [2]bool
+	best := make([]match, len(candidates))
+	found := make([]bool, len(candidates))
 	for pos, raw := range ranges {
 		mt, params, err := mime.ParseMediaType(raw)
 		if err != nil {
@@ -139,12 +164,12 @@ func negotiate(values []string) (string, bool) {
 		}
 		for i, c := range candidates {
 			spec := -1
-			switch mt {
-			case c:
+			switch {
+			case mt == c:
 				spec = 2
-			case "application/*":
+			case strings.HasSuffix(mt, "/*") && strings.HasPrefix(c, mt[:len(mt)-1]) && mt != "*/*":
 				spec = 1
-			case "*/*":
+			case mt == "*/*":
 				spec = 0
 			}
 			// The most specific range that matches decides a type's q.

@@ -149,3 +149,36 @@ func (w *countingWriter) WriteHeader(code int) {
 	w.headers++
 	w.ResponseWriter.WriteHeader(code)
 }
+
+// TestPrefersEventStream: text/event-stream competes with the JSON types by
+// Negotiate's rules (q, then specificity, then order; JSON wins a full tie).
+func TestPrefersEventStream(t *testing.T) {
+	for _, c := range []struct {
+		accept []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{""}, false},
+		{[]string{"text/event-stream"}, true}, // graphql-sse
+		{[]string{"TEXT/EVENT-STREAM; charset=utf-8"}, true},
+		{[]string{"text/event-stream; charset=iso-8859-1"}, false},
+		// @urql/core: queries and mutations, then subscriptions.
+		{[]string{"application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed"}, false},
+		{[]string{"text/event-stream, multipart/mixed"}, true},
+		{[]string{"application/json, text/event-stream"}, false},
+		{[]string{"text/event-stream, application/json"}, true},
+		{[]string{"application/json;q=0.9, text/event-stream"}, true},
+		{[]string{"text/event-stream;q=0.9, application/json"}, false},
+		{[]string{"text/event-stream;q=0"}, false},
+		{[]string{"*/*, text/event-stream"}, true}, // exact beats wildcard
+		{[]string{"application/*, text/event-stream"}, true},
+		{[]string{"application/json", "text/event-stream;q=1"}, false}, // several lines are one list
+		{[]string{"text/*"}, true},
+		{[]string{"*/*"}, false},
+		{[]string{"multipart/mixed"}, false},
+	} {
+		if got := gqlhttp.PrefersEventStream(c.accept); got != c.want {
+			t.Errorf("%q: %v, want %v", c.accept, got, c.want)
+		}
+	}
+}

@@ -53,7 +53,7 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, "could not read the request body")
 		return
 	}
-	params, err := decodeBody(body)
+	params, err := DecodeParams(body)
 	if err != nil {
 		f.WriteError(w, http.StatusBadRequest, apperr.BadRequest, err.Error())
 		return
@@ -62,14 +62,19 @@ func (t POST) Do(w http.ResponseWriter, r *http.Request, exec graphql.GraphExecu
 	serve(r.Context(), w, r, exec, f, params, false)
 }
 
-// decodeBody reads a JSON GraphQL-over-HTTP request: one object whose
-// query and operationName are strings and whose variables and extensions
-// are objects (any of them may be null or absent).
-func decodeBody(body []byte) (*graphql.RawParams, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, errors.New(`the request body is empty: send {"query": "..."}`)
+// DecodeParams reads one GraphQL operation's parameters as every transport
+// receives them — a POST body, an SSE POST body, a websocket subscribe (or
+// legacy start) payload: one JSON object whose query and operationName are
+// strings and whose variables and extensions are objects (any of them may be
+// null or absent). Numbers stay json.Number, so that gqlgen coerces them to
+// Int and Float alike on every transport, and a trusted document's ID
+// (documentId, or id) becomes its persisted query (apq.SetDocumentID). The
+// error says what is wrong in a few words, never echoing the input.
+func DecodeParams(data []byte) (*graphql.RawParams, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, errors.New(`the request is empty: send {"query": "..."}`)
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var p struct {
 		graphql.RawParams
@@ -79,10 +84,11 @@ func decodeBody(body []byte) (*graphql.RawParams, error) {
 		DocumentID any `json:"documentId"`
 	}
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("the body is not a GraphQL request (a JSON object with a string query, and optionally a string operationName and object variables and extensions): %s", jsonProblem(err))
+		// What is wrong first: a websocket close reason keeps 123 bytes.
+		return nil, fmt.Errorf("not a GraphQL request: %s (send a JSON object with a string query, and optionally a string operationName and object variables and extensions)", jsonProblem(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("the body has more than one JSON value: batched requests are not supported")
+		return nil, errors.New("more than one JSON value: batched requests are not supported")
 	}
 	apq.SetDocumentID(&p.RawParams, p.DocumentID, p.ID)
 	return &p.RawParams, nil
@@ -96,7 +102,7 @@ func jsonProblem(err error) string {
 			return "got a JSON " + typeErr.Value
 		}
 		// The path may hold the client's own map keys: never echo much.
-		field := typeErr.Field
+		field := strings.TrimPrefix(typeErr.Field, "RawParams.") // DecodeParams' embedding
 		if len(field) > 64 {
 			field = strings.ToValidUTF8(field[:64], "") + "…"
 		}

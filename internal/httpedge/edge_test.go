@@ -88,6 +88,24 @@ func TestCSRF(t *testing.T) {
 		{"get with Apollo-Require-Preflight", http.MethodGet, "", "Apollo-Require-Preflight", true},
 		{"get with GraphQL-Require-Preflight", http.MethodGet, "", "GraphQL-Require-Preflight", true},
 		{"get with X-Apollo-Operation-Name", http.MethodGet, "", "X-Apollo-Operation-Name", true},
+		// Credentials in a header that is not CORS-safelisted: a browser
+		// preflights it cross-site, so it cannot be a forgery (urql's GETs).
+		{"get with Authorization", http.MethodGet, "", "Authorization: Bearer k", true},
+		{"get with Authorization, any case", http.MethodGet, "", "Authorization: bearer k", true},
+		{"get with X-API-Key", http.MethodGet, "", "X-API-Key", true},
+		{"text/plain post with Authorization", http.MethodPost, "text/plain", "Authorization: Bearer k", true},
+		// A browser attaches the Basic (Digest, Negotiate) credentials it
+		// cached for the site to cross-site requests itself, say for a
+		// proxy's login in front of the API.
+		{"get with Authorization: Basic", http.MethodGet, "", "Authorization: Basic dTpw", false},
+		{"get with Authorization: Negotiate", http.MethodGet, "", "Authorization: Negotiate x", false},
+		{"get with Authorization: Bearer alone", http.MethodGet, "", "Authorization: Bearer", false},
+		// Headers a browser adds itself, or safelisted ones: no proof.
+		{"get with Cookie", http.MethodGet, "", "Cookie", false},
+		{"get with Origin", http.MethodGet, "", "Origin", false},
+		{"get with Sec-Fetch-Site", http.MethodGet, "", "Sec-Fetch-Site", false},
+		{"get with Accept", http.MethodGet, "", "Accept", false},
+		{"get with X-Other", http.MethodGet, "", "X-Other", false},
 		{"text/plain post", http.MethodPost, "text/plain", "", false},
 		{"form post", http.MethodPost, "application/x-www-form-urlencoded", "", false},
 		{"multipart post", http.MethodPost, "multipart/form-data; boundary=x", "", false},
@@ -103,7 +121,11 @@ func TestCSRF(t *testing.T) {
 				r.Header.Set("Content-Type", c.contentType)
 			}
 			if c.header != "" {
-				r.Header.Set(c.header, "1")
+				name, value, ok := strings.Cut(c.header, ": ")
+				if !ok {
+					value = "1"
+				}
+				r.Header.Set(name, value)
 			}
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, r)

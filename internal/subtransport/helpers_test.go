@@ -28,6 +28,7 @@ import (
 //
 //	query { hello }              one result
 //	query { fail }               an error and no data
+//	query { kind }               the Go type of $n as the transport decoded it
 //	query { slow }               waits until stopped; past its deadline, a TIMEOUT error
 //	subscription { count }       $n results, then the end
 //	subscription { forever }     nothing until stopped
@@ -97,6 +98,11 @@ func (e *fakeExec) DispatchOperation(ctx context.Context, rc *graphql.OperationC
 				return end()
 			}
 			return data("world")
+		case "kind":
+			if i > 1 {
+				return end()
+			}
+			return data(fmt.Sprintf("%T", rc.Variables["n"]))
 		case "fail":
 			if i > 1 {
 				return end()

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 )
 
@@ -33,17 +32,13 @@ type sseTransport struct {
 	token     func(*http.Request) string
 }
 
-// IsSSE reports whether r asks for an event stream.
+// IsSSE reports whether r asks for an event stream: a POST whose Accept
+// header prefers text/event-stream to the JSON answers, by the rules that
+// pick between those (gqlhttp.PrefersEventStream). graphql-sse's client
+// sends only text/event-stream; urql lists it after JSON for queries and
+// mutations, which get JSON, and first for subscriptions.
 func IsSSE(r *http.Request) bool {
-	if r.Method != http.MethodPost {
-		return false
-	}
-	for _, part := range strings.Split(r.Header.Get("Accept"), ",") {
-		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "text/event-stream" {
-			return true
-		}
-	}
-	return false
+	return r.Method == http.MethodPost && gqlhttp.PrefersEventStream(r.Header.Values("Accept"))
 }
 
 func (t sseTransport) Supports(r *http.Request) bool { return IsSSE(r) }
@@ -68,9 +63,13 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		apperr.WriteHTTP(w, http.StatusRequestEntityTooLarge, apperr.RequestTooLarge, "the request body is too large")
 		return
 	}
-	var params graphql.RawParams
-	if err != nil || json.Unmarshal(body, &params) != nil {
-		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadUserInput, "the body must be a JSON object {query, variables, operationName, extensions}")
+	if err != nil {
+		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadRequest, "could not read the request body")
+		return
+	}
+	params, err := gqlhttp.DecodeParams(body)
+	if err != nil {
+		apperr.WriteHTTP(w, http.StatusBadRequest, apperr.BadRequest, err.Error())
 		return
 	}
 	params.Headers = r.Header
@@ -131,7 +130,7 @@ func (t sseTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 		cancel(err)
 	})
 	finished := make(chan bool, 1)
-	s.operation(opCtx, exec, &params,
+	s.operation(opCtx, exec, params,
 		func(errs gqlerror.List) { c.event("next", map[string]any{"errors": errs}) },
 		func(resp *graphql.Response) error { return c.event("next", resp) },
 		func(completed bool) { finished <- completed })

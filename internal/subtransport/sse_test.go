@@ -137,8 +137,11 @@ func TestSSE(t *testing.T) {
 			opts: func(o *subtransport.Options) { o.OperationTimeout = 200 * time.Millisecond },
 			body: `{"query":"{ slow }"}`, want: []string{"next ~TIMEOUT", "complete"},
 		},
-		{name: "body not JSON: 400", body: `{"query":`, status: http.StatusBadRequest, code: "BAD_USER_INPUT"},
-		{name: "query not a string: 400", body: `{"query":5}`, status: http.StatusBadRequest, code: "BAD_USER_INPUT"},
+		// As gqlhttp's POST: gqlgen coerces a float64 to no Int.
+		{name: "numbers are json.Number", body: `{"query":"{ kind }","variables":{"n":3}}`, want: []string{`next ~{"kind":"json.Number"}`, "complete"}},
+		{name: "body not JSON: 400", body: `{"query":`, status: http.StatusBadRequest, code: "BAD_REQUEST"},
+		{name: "two JSON values: 400", body: `{"query":"{ hello }"} {}`, status: http.StatusBadRequest, code: "BAD_REQUEST"},
+		{name: "query not a string: 400", body: `{"query":5}`, status: http.StatusBadRequest, code: "BAD_REQUEST"},
 		{name: "body over the read limit: 413", body: `{"query":"{ hello }","x":"` + strings.Repeat("x", 5000) + `"}`, status: http.StatusRequestEntityTooLarge, code: "REQUEST_TOO_LARGE"},
 		{
 			name: "more streams than the credentials may hold: 429",
@@ -288,7 +291,16 @@ func TestIsSSE(t *testing.T) {
 		want           bool
 	}{
 		{http.MethodPost, "text/event-stream", true},
-		{http.MethodPost, "application/json, text/event-stream;q=0.9", true},
+		// Listed, but JSON preferred: JSON (this was an event stream).
+		{http.MethodPost, "application/json, text/event-stream;q=0.9", false},
+		{http.MethodPost, "text/event-stream;q=0.9, application/json", false},
+		{http.MethodPost, "application/json;q=0.5, text/event-stream", true},
+		// @urql/core's defaults: queries and mutations, then subscriptions.
+		{http.MethodPost, "application/graphql-response+json, application/graphql+json, application/json, text/event-stream, multipart/mixed", false},
+		{http.MethodPost, "text/event-stream, multipart/mixed", true},
+		{http.MethodPost, "text/*", true},
+		{http.MethodPost, "*/*", false},
+		{http.MethodPost, "text/event-stream;q=0", false},
 		{http.MethodPost, "TEXT/EVENT-STREAM", true},
 		{http.MethodPost, "application/json", false},
 		{http.MethodPost, "", false},

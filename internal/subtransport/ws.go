@@ -16,6 +16,7 @@ import (
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/shipmentapp/shipmentapp/internal/apperr"
+	"github.com/shipmentapp/shipmentapp/internal/gqlhttp"
 	"github.com/shipmentapp/shipmentapp/internal/live"
 )
 
@@ -463,8 +464,11 @@ func (c *wsConn) watch() {
 type opEntry struct{ cancel context.CancelFunc }
 
 func (c *wsConn) subscribe(m message) bool {
-	var params graphql.RawParams
-	badPayload := json.Unmarshal(m.Payload, &params) != nil || params.Query == "" && params.Extensions == nil
+	params, decodeErr := gqlhttp.DecodeParams(m.Payload)
+	if decodeErr == nil && params.Query == "" && params.Extensions == nil {
+		decodeErr = errors.New(`the payload has no query: send {"query": "..."} (or a trusted document's documentId)`)
+	}
+	badPayload := decodeErr != nil
 	// Check and register in one critical section: goAway and finish set
 	// leaving/closed under the same lock before they wait for the operations.
 	c.mu.Lock()
@@ -508,10 +512,12 @@ func (c *wsConn) subscribe(m message) bool {
 			fmt.Sprintf("at most %d operations may run on one connection", c.s.opts.MaxPerConnection)))
 		return true
 	case badPayload && !c.legacy:
-		c.close(closeBadRequest, "Invalid subscribe payload", "bad_request")
+		// The reason, cut at the 123 bytes a close frame holds, begins as
+		// graphql-ws's own.
+		c.close(closeBadRequest, "Invalid subscribe payload: "+decodeErr.Error(), "bad_request")
 		return false
-	default: // badPayload, legacy
-		c.sendErrors(m.ID, errorList(apperr.BadUserInput, "invalid start payload: expected {query, variables, operationName}"))
+	default: // badPayload, legacy: the error a POST of the payload would get
+		c.sendErrors(m.ID, errorList(apperr.BadRequest, decodeErr.Error()))
 		return true
 	}
 	release := func() {
@@ -537,7 +543,7 @@ func (c *wsConn) subscribe(m message) bool {
 	// Stop the operation when the connection ends.
 	stop := context.AfterFunc(c.ctx, cancel)
 	ctx = live.WithAbort(ctx, c.abort)
-	go c.s.operation(ctx, c.exec, &params,
+	go c.s.operation(ctx, c.exec, params,
 		func(errs gqlerror.List) { c.sendErrors(m.ID, errs) },
 		func(resp *graphql.Response) error {
 			payload, err := json.Marshal(resp)
@@ -734,9 +740,11 @@ func (c *wsConn) finish() {
 	c.s.remove(c, cred)
 }
 
+// trim cuts s to at most n bytes, never inside a UTF-8 sequence (a close
+// reason must be valid UTF-8).
 func trim(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	return s[:n]
+	return strings.ToValidUTF8(s[:n], "")
 }

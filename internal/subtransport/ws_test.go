@@ -117,6 +117,8 @@ func TestTransportWS(t *testing.T) {
 		{name: "ping with a payload: pong", frames: []string{`{"type":"ping","payload":{"at":1}}`}, want: []string{"pong"}},
 		{name: "pong: nothing", frames: []string{`{"type":"pong"}`}},
 		{name: "query: next, complete", frames: []string{hello}, want: []string{`next 1 ~{"data":{"hello":"world"}}`, "complete 1"}},
+		// As gqlhttp's POST: gqlgen coerces a float64 to no Int.
+		{name: "numbers are json.Number", frames: []string{`{"id":"1","type":"subscribe","payload":{"query":"{ kind }","variables":{"n":3}}}`}, want: []string{`next 1 ~{"kind":"json.Number"}`, "complete 1"}},
 		{
 			name:   "subscription: each next, then complete",
 			frames: []string{`{"id":"s","type":"subscribe","payload":{"query":"subscription { count }","variables":{"n":3}}}`},
@@ -134,7 +136,7 @@ func TestTransportWS(t *testing.T) {
 		{name: "id of 128 characters: runs", frames: []string{strings.Replace(hello, `"id":"1"`, `"id":"`+strings.Repeat("i", 128)+`"`, 1)}, want: []string{"next " + strings.Repeat("i", 128), "complete " + strings.Repeat("i", 128)}},
 		{name: "subscribe without a payload: 4400", frames: []string{`{"id":"1","type":"subscribe"}`}, close: 4400, reason: "Invalid subscribe payload"},
 		{name: "subscribe payload not an object: 4400", frames: []string{`{"id":"1","type":"subscribe","payload":"{ hello }"}`}, close: 4400},
-		{name: "query not a string: 4400", frames: []string{`{"id":"1","type":"subscribe","payload":{"query":5}}`}, close: 4400},
+		{name: "query not a string: 4400", frames: []string{`{"id":"1","type":"subscribe","payload":{"query":5}}`}, close: 4400, reason: `Invalid subscribe payload: not a GraphQL request: "query" is a JSON number`},
 		{name: "variables not an object: 4400", frames: []string{`{"id":"1","type":"subscribe","payload":{"query":"{ hello }","variables":[1]}}`}, close: 4400},
 		{
 			name:   "more operations than a connection may run: error TOO_MANY_SUBSCRIPTIONS",
@@ -210,7 +212,8 @@ func TestLegacyWS(t *testing.T) {
 			frames: []string{sprintf(start, "subscription { forever }"), sprintf(start, "{ hello }")},
 			want:   []string{"error 1 ~BAD_USER_INPUT"},
 		},
-		{name: "start payload not an object: error, stays open", frames: []string{`{"id":"1","type":"start","payload":"x"}`}, want: []string{"error 1 ~BAD_USER_INPUT"}},
+		{name: "numbers are json.Number", frames: []string{`{"id":"1","type":"start","payload":{"query":"{ kind }","variables":{"n":3}}}`}, want: []string{`data 1 ~{"kind":"json.Number"}`, "complete 1"}},
+		{name: "start payload not an object: error, stays open", frames: []string{`{"id":"1","type":"start","payload":"x"}`}, want: []string{"error 1 ~BAD_REQUEST"}},
 		{name: "start without an id: 4400", frames: []string{`{"type":"start","payload":{"query":"{ hello }"}}`}, close: 4400},
 		{
 			name:   "query over the operation timeout: error TIMEOUT",

@@ -208,11 +208,10 @@ func (t Transport) readOperation(mr *multipart.Reader, st *stream) (*graphql.Raw
 	if b := bytes.TrimSpace(ops); len(b) > 0 && b[0] == '[' {
 		return nil, badRequest("batched operations are not supported in a multipart request: send one operation")
 	}
-	var params graphql.RawParams
-	dec := json.NewDecoder(bytes.NewReader(ops))
-	dec.UseNumber()
-	if err := dec.Decode(&params); err != nil {
-		return nil, badRequest("the operations part is not a JSON GraphQL request: %v", err)
+	// The one decoder of every transport: json.Number, documentId.
+	params, err := gqlhttp.DecodeParams(ops)
+	if err != nil {
+		return nil, badRequest("the operations part: %v", err)
 	}
 	if params.Variables == nil {
 		params.Variables = map[string]any{}
@@ -242,7 +241,7 @@ func (t Transport) readOperation(mr *multipart.Reader, st *stream) (*graphql.Raw
 			return nil, badRequest("map %q: %v", key, err)
 		}
 	}
-	return &params, nil
+	return params, nil
 }
 
 // field reads the next part, which must be the form field name, up to limit bytes.

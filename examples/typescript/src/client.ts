@@ -13,17 +13,11 @@ export function createShipmentClient(config: Config): Client {
   return new Client({
     url: config.url,
     exchanges,
+    // urql's defaults otherwise: short queries go as GET, which the bearer
+    // token lets through the server's CSRF rule, and its Accept header gets
+    // JSON (or multipart/mixed for @defer).
     fetchOptions: {
-      headers: {
-        authorization: `Bearer ${config.apiKey}`,
-        // JSON, or multipart/mixed for @defer. urql's default also lists
-        // text/event-stream, which this server answers with Server-Sent
-        // Events (its subscription transport) for any POST that lists it.
-        accept: 'application/graphql-response+json, application/json, multipart/mixed;deferSpec=20220824',
-        // urql sends queries as GET when the URL stays short: the server
-        // refuses a GET without a preflight header (CSRF protection).
-        'graphql-require-preflight': '1',
-      },
+      headers: { authorization: `Bearer ${config.apiKey}` },
     },
   });
 }
