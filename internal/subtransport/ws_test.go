@@ -225,6 +225,9 @@ func TestLegacyWS(t *testing.T) {
 		{name: "graphql-transport-ws subscribe: 4400", frames: []string{hello}, close: 4400},
 		{name: "graphql-transport-ws complete: 4400", frames: []string{`{"id":"1","type":"complete"}`}, close: 4400},
 		{name: "not JSON: 4400", frames: []string{`{`}, close: 4400},
+		{name: "unknown type: 4400", frames: []string{`{"type":"hello"}`}, close: 4400, reason: `Invalid message type "hello"`},
+		{name: "binary frame: 4400", frames: []string{sprintf(start, "{ hello }")}, binary: true, close: 4400, reason: "text frames only"},
+		{name: "frame over the read limit: 1009", frames: []string{`{"id":"1","type":"start","payload":{"query":"{ hello }","variables":{"x":"` + strings.Repeat("x", 5000) + `"}}}`}, close: websocket.StatusMessageTooBig},
 		{name: "start before connection_init: 4401", noInit: true, frames: []string{sprintf(start, "{ hello }")}, close: 4401},
 		{name: "connection_init twice: 4429", frames: []string{`{"type":"connection_init","payload":{"authorization":"good"}}`}, close: 4429},
 		{
