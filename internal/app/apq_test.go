@@ -168,16 +168,7 @@ func TestAllowlist(t *testing.T) {
 				"operations": []any{map[string]any{"id": apq.Hash(listed), "name": "Listed", "type": "query", "body": listed}}})
 			relay, _ := json.Marshal(map[string]string{"5f2b1c0d9e8a7b6c": relayDoc})
 			for _, m := range [][]byte{apollo, relay} {
-				docs, err := apq.ParseManifest(m)
-				if err == nil {
-					err = apq.Validate(generated.NewExecutableSchema(generated.Config{}).Schema(), docs)
-				}
-				if err == nil {
-					err = apq.Import(system(), e.app.Client, docs)
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+				e.importManifest(t, m)
 			}
 			staff := e.gql.Anonymous().As(e.key(auth.RoleStaff))
 			for _, c := range []*testutil.Client{staff, e.gql} {
@@ -204,5 +195,22 @@ func TestAllowlist(t *testing.T) {
 				wantCode(t, r, "PERSISTED_QUERY_NOT_ALLOWED")
 			}
 		})
+	}
+}
+
+// importManifest adds a persisted-query manifest's documents to e's
+// allowlist, as shipmentapp persisted import does (parsed, validated
+// against the schema, stored).
+func (e *env) importManifest(t *testing.T, manifest []byte) {
+	t.Helper()
+	docs, err := apq.ParseManifest(manifest)
+	if err == nil {
+		err = apq.Validate(generated.NewExecutableSchema(generated.Config{}).Schema(), docs)
+	}
+	if err == nil {
+		err = apq.Import(system(), e.app.Client, docs)
+	}
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shipmentapp/shipmentapp/graph/generated"
-	"github.com/shipmentapp/shipmentapp/internal/apq"
 	"github.com/shipmentapp/shipmentapp/internal/auth"
 	"github.com/shipmentapp/shipmentapp/internal/testutil"
 )
@@ -118,16 +116,7 @@ func TestAllowlistOnSubscriptionTransports(t *testing.T) {
 	e := newEnv(t, testutil.SQLite, "PERSISTED_QUERIES=allowlist", "PERSISTED_QUERIES_ADMIN_BYPASS=true") // the admin creates the fixtures
 	const id = "sha256:" + "5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c"
 	manifest, _ := json.Marshal(map[string]string{id: firstN})
-	docs, err := apq.ParseManifest(manifest)
-	if err == nil {
-		err = apq.Validate(generated.NewExecutableSchema(generated.Config{}).Schema(), docs)
-	}
-	if err == nil {
-		err = apq.Import(system(), e.app.Client, docs)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.importManifest(t, manifest)
 	e.create(createInput(activeCustomer, "UPS"))
 	e.create(createInput(activeCustomer, "UPS"))
 	url := e.gql.URL()
@@ -217,13 +206,7 @@ func TestAllowlistUpload(t *testing.T) {
 	e := newEnv(t, testutil.SQLite, "PERSISTED_QUERIES=allowlist", "PERSISTED_QUERIES_ADMIN_BYPASS=true") // the admin creates the fixtures
 	const id = "sha256:" + "6e3b1c0d9e8a7b6c5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c5f2b1c0d9e8a7b6c"
 	manifest, _ := json.Marshal(map[string]string{id: uploadOneMutation})
-	docs, err := apq.ParseManifest(manifest)
-	if err == nil {
-		err = apq.Import(system(), e.app.Client, docs)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	e.importManifest(t, manifest)
 	sh := e.create(createInput(activeCustomer, "DHL"))
 	ops, _ := json.Marshal(map[string]any{"documentId": id, "variables": map[string]any{"s": sh.ID, "k": "LABEL", "f": nil}})
 	body, ct := testutil.Multipart(t,
