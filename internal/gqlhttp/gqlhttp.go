@@ -146,8 +146,11 @@ func prefer(values []string, candidates ...string) (string, bool) {
 	if len(ranges) == 0 {
 		return candidates[0], true
 	}
-	best := make([]match, len(candidates))
-	found := make([]bool, len(candidates))
+	// At most three candidates (JSON, GraphQLResponse, EventStream): the
+	// state stays on the stack, as this runs for every POST (twice).
+	var bestArr [3]match
+	var foundArr [3]bool
+	best, found := bestArr[:len(candidates)], foundArr[:len(candidates)]
 	for pos, raw := range ranges {
 		mt, params, err := mime.ParseMediaType(raw)
 		if err != nil {
